@@ -1,0 +1,270 @@
+//! Command-line arguments: every subcommand, its options and their help text.
+//! Parsing only; the subcommand modules do the work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Hear how your Kafka cluster is doing.
+///
+/// A player produces the notes of MIDI files to a topic at the moment the score says;
+/// an instrument consumes them and plays each one the moment it arrives. When the
+/// cluster struggles, the music slows down or the melody goes wrong.
+#[derive(Debug, Parser)]
+#[command(name = "kmidi", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// More log output (-v: debug, -vv: trace). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Produce the notes of MIDI files to a topic, each at the moment the score says.
+    Player(PlayerArgs),
+    /// Consume notes from a topic and play each one the moment it arrives.
+    Instrument(InstrumentArgs),
+    /// Player and instrument in one process on an embedded mock cluster: no Kafka needed.
+    Demo(DemoArgs),
+    /// Manage the notes topic.
+    #[command(subcommand)]
+    Topic(TopicCommand),
+    /// List the MIDI output ports the instrument can play to.
+    Ports,
+    /// List the Kafka client libraries kmidi can use, with their versions.
+    Transports,
+}
+
+/// Where and how to reach the cluster; shared by every command that talks to Kafka.
+#[derive(Debug, Args, Clone)]
+pub struct KafkaArgs {
+    /// Bootstrap servers, comma-separated.
+    #[arg(short = 'b', long = "bootstrap-servers", default_value = "localhost:9092")]
+    pub bootstrap: String,
+
+    /// The notes topic.
+    #[arg(short = 't', long = "topic", default_value = "midi_notes")]
+    pub topic: String,
+
+    /// Client property in librdkafka's style, repeatable: -X linger.ms=5
+    /// -X security.protocol=SASL_SSL ...
+    #[arg(short = 'X', value_name = "KEY=VALUE")]
+    pub props: Vec<String>,
+
+    /// Kafka client library to use (see `kmidi transports`).
+    #[arg(long, default_value = "rdkafka")]
+    pub transport: String,
+
+    /// Seconds to wait for the cluster to answer before giving up with an error.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub connect_timeout: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct PlayerArgs {
+    /// MIDI file, directory of .mid files, or glob pattern ("songs/*.mid"); repeatable.
+    #[arg(short = 'm', long = "midi-files", required = true, value_name = "PATH|GLOB|DIR")]
+    pub midi: Vec<String>,
+
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+
+    #[command(flatten)]
+    pub speed: SpeedArgs,
+
+    /// Extra random payload bytes added to each message, to match your cluster's
+    /// average record size.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub record_size: usize,
+
+    /// Play the files again and again until interrupted.
+    #[arg(long = "loop")]
+    pub repeat: bool,
+
+    /// Send only note on/off, as the original Python kmidi did. By default every
+    /// channel voice message is sent: sustain pedal and program changes matter.
+    #[arg(long)]
+    pub notes_only: bool,
+
+    /// Seconds to wait at the end (or on Ctrl-C) for the last notes to be delivered.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub flush_timeout: f64,
+
+    /// No progress bar (for scripts and logs).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args, Clone, Copy)]
+#[group(multiple = false)]
+pub struct SpeedArgs {
+    /// Time stretch: 1.1 plays 10 % slower, 0.9 10 % faster.
+    #[arg(short = 's', long = "speed-ratio", value_name = "RATIO", default_value_t = 1.0)]
+    pub ratio: f64,
+
+    /// Glenn Gould's 1955 Goldberg tempo (ratio 0.65).
+    #[arg(long = "gg-1955")]
+    pub gg_1955: bool,
+
+    /// Glenn Gould's 1981 Goldberg tempo (ratio 1.2).
+    #[arg(long = "gg-1981")]
+    pub gg_1981: bool,
+}
+
+impl SpeedArgs {
+    pub fn ratio(&self) -> f64 {
+        if self.gg_1955 {
+            0.65
+        } else if self.gg_1981 {
+            1.2
+        } else {
+            self.ratio
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum From {
+    /// Only notes produced from now on (the original kmidi's behaviour).
+    Latest,
+    /// Everything still on the topic.
+    Earliest,
+}
+
+/// What the instrument plays to; shared by `instrument` and `demo`.
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// MIDI output port to play to: a case-insensitive part of its name
+    /// [default: fluidsynth, unless --record or --render is given]
+    #[arg(long, value_name = "NAME")]
+    pub port: Option<String>,
+
+    /// Play to no MIDI port (with --record or --render).
+    #[arg(long, conflicts_with = "port")]
+    pub no_port: bool,
+
+    /// Record what was played, with the real arrival times, to a Standard MIDI File.
+    #[arg(long, value_name = "FILE.mid")]
+    pub record: Option<PathBuf>,
+
+    /// Synthesize what was played to a WAV file, in process (needs a .sf2 soundfont).
+    #[arg(long, value_name = "FILE.wav")]
+    pub render: Option<PathBuf>,
+
+    /// SoundFont for --render [default: $KMIDI_SOUNDFONT, else Debian's or
+    /// Homebrew's General MIDI font if installed].
+    #[arg(long, value_name = "FILE.sf2")]
+    pub soundfont: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InstrumentArgs {
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+
+    /// Consumer group.
+    #[arg(short = 'g', long = "group", default_value = "kmidi")]
+    pub group: String,
+
+    /// Where to start when the group has no committed offset.
+    #[arg(long, value_enum, default_value = "latest")]
+    pub from: From,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Stop after this many seconds without a note, once notes have arrived.
+    #[arg(long, value_name = "SECS")]
+    pub idle_exit: Option<f64>,
+
+    /// Stop after playing this many messages.
+    #[arg(long, value_name = "N")]
+    pub max_messages: Option<u64>,
+
+    /// No live status line.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Bundled song name (see below) or a path to a MIDI file.
+    #[arg(long, default_value = "bach_prelude_c.mid")]
+    pub song: String,
+
+    #[command(flatten)]
+    pub speed: SpeedArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Directory for the .mid/.wav files the demo writes when no port is found.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out_dir: PathBuf,
+
+    /// Kafka client library to use.
+    #[arg(long, default_value = "rdkafka")]
+    pub transport: String,
+
+    /// Client property passed to both clients, repeatable.
+    #[arg(short = 'X', value_name = "KEY=VALUE")]
+    pub props: Vec<String>,
+
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TopicCommand {
+    /// Create the notes topic through the client's admin API.
+    Create(TopicCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TopicCreateArgs {
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+
+    #[arg(long, default_value_t = 1)]
+    pub partitions: i32,
+
+    #[arg(long, default_value_t = 1)]
+    pub replication_factor: i32,
+
+    /// How long the broker keeps notes; music is only worth hearing live.
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    pub retention_ms: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn goldberg_presets_set_the_original_ratios() {
+        let cli = Cli::try_parse_from(["kmidi", "player", "-m", "x.mid", "--gg-1955"]).unwrap();
+        let Command::Player(p) = cli.command else {
+            panic!("not a player command")
+        };
+        assert_eq!(p.speed.ratio(), 0.65);
+        assert_eq!(p.kafka.bootstrap, "localhost:9092");
+        assert_eq!(p.kafka.topic, "midi_notes");
+    }
+
+    #[test]
+    fn speed_options_are_mutually_exclusive() {
+        let r = Cli::try_parse_from(["kmidi", "player", "-m", "x", "-s", "2", "--gg-1981"]);
+        assert!(r.is_err());
+    }
+}

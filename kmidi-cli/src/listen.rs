@@ -1,0 +1,226 @@
+//! The instrument's engine: polls the consumer, decodes each record, plays its `hex`
+//! to every sink the moment it arrives, and counts what it could not play by kind.
+//! Whatever happens, it ends by silencing all 16 channels so no note hangs.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use hdrhistogram::Histogram;
+use kmidi_midi::message::{silence_all_channels, ChannelMessage, MessageError};
+use kmidi_midi::sink::Sink;
+use kmidi_transport::wire::NoteMessage;
+use kmidi_transport::{Consumer, Record};
+
+use crate::signals::Stop;
+
+pub struct ListenOptions {
+    /// Stop after this long without a record, once records have arrived.
+    pub idle_exit: Option<Duration>,
+    pub max_messages: Option<u64>,
+    /// Stop once this many records were handled (set by the demo when its player is
+    /// done; `u64::MAX` = not known).
+    pub target: Arc<AtomicU64>,
+}
+
+/// What the instrument heard.
+pub struct ListenReport {
+    pub played: u64,
+    /// Records skipped, by kind (`not_json`, `missing_hex`, `invalid_hex`, ...).
+    pub bad: BTreeMap<&'static str, u64>,
+    pub per_partition: BTreeMap<(String, i32), u64>,
+    pub transient_errors: u64,
+    pub sink_errors: u64,
+    /// Arrival minus the player's send time, µs, for records that carry it.
+    pub latency_us: Histogram<u64>,
+    pub without_send_time: u64,
+    pub interrupted: bool,
+    pub fatal: Option<String>,
+}
+
+/// What the live status line reads.
+#[derive(Default)]
+pub struct Live {
+    pub played: AtomicU64,
+    pub bad: AtomicU64,
+    pub last_latency_us: AtomicU64,
+}
+
+const POLL: Duration = Duration::from_millis(50);
+
+fn wall_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}
+
+fn classify(err: &MessageError) -> &'static str {
+    match err {
+        MessageError::Empty | MessageError::NotHex(_) => "invalid_hex",
+        _ => "not_channel_message",
+    }
+}
+
+/// Decodes one record into the message to play, or the kind of garbage it is.
+pub fn decode(record: &Record) -> Result<(ChannelMessage, NoteMessage), (&'static str, String)> {
+    let note = NoteMessage::decode(record.value.as_deref()).map_err(|e| (e.kind(), e.to_string()))?;
+    let msg = ChannelMessage::from_hex(&note.hex).map_err(|e| (classify(&e), e.to_string()))?;
+    Ok((msg, note))
+}
+
+pub fn listen(
+    consumer: &mut dyn Consumer,
+    sinks: &mut [Box<dyn Sink>],
+    opts: &ListenOptions,
+    stop: &Stop,
+    live: &Live,
+) -> ListenReport {
+    let mut report = ListenReport {
+        played: 0,
+        bad: BTreeMap::new(),
+        per_partition: BTreeMap::new(),
+        transient_errors: 0,
+        sink_errors: 0,
+        latency_us: Histogram::new_with_bounds(1, 3_600_000_000, 3)
+            .expect("static histogram bounds are valid"),
+        without_send_time: 0,
+        interrupted: false,
+        fatal: None,
+    };
+    let started = Instant::now();
+    let mut last_arrival: Option<Instant> = None;
+    let mut handled = 0u64;
+    loop {
+        if stop.requested() {
+            report.interrupted = true;
+            break;
+        }
+        if handled >= opts.target.load(Ordering::Relaxed)
+            || opts.max_messages.is_some_and(|m| report.played >= m)
+        {
+            break;
+        }
+        if let (Some(idle), Some(last)) = (opts.idle_exit, last_arrival) {
+            if last.elapsed() >= idle {
+                break;
+            }
+        }
+        let record = match consumer.poll(POLL) {
+            Ok(Some(r)) => r,
+            Ok(None) => continue,
+            Err(err) if err.is_transient() => {
+                report.transient_errors += 1;
+                tracing::warn!("consumer: {err} (retrying)");
+                continue;
+            }
+            Err(err) => {
+                report.fatal = Some(err.to_string());
+                break;
+            }
+        };
+        let arrived = Instant::now();
+        let arrived_wall = wall_us();
+        last_arrival = Some(arrived);
+        handled += 1;
+        *report
+            .per_partition
+            .entry((record.topic.clone(), record.partition))
+            .or_default() += 1;
+        match decode(&record) {
+            Ok((msg, note)) => {
+                let at = arrived.duration_since(started);
+                for sink in sinks.iter_mut() {
+                    if let Err(err) = sink.send(msg.bytes(), at) {
+                        report.sink_errors += 1;
+                        if report.sink_errors <= 3 {
+                            tracing::warn!("{}: {err}", sink.describe());
+                        }
+                    }
+                }
+                report.played += 1;
+                live.played.fetch_add(1, Ordering::Relaxed);
+                match note.measure.sent_us {
+                    Some(sent) => {
+                        let lat = arrived_wall.saturating_sub(sent).max(1);
+                        let _ = report.latency_us.record(lat);
+                        live.last_latency_us.store(lat, Ordering::Relaxed);
+                    }
+                    None => report.without_send_time += 1,
+                }
+            }
+            Err((kind, detail)) => {
+                let count = report.bad.entry(kind).or_default();
+                *count += 1;
+                live.bad.fetch_add(1, Ordering::Relaxed);
+                if *count == 1 {
+                    tracing::warn!(
+                        "skipping a bad record ({kind}) at {}[{}]@{}: {detail}; \
+                         further records of this kind are counted, not logged",
+                        record.topic,
+                        record.partition,
+                        record.offset
+                    );
+                }
+            }
+        }
+    }
+    silence(sinks, started.elapsed());
+    if let Err(err) = consumer.commit() {
+        tracing::debug!("final commit: {err}");
+    }
+    report
+}
+
+/// Polls until the group has given this consumer its partitions, so a player started
+/// afterwards is heard from its first note. Records polled meanwhile are kept.
+pub fn wait_for_assignment(
+    consumer: &mut dyn Consumer,
+    timeout: Duration,
+    stop: &Stop,
+) -> Vec<Record> {
+    let started = Instant::now();
+    let mut early = Vec::new();
+    while consumer.assignment().is_empty() && started.elapsed() < timeout && !stop.requested() {
+        if let Ok(Some(r)) = consumer.poll(POLL) {
+            early.push(r);
+        }
+    }
+    early
+}
+
+/// All Notes Off, sustain off and Reset All Controllers on every channel of every sink.
+pub fn silence(sinks: &mut [Box<dyn Sink>], at: Duration) {
+    for sink in sinks.iter_mut() {
+        for msg in silence_all_channels() {
+            if let Err(err) = sink.send(msg.bytes(), at) {
+                tracing::warn!("{}: could not silence: {err}", sink.describe());
+                break;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(value: Option<&[u8]>) -> Record {
+        Record {
+            value: value.map(<[u8]>::to_vec),
+            ..Record::default()
+        }
+    }
+
+    #[test]
+    fn garbage_records_are_classified_by_kind() {
+        let kind = |v: Option<&[u8]>| decode(&rec(v)).err().map(|(k, _)| k);
+        assert_eq!(kind(None), Some("null_value"));
+        assert_eq!(kind(Some(b"hello")), Some("not_json"));
+        assert_eq!(kind(Some(br#"{"note": 1}"#)), Some("missing_hex"));
+        assert_eq!(kind(Some(br#"{"hex": "zz"}"#)), Some("invalid_hex"));
+        assert_eq!(kind(Some(br#"{"hex": "F0 7E F7"}"#)), Some("not_channel_message"));
+        assert_eq!(kind(Some(br#"{"hex": "90 3C 40"}"#)), None);
+    }
+}

@@ -1,0 +1,54 @@
+//! The `kmidi` binary: parses arguments, sets up logging and signals, and hands each
+//! subcommand to its module. Errors reach the user here, with their context.
+
+mod admin;
+mod cli;
+mod connect;
+mod demo;
+mod instrument;
+mod listen;
+mod outputs;
+mod perform;
+mod player;
+mod registry;
+mod signals;
+mod songs;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command, TopicCommand};
+
+fn main() {
+    let cli = Cli::parse();
+    let default = match cli.verbose {
+        0 => "warn",
+        1 => "debug",
+        _ => "trace",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Player(args) => player::run(args, signals::Stop::from_signals()?),
+        Command::Instrument(args) => instrument::run(args, signals::Stop::from_signals()?),
+        Command::Demo(args) => demo::run(args, signals::Stop::from_signals()?),
+        Command::Topic(TopicCommand::Create(args)) => admin::topic_create(args),
+        Command::Ports => admin::ports(),
+        Command::Transports => admin::transports(),
+    }
+}

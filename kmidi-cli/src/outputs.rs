@@ -1,0 +1,98 @@
+//! Opens what the instrument plays to, from `--port`, `--no-port`, `--record`,
+//! `--render` and `--soundfont`.
+
+use anyhow::{Context, Result};
+use kmidi_midi::sink::{find_soundfont, MidRecorder, PortSink, Sink, SinkError, WavRenderer};
+
+use crate::cli::OutputArgs;
+
+/// The port the original kmidi played to.
+pub const DEFAULT_PORT: &str = "fluidsynth";
+
+/// The port to open: `--port`, or the default unless the user asked for files only
+/// or for no port at all.
+pub fn wanted_port(out: &OutputArgs) -> Option<String> {
+    if out.no_port {
+        return None;
+    }
+    match &out.port {
+        Some(p) => Some(p.clone()),
+        None if out.record.is_some() || out.render.is_some() => None,
+        None => Some(DEFAULT_PORT.to_string()),
+    }
+}
+
+pub fn open_port(name: &str) -> Result<Box<dyn Sink>, SinkError> {
+    Ok(Box::new(PortSink::open(name)?))
+}
+
+/// The file sinks (`--record`, `--render`) the user asked for.
+pub fn open_files(out: &OutputArgs) -> Result<Vec<Box<dyn Sink>>> {
+    let mut sinks: Vec<Box<dyn Sink>> = Vec::new();
+    if let Some(path) = &out.record {
+        sinks.push(Box::new(MidRecorder::open(path.clone())?));
+    }
+    if let Some(path) = &out.render {
+        let font = match &out.soundfont {
+            Some(f) => f.clone(),
+            None => find_soundfont().ok_or(SinkError::NoSoundFont)?,
+        };
+        let renderer = WavRenderer::new(path.clone(), &font)
+            .with_context(|| format!("preparing --render {}", path.display()))?;
+        sinks.push(Box::new(renderer));
+    }
+    Ok(sinks)
+}
+
+/// Every sink the options ask for; any failure is the user's to fix, so it is fatal.
+pub fn open_all(out: &OutputArgs) -> Result<Vec<Box<dyn Sink>>> {
+    let mut sinks = Vec::new();
+    if let Some(port) = wanted_port(out) {
+        sinks.push(open_port(&port)?);
+    }
+    sinks.extend(open_files(out)?);
+    if sinks.is_empty() {
+        anyhow::bail!("nothing to play to: give --port NAME, --record FILE.mid or --render FILE.wav");
+    }
+    Ok(sinks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn out() -> OutputArgs {
+        OutputArgs {
+            port: None,
+            no_port: false,
+            record: None,
+            render: None,
+            soundfont: None,
+        }
+    }
+
+    #[test]
+    fn default_port_is_fluidsynth_unless_only_files_are_wanted() {
+        assert_eq!(wanted_port(&out()).as_deref(), Some("fluidsynth"));
+        let files = OutputArgs {
+            record: Some("x.mid".into()),
+            ..out()
+        };
+        assert_eq!(wanted_port(&files), None);
+        let both = OutputArgs {
+            port: Some("synth".into()),
+            ..files
+        };
+        assert_eq!(wanted_port(&both).as_deref(), Some("synth"));
+    }
+
+    #[test]
+    fn no_sink_at_all_is_refused() {
+        let none = OutputArgs {
+            no_port: true,
+            ..out()
+        };
+        let err = open_all(&none).err().unwrap().to_string();
+        assert!(err.contains("--record"), "{err}");
+    }
+}

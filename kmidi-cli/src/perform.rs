@@ -1,0 +1,202 @@
+//! The player's engine: sends every message of every song at its absolute deadline,
+//! from one dedicated thread, and measures how late each hand-off to the transport was.
+//!
+//! Deadlines come from the song's start (`SongClock`), never from summed deltas, so an
+//! early slow send does not delay the rest of the song. Everything that can be prepared
+//! before a deadline (payload, padding) is prepared before waiting for it.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use hdrhistogram::Histogram;
+use kmidi_midi::schedule::{sleep_until, SongClock};
+use kmidi_midi::score::Score;
+use kmidi_transport::wire::{Measure, NoteMessage};
+use kmidi_transport::Producer;
+use rand::distr::{Alphanumeric, SampleString};
+
+use crate::signals::Stop;
+
+pub struct PlayOptions {
+    pub topic: String,
+    pub speed: f64,
+    pub record_size: usize,
+    pub repeat: bool,
+    pub run_id: String,
+}
+
+/// What the progress display reads while the engine plays.
+#[derive(Default)]
+pub struct Progress {
+    pub song: Mutex<String>,
+    pub song_index: AtomicUsize,
+    /// Scheduled position in the current song and its length, ms (after speed).
+    pub position_ms: AtomicU64,
+    pub length_ms: AtomicU64,
+    pub sent: AtomicU64,
+}
+
+pub struct PlayReport {
+    pub sent: u64,
+    pub send_errors: u64,
+    pub delivery_failures: u64,
+    /// Hand-off time minus deadline, µs.
+    pub lateness_us: Histogram<u64>,
+    pub interrupted: bool,
+}
+
+impl PlayReport {
+    fn new() -> Self {
+        Self {
+            sent: 0,
+            send_errors: 0,
+            delivery_failures: 0,
+            // 1 µs to 1 h at 3 significant digits.
+            lateness_us: Histogram::new_with_bounds(1, 3_600_000_000, 3)
+                .expect("static histogram bounds are valid"),
+            interrupted: false,
+        }
+    }
+}
+
+/// Lead time before a song's first note, so the first deadline is not already past.
+const LEAD: Duration = Duration::from_millis(20);
+/// While a deadline is further than this, sleep in slices and watch for Ctrl-C.
+const WATCH_SLICE: Duration = Duration::from_millis(20);
+
+/// Waits for `deadline` unless a stop is requested first; true if the deadline came.
+fn wait_for(deadline: Instant, stop: &Stop) -> bool {
+    loop {
+        if stop.requested() {
+            return false;
+        }
+        let now = Instant::now();
+        if deadline <= now + WATCH_SLICE {
+            sleep_until(deadline);
+            return true;
+        }
+        std::thread::sleep(deadline - now - WATCH_SLICE);
+    }
+}
+
+fn now_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}
+
+/// Plays `songs` through `producer`; returns when they are done (or looped until a
+/// stop) or when `stop` is requested. Does not flush.
+pub fn perform(
+    producer: &mut dyn Producer,
+    songs: &[Score],
+    opts: &PlayOptions,
+    stop: &Stop,
+    progress: &Progress,
+) -> PlayReport {
+    let mut report = PlayReport::new();
+    let mut rng = rand::rng();
+    'outer: loop {
+        for (index, song) in songs.iter().enumerate() {
+            if let Ok(mut name) = progress.song.lock() {
+                name.clone_from(&song.name);
+            }
+            progress.song_index.store(index, Ordering::Relaxed);
+            let clock = SongClock::new(Instant::now() + LEAD, opts.speed);
+            progress
+                .length_ms
+                .store(clock.offset(song.duration()).as_millis() as u64, Ordering::Relaxed);
+            let total = song.events.len() as u64;
+            for (seq, event) in song.events.iter().enumerate() {
+                let m = event.message;
+                let mut note = NoteMessage {
+                    time: event.delta,
+                    kind: m.kind().to_string(),
+                    channel: m.channel(),
+                    note: m.note(),
+                    velocity: m.velocity(),
+                    hex: m.hex(),
+                    extra_payload: if opts.record_size > 0 {
+                        Alphanumeric.sample_string(&mut rng, opts.record_size)
+                    } else {
+                        String::new()
+                    },
+                    measure: Measure {
+                        run: Some(opts.run_id.clone()),
+                        song: Some(song.name.clone()),
+                        seq: Some(seq as u64),
+                        total: Some(total),
+                        offset_us: Some(clock.offset(event.at).as_micros() as u64),
+                        sent_us: None,
+                    },
+                };
+                let deadline = clock.deadline(event.at);
+                if !wait_for(deadline, stop) {
+                    report.interrupted = true;
+                    break 'outer;
+                }
+                let handed = Instant::now();
+                note.measure.sent_us = Some(now_us());
+                let lateness = handed.saturating_duration_since(deadline).as_micros() as u64;
+                let _ = report.lateness_us.record(lateness.max(1));
+                match producer.send(&opts.topic, song.name.as_bytes(), &note.encode()) {
+                    Ok(()) => report.sent += 1,
+                    Err(err) => {
+                        report.send_errors += 1;
+                        if report.send_errors <= 3 {
+                            tracing::warn!("note {seq} of {} not sent: {err}", song.name);
+                        }
+                    }
+                }
+                progress.sent.fetch_add(1, Ordering::Relaxed);
+                progress.position_ms.store(
+                    clock.offset(event.at).as_millis() as u64,
+                    Ordering::Relaxed,
+                );
+                count_failures(producer, &mut report);
+            }
+        }
+        if !opts.repeat || stop.requested() {
+            break;
+        }
+    }
+    count_failures(producer, &mut report);
+    report
+}
+
+/// Moves delivery failures from the transport into the report, warning about the
+/// first few: losing a note must never be silent.
+pub fn count_failures(producer: &mut dyn Producer, report: &mut PlayReport) {
+    for failure in producer.take_failures() {
+        report.delivery_failures += 1;
+        if report.delivery_failures <= 3 {
+            tracing::warn!(
+                "a note to {} was not delivered: {}",
+                failure.topic,
+                failure.error
+            );
+        }
+    }
+}
+
+/// Runs [`perform`] on a dedicated thread and flushes at the end, bounded by
+/// `flush_timeout` (also after Ctrl-C). Returns the report and the flush outcome.
+pub fn spawn(
+    mut producer: Box<dyn Producer>,
+    songs: Vec<Score>,
+    opts: PlayOptions,
+    stop: Stop,
+    progress: Arc<Progress>,
+    flush_timeout: Duration,
+) -> std::io::Result<std::thread::JoinHandle<(PlayReport, Result<(), String>)>> {
+    std::thread::Builder::new()
+        .name("kmidi-scheduler".to_string())
+        .spawn(move || {
+            let mut report = perform(producer.as_mut(), &songs, &opts, &stop, &progress);
+            let flushed = producer.flush(flush_timeout).map_err(|e| e.to_string());
+            count_failures(producer.as_mut(), &mut report);
+            (report, flushed)
+        })
+}

@@ -1,0 +1,133 @@
+//! `kmidi player`: loads the songs, checks the cluster, plays on the scheduler thread
+//! and shows where it is in the song.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::cli::PlayerArgs;
+use crate::perform::{self, PlayOptions, PlayReport, Progress};
+use crate::signals::Stop;
+use crate::{connect, registry, songs};
+
+pub fn run(args: PlayerArgs, stop: Stop) -> Result<i32> {
+    let speed = args.speed.ratio();
+    if !(speed.is_finite() && speed >= 0.0) {
+        anyhow::bail!("--speed-ratio {speed} must be a number ≥ 0 (1.0 = as written)");
+    }
+    let flush_timeout = Duration::try_from_secs_f64(args.flush_timeout)
+        .context("--flush-timeout must be a non-negative number of seconds")?;
+    let scores = songs::load_all(&args.midi, args.notes_only)?;
+    let transport = registry::resolve(&args.kafka.transport)?;
+    let config = connect::client_config(&args.kafka.bootstrap, &args.kafka.props)?;
+    let timeout = connect::timeout(&args.kafka)?;
+    connect::check_topic(transport.as_ref(), &config, &args.kafka.topic, timeout)?;
+    let producer = transport.producer(&config)?;
+
+    let names: Vec<&str> = scores.iter().map(|s| s.name.as_str()).collect();
+    eprintln!(
+        "kmidi player: {} song(s) [{}] to {} on {} via {}, speed ratio {speed}",
+        scores.len(),
+        names.join(", "),
+        args.kafka.topic,
+        config.bootstrap(),
+        transport.info().name
+    );
+    let opts = PlayOptions {
+        topic: args.kafka.topic.clone(),
+        speed,
+        record_size: args.record_size,
+        repeat: args.repeat,
+        run_id: new_run_id(),
+    };
+    let progress = Arc::new(Progress::default());
+    let handle = perform::spawn(
+        producer,
+        scores,
+        opts,
+        stop.clone(),
+        Arc::clone(&progress),
+        flush_timeout,
+    )
+    .context("starting the scheduler thread")?;
+    let bar = progress_bar(args.quiet);
+    while !handle.is_finished() {
+        update_bar(&bar, &progress);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bar.finish_and_clear();
+    let (report, flushed) = handle
+        .join()
+        .map_err(|_| anyhow::anyhow!("the scheduler thread panicked"))?;
+    print_summary(&report, &flushed);
+    Ok(exit_code(&report, &flushed, &stop))
+}
+
+pub fn new_run_id() -> String {
+    format!("{:08x}", rand::random::<u32>())
+}
+
+pub fn progress_bar(quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(1);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:24!} [{bar:40}] {prefix} ")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar
+}
+
+pub fn update_bar(bar: &ProgressBar, progress: &Progress) {
+    let pos = progress.position_ms.load(Ordering::Relaxed);
+    let len = progress.length_ms.load(Ordering::Relaxed).max(1);
+    bar.set_length(len);
+    bar.set_position(pos.min(len));
+    bar.set_prefix(format!(
+        "{} / {}  {} sent",
+        clock(pos),
+        clock(len),
+        progress.sent.load(Ordering::Relaxed)
+    ));
+    if let Ok(song) = progress.song.lock() {
+        bar.set_message(song.clone());
+    }
+}
+
+fn clock(ms: u64) -> String {
+    format!("{}:{:02}", ms / 60_000, (ms / 1000) % 60)
+}
+
+pub fn print_summary(report: &PlayReport, flushed: &Result<(), String>) {
+    let h = &report.lateness_us;
+    eprintln!(
+        "sent {} message(s){}; scheduling lateness p50 {} µs, p99 {} µs, max {} µs",
+        report.sent,
+        if report.interrupted { " (interrupted)" } else { "" },
+        h.value_at_quantile(0.5),
+        h.value_at_quantile(0.99),
+        h.max()
+    );
+    if report.send_errors > 0 {
+        eprintln!("{} message(s) could not be handed to the client", report.send_errors);
+    }
+    if report.delivery_failures > 0 {
+        eprintln!("{} message(s) were not delivered", report.delivery_failures);
+    }
+    if let Err(err) = flushed {
+        eprintln!("flush: {err}");
+    }
+}
+
+fn exit_code(report: &PlayReport, flushed: &Result<(), String>, stop: &Stop) -> i32 {
+    if report.send_errors > 0 || report.delivery_failures > 0 || flushed.is_err() {
+        1
+    } else {
+        stop.exit_code().unwrap_or(0)
+    }
+}

@@ -1,0 +1,172 @@
+//! The `Transport` trait: what kmidi needs from a Kafka client library.
+//!
+//! Kept small and synchronous on purpose: the player calls `send` from its scheduling
+//! thread and must never block there, and the instrument polls with a timeout. A
+//! library with its own async runtime hides it behind these calls (see the plugin ABI
+//! notes in DESIGN.md).
+
+use std::time::Duration;
+
+use crate::{ClientConfig, TransportError};
+
+/// What a transport is and can do, for `kmidi transports` and reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransportInfo {
+    /// The name users pass to `--transport`.
+    pub name: String,
+    /// The client library it wraps, e.g. "librdkafka".
+    pub library: String,
+    pub library_version: String,
+    pub capabilities: Capabilities,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Consumer groups with partition assignment by the broker.
+    pub consumer_groups: bool,
+    /// Broker/producer timestamps on consumed records.
+    pub timestamps: bool,
+    pub headers: bool,
+    pub tls: bool,
+    pub sasl: bool,
+    /// Idempotent producer (no duplicates or gaps across broker restarts).
+    pub idempotence: bool,
+}
+
+/// Where a consumer starts when its group has no committed offset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OffsetReset {
+    /// Only what is produced from now on, as the original kmidi instrument.
+    #[default]
+    Latest,
+    Earliest,
+}
+
+impl OffsetReset {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OffsetReset::Latest => "latest",
+            OffsetReset::Earliest => "earliest",
+        }
+    }
+}
+
+/// What a consumer reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subscription {
+    pub topics: Vec<String>,
+    pub group: String,
+    pub offset_reset: OffsetReset,
+}
+
+/// A consumed record, owned so the caller can keep it past the next poll.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Record {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    /// Milliseconds since the Unix epoch, when the library exposes one.
+    pub timestamp_ms: Option<i64>,
+}
+
+/// A record the library gave up on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryFailure {
+    pub topic: String,
+    pub key: Option<Vec<u8>>,
+    pub error: String,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProducerStats {
+    /// Records handed to the library.
+    pub sent: u64,
+    /// Records the broker acknowledged.
+    pub delivered: u64,
+    /// Records that failed for good.
+    pub failed: u64,
+}
+
+/// A topic to create.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopicSpec {
+    pub name: String,
+    pub partitions: i32,
+    pub replication_factor: i32,
+    /// Extra topic configs, e.g. `retention.ms=5000`.
+    pub configs: Vec<(String, String)>,
+}
+
+/// A Kafka client library, as kmidi sees it.
+pub trait Transport: Send + Sync {
+    fn info(&self) -> TransportInfo;
+
+    /// A producer for the cluster in `config` (`bootstrap.servers` and any `-X` property).
+    fn producer(&self, config: &ClientConfig) -> Result<Box<dyn Producer>, TransportError>;
+
+    fn consumer(
+        &self,
+        config: &ClientConfig,
+        subscription: &Subscription,
+    ) -> Result<Box<dyn Consumer>, TransportError>;
+
+    /// Cluster administration; not every library has it.
+    fn admin(&self, config: &ClientConfig) -> Result<Box<dyn Admin>, TransportError> {
+        let _ = config;
+        Err(TransportError::Unsupported {
+            transport: self.info().name,
+            what: "the admin API".to_string(),
+        })
+    }
+}
+
+/// Sends records without blocking the caller's timing.
+pub trait Producer: Send {
+    /// Queues one record. Returns once the library has it; delivery is reported later
+    /// through [`Producer::take_failures`] and [`Producer::stats`].
+    fn send(&mut self, topic: &str, key: &[u8], value: &[u8]) -> Result<(), TransportError>;
+
+    /// Waits until every queued record is delivered or failed, at most `timeout`.
+    fn flush(&mut self, timeout: Duration) -> Result<(), TransportError>;
+
+    /// Failures since the last call; each is returned once.
+    fn take_failures(&mut self) -> Vec<DeliveryFailure>;
+
+    fn stats(&self) -> ProducerStats;
+}
+
+/// Reads records one at a time.
+pub trait Consumer: Send {
+    /// The next record, or `None` if none arrived within `timeout`.
+    /// A [`TransportError::Transient`] error means "warn and poll again".
+    fn poll(&mut self, timeout: Duration) -> Result<Option<Record>, TransportError>;
+
+    /// Commits what was consumed, as the library does it.
+    fn commit(&mut self) -> Result<(), TransportError>;
+
+    /// Partitions currently assigned, when the library knows (for reports).
+    fn assignment(&self) -> Vec<(String, i32)> {
+        Vec::new()
+    }
+}
+
+/// The few admin operations kmidi needs.
+pub trait Admin: Send {
+    fn create_topic(&self, spec: &TopicSpec, timeout: Duration) -> Result<(), TransportError>;
+
+    /// Partition count of `topic`, `None` if the topic does not exist. Also the
+    /// bounded-time reachability check the player and instrument run first.
+    fn topic_partitions(
+        &self,
+        topic: &str,
+        timeout: Duration,
+    ) -> Result<Option<i32>, TransportError>;
+
+    /// Broker version as far as the protocol reveals it (for reports).
+    fn describe_cluster(&self, timeout: Duration) -> Result<String, TransportError> {
+        let _ = timeout;
+        Ok("unknown".to_string())
+    }
+}

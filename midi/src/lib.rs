@@ -1,0 +1,14 @@
+//! MIDI for kmidi: Standard MIDI Files to a timed score of channel messages
+//! (`message`, `tempo`, `score`), precise absolute-deadline scheduling (`schedule`),
+//! and the outputs an instrument plays to (`sink`: a MIDI port, a `.mid` recording,
+//! a `.wav` rendering).
+//!
+//! This crate knows nothing about Kafka: the CLI moves [`message::ChannelMessage`]
+//! bytes through a transport and hands what arrives to a [`sink::Sink`].
+
+pub mod message;
+pub mod schedule;
+pub mod score;
+pub mod sink;
+pub mod songs;
+pub mod tempo;

@@ -1,0 +1,523 @@
+//! A Standard MIDI File as a score: its channel messages in play order with their
+//! absolute times, plus turning a command-line input spec (file, directory or glob) into
+//! the list of files to load. Owns every "why this file cannot be played" message.
+//!
+//! Parsing is midly's, in its default lenient mode, which tolerates the benign faults
+//! common in files found in the wild (unknown chunks, a wrong track count, bytes after the
+//! last track, a missing end-of-track). What lenient mode would hide is refused here
+//! instead, because silently playing half a song would look like message loss to the
+//! instrument: a chunk that runs past the end of the file (truncated), fewer tracks than
+//! the header declares (truncated), and an event midly cannot decode (malformed).
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use midly::live::LiveEvent;
+use midly::{Format, MetaMessage, Timing, TrackEvent, TrackEventKind};
+
+use crate::message::ChannelMessage;
+use crate::tempo::TempoMap;
+
+/// Longer than this is taken as a corrupt file rather than a song.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// One channel message of a score.
+#[derive(Clone, Debug)]
+pub struct ScoreEvent {
+    /// From song start, at speed 1.0.
+    pub at: Duration,
+    /// Seconds since the previous event of any kind (meta included) in the merged stream:
+    /// what mido's `MidiFile` iteration gives as `msg.time`, which the wire format carries.
+    pub delta: f64,
+    pub message: ChannelMessage,
+}
+
+#[derive(Clone, Debug)]
+pub struct Score {
+    /// The file name, e.g. "ode_to_joy.mid": the Kafka key of every note of this song.
+    pub name: String,
+    pub path: PathBuf,
+    pub events: Vec<ScoreEvent>,
+}
+
+/// Why a file or input spec cannot be played. Every message names the file (or the spec).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{file}: empty file (0 bytes), not a MIDI file")]
+    Empty { file: String },
+    #[error("{file}: not a MIDI file (no MThd header)")]
+    NotMidi { file: String },
+    #[error(
+        "{file}: truncated: {detail}; the file was probably cut short while copying or downloading"
+    )]
+    Truncated { file: String, detail: String },
+    #[error("{file}: malformed MIDI data: {detail}")]
+    Malformed { file: String, detail: String },
+    #[error(
+        "{file}: format 2 (independent sequences) is not supported; convert it to format 0 or 1"
+    )]
+    Format2 { file: String },
+    #[error("{file}: contains no tracks")]
+    NoTracks { file: String },
+    #[error("{file}: invalid time division: {detail}")]
+    BadDivision { file: String, detail: String },
+    #[error("{file}: no channel messages to play (only meta or system events)")]
+    NoChannelMessages { file: String },
+    #[error("{file}: would play for {hours:.1} h, more than the 24 h limit; its delta times or tempo are probably corrupt")]
+    TooLong { file: String, hours: f64 },
+    #[error("{spec}: no such file or directory")]
+    NotFound { spec: String },
+    #[error("{dir}: directory contains no .mid or .midi files")]
+    EmptyDirectory { dir: String },
+    #[error("{pattern}: no files match this pattern")]
+    NoMatch { pattern: String },
+    #[error("{pattern}: invalid glob pattern: {detail}")]
+    BadPattern { pattern: String, detail: String },
+}
+
+impl Score {
+    pub fn load(path: &Path) -> Result<Score, LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+            file: path.display().to_string(),
+            source,
+        })?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        Self::parse(&name, path, &bytes)
+    }
+
+    /// Parses file contents; `path` is only used in messages (`name` when `path` is empty).
+    pub fn parse(name: &str, path: &Path, bytes: &[u8]) -> Result<Score, LoadError> {
+        let file = if path.as_os_str().is_empty() {
+            name.to_owned()
+        } else {
+            path.display().to_string()
+        };
+        check_framing(&file, bytes)?;
+        let (header, track_iter) = midly::parse(bytes).map_err(|e| malformed(&file, e))?;
+        if header.format == Format::Sequential {
+            return Err(LoadError::Format2 { file });
+        }
+        check_division(&file, header.timing)?;
+        let mut tracks = Vec::new();
+        for (index, track) in track_iter.enumerate() {
+            let iter = track.map_err(|e| malformed(&file, e))?;
+            tracks.push(read_track(&file, index, iter)?);
+        }
+        if tracks.is_empty() {
+            return Err(LoadError::NoTracks { file });
+        }
+        let merged = merge(&tracks);
+        let mut tempo = TempoMap::new(header.timing);
+        for (tick, kind) in &merged {
+            if let TrackEventKind::Meta(MetaMessage::Tempo(us)) = kind {
+                tempo.add_change(*tick, us.as_int());
+            }
+        }
+        let events = timed_channel_messages(&file, &merged, &tempo)?;
+        let Some(last) = events.last() else {
+            return Err(LoadError::NoChannelMessages { file });
+        };
+        if last.at > MAX_DURATION {
+            let hours = last.at.as_secs_f64() / 3600.0;
+            return Err(LoadError::TooLong { file, hours });
+        }
+        Ok(Score {
+            name: name.to_owned(),
+            path: path.to_path_buf(),
+            events,
+        })
+    }
+
+    /// When the last event is due: the song's length at speed 1.0.
+    pub fn duration(&self) -> Duration {
+        self.events.last().map_or(Duration::ZERO, |e| e.at)
+    }
+
+    /// Only note on/off, as the Python original sent. Deltas are kept as they were (so
+    /// they no longer sum to `at`), which is also what the original put on the wire.
+    pub fn notes_only(&self) -> Score {
+        Score {
+            name: self.name.clone(),
+            path: self.path.clone(),
+            events: self
+                .events
+                .iter()
+                .filter(|e| e.message.is_note())
+                .cloned()
+                .collect(),
+        }
+    }
+}
+
+fn malformed(file: &str, e: midly::Error) -> LoadError {
+    LoadError::Malformed {
+        file: file.to_owned(),
+        detail: e.to_string(),
+    }
+}
+
+fn be_u32(bytes: &[u8], at: usize) -> Option<u32> {
+    let b = bytes.get(at..at.checked_add(4)?)?;
+    Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// Checks the chunk framing midly's lenient mode would paper over (see the module doc).
+/// This reads only chunk ids and lengths; everything inside chunks is left to midly.
+fn check_framing(file: &str, bytes: &[u8]) -> Result<(), LoadError> {
+    let truncated = |detail: String| LoadError::Truncated {
+        file: file.to_owned(),
+        detail,
+    };
+    if bytes.is_empty() {
+        return Err(LoadError::Empty {
+            file: file.to_owned(),
+        });
+    }
+    if bytes.starts_with(b"RIFF") {
+        // RMID wrapping: midly unwraps it; framing inside is left to midly's leniency.
+        return Ok(());
+    }
+    if bytes.len() < 4 && b"MThd".starts_with(bytes) {
+        return Err(truncated(format!(
+            "the file ends after {} bytes of the MThd header",
+            bytes.len()
+        )));
+    }
+    if !bytes.starts_with(b"MThd") {
+        return Err(LoadError::NotMidi {
+            file: file.to_owned(),
+        });
+    }
+    let (Some(header_len), Some(&[_, _, n_hi, n_lo, ..])) = (be_u32(bytes, 4), bytes.get(8..14))
+    else {
+        return Err(truncated(format!(
+            "the header is cut off after {} of its 14 bytes",
+            bytes.len()
+        )));
+    };
+    if header_len < 6 {
+        return Err(LoadError::Malformed {
+            file: file.to_owned(),
+            detail: format!("header chunk is {header_len} bytes long, at least 6 are needed"),
+        });
+    }
+    let declared = u16::from_be_bytes([n_hi, n_lo]);
+    let mut pos = 8usize.saturating_add(header_len as usize);
+    if pos > bytes.len() {
+        return Err(truncated(format!(
+            "the header chunk declares {header_len} bytes but the file is only {} bytes",
+            bytes.len()
+        )));
+    }
+    let mut found = 0u16;
+    while found < declared {
+        let remaining = bytes.len() - pos;
+        if remaining == 0 {
+            return Err(truncated(format!(
+                "the header declares {declared} tracks but the file ends after {found}"
+            )));
+        }
+        let (Some(id), Some(len)) = (bytes.get(pos..pos + 4), be_u32(bytes, pos + 4)) else {
+            return Err(truncated(format!(
+                "a chunk header at byte {pos} is cut off"
+            )));
+        };
+        let available = remaining - 8;
+        if len as usize > available {
+            return Err(truncated(format!(
+                "track {} (chunk at byte {pos}) declares {len} bytes but only {available} remain",
+                found + 1
+            )));
+        }
+        if id == b"MTrk" {
+            found += 1;
+        }
+        pos += 8 + len as usize;
+    }
+    Ok(())
+}
+
+fn check_division(file: &str, timing: Timing) -> Result<(), LoadError> {
+    let detail = match timing {
+        Timing::Metrical(tpq) if tpq.as_int() == 0 => "0 ticks per quarter note",
+        Timing::Timecode(_, 0) => "SMPTE division with 0 ticks per frame",
+        _ => return Ok(()),
+    };
+    Err(LoadError::BadDivision {
+        file: file.to_owned(),
+        detail: detail.to_owned(),
+    })
+}
+
+/// Reads one track up to its end-of-track event, refusing an event midly cannot decode
+/// (lenient midly would silently end the track there).
+fn read_track<'a>(
+    file: &str,
+    index: usize,
+    mut iter: midly::EventIter<'a>,
+) -> Result<Vec<TrackEvent<'a>>, LoadError> {
+    let total = iter.unread().len();
+    let mut events = Vec::new();
+    loop {
+        let unread = iter.unread().len();
+        match iter.next() {
+            Some(Ok(ev)) => {
+                let end = matches!(ev.kind, TrackEventKind::Meta(MetaMessage::EndOfTrack));
+                events.push(ev);
+                if end {
+                    return Ok(events);
+                }
+            }
+            Some(Err(e)) => return Err(malformed(file, e)),
+            None if unread > 0 => {
+                return Err(LoadError::Malformed {
+                    file: file.to_owned(),
+                    detail: format!(
+                        "track {}: undecodable event at byte {} of {total}",
+                        index + 1,
+                        total - unread
+                    ),
+                })
+            }
+            None => {
+                tracing::debug!(file, track = index + 1, "track has no end-of-track event");
+                return Ok(events);
+            }
+        }
+    }
+}
+
+/// All tracks in one stream at absolute ticks, ordered by tick, then track, then position
+/// in the track (mido's stable sort). End-of-track events are dropped as mido drops them,
+/// so they do not split the deltas of the events around them.
+fn merge<'a>(tracks: &[Vec<TrackEvent<'a>>]) -> Vec<(u64, TrackEventKind<'a>)> {
+    let mut merged = Vec::with_capacity(tracks.iter().map(Vec::len).sum());
+    for track in tracks {
+        let mut tick = 0u64;
+        for ev in track {
+            tick = tick.saturating_add(u64::from(ev.delta.as_int()));
+            if !matches!(ev.kind, TrackEventKind::Meta(MetaMessage::EndOfTrack)) {
+                merged.push((tick, ev.kind));
+            }
+        }
+    }
+    // Stable: equal ticks keep track order, then file order.
+    merged.sort_by_key(|(tick, _)| *tick);
+    merged
+}
+
+fn timed_channel_messages(
+    file: &str,
+    merged: &[(u64, TrackEventKind<'_>)],
+    tempo: &TempoMap,
+) -> Result<Vec<ScoreEvent>, LoadError> {
+    let mut events = Vec::new();
+    let mut previous = Duration::ZERO;
+    for (tick, kind) in merged {
+        let at = tempo.time_at(*tick);
+        let delta = at.saturating_sub(previous).as_secs_f64();
+        previous = at;
+        let TrackEventKind::Midi { channel, message } = *kind else {
+            continue;
+        };
+        let mut bytes = Vec::with_capacity(3);
+        LiveEvent::Midi { channel, message }
+            .write_std(&mut bytes)
+            .map_err(|e| LoadError::Malformed {
+                file: file.to_owned(),
+                detail: e.to_string(),
+            })?;
+        let message = ChannelMessage::from_bytes(&bytes).map_err(|e| LoadError::Malformed {
+            file: file.to_owned(),
+            detail: e.to_string(),
+        })?;
+        events.push(ScoreEvent { at, delta, message });
+    }
+    Ok(events)
+}
+
+/// The files an input spec names: a file as is; a directory's `*.mid`/`*.midi` files
+/// (sorted, not recursive); or a glob pattern's matching files (sorted).
+pub fn expand_inputs(spec: &str) -> Result<Vec<PathBuf>, LoadError> {
+    let path = Path::new(spec);
+    if path.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    if path.is_dir() {
+        let entries = std::fs::read_dir(path).map_err(|source| LoadError::Io {
+            file: spec.to_owned(),
+            source,
+        })?;
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && has_midi_extension(p))
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            return Err(LoadError::EmptyDirectory {
+                dir: spec.to_owned(),
+            });
+        }
+        return Ok(files);
+    }
+    if !spec.contains(['*', '?', '[']) {
+        return Err(LoadError::NotFound {
+            spec: spec.to_owned(),
+        });
+    }
+    let paths = glob::glob(spec).map_err(|e| LoadError::BadPattern {
+        pattern: spec.to_owned(),
+        detail: e.to_string(),
+    })?;
+    let mut files = Vec::new();
+    for entry in paths {
+        match entry {
+            Ok(p) if p.is_file() => files.push(p),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(pattern = spec, error = %e, "skipping unreadable path"),
+        }
+    }
+    files.sort();
+    files.dedup();
+    if files.is_empty() {
+        return Err(LoadError::NoMatch {
+            pattern: spec.to_owned(),
+        });
+    }
+    Ok(files)
+}
+
+fn has_midi_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("mid") || e.eq_ignore_ascii_case("midi"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file with the given header fields and raw track bodies.
+    fn smf(format: u16, declared: u16, division: u16, tracks: &[&[u8]]) -> Vec<u8> {
+        let mut out = b"MThd\0\0\0\x06".to_vec();
+        for v in [format, declared, division] {
+            out.extend(v.to_be_bytes());
+        }
+        for t in tracks {
+            out.extend(b"MTrk");
+            out.extend((t.len() as u32).to_be_bytes());
+            out.extend(*t);
+        }
+        out
+    }
+
+    fn parse(bytes: &[u8]) -> Result<Score, LoadError> {
+        Score::parse("t.mid", Path::new("dir/t.mid"), bytes)
+    }
+
+    const EOT: &[u8] = &[0x00, 0xFF, 0x2F, 0x00];
+
+    #[test]
+    fn equal_times_play_earlier_track_first_then_file_order() {
+        let t1 = [&[0x00, 0x90, 60, 1, 0x00, 0x90, 61, 1][..], EOT].concat();
+        let t2 = [&[0x00, 0x91, 70, 1, 0x60, 0x81, 70, 0][..], EOT].concat();
+        let score = parse(&smf(1, 2, 96, &[&t2, &t1])).unwrap();
+        let notes: Vec<u8> = score
+            .events
+            .iter()
+            .filter_map(|e| e.message.note())
+            .collect();
+        assert_eq!(notes, [70, 60, 61, 70]);
+    }
+
+    #[test]
+    fn delta_counts_from_the_previous_event_of_any_kind_like_mido() {
+        // Note at 0, a text meta event at 96 ticks, a note at 192: the second note's delta
+        // is measured from the meta event, as mido reports it.
+        let t = [
+            &[
+                0x00, 0x90, 60, 1, 0x60, 0xFF, 0x01, 0x01, b'x', 0x60, 0x80, 60, 0,
+            ][..],
+            EOT,
+        ]
+        .concat();
+        let score = parse(&smf(0, 1, 96, &[&t])).unwrap();
+        let deltas: Vec<f64> = score.events.iter().map(|e| e.delta).collect();
+        assert_eq!(deltas, [0.0, 0.5]);
+        assert_eq!(score.duration(), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn tempo_changes_in_the_first_track_time_the_other_tracks() {
+        let tempo = [&[0x00, 0xFF, 0x51, 0x03, 0x0F, 0x42, 0x40][..], EOT].concat(); // 1 s/quarter
+        let notes = [&[0x81, 0x40, 0x90, 60, 1][..], EOT].concat(); // at 192 ticks
+        let score = parse(&smf(1, 2, 96, &[&tempo, &notes])).unwrap();
+        assert_eq!(score.duration(), Duration::from_secs(2));
+    }
+
+    #[test]
+    fn notes_only_keeps_original_deltas() {
+        let t = [
+            &[0x00, 0xC0, 5, 0x60, 0x90, 60, 1, 0x60, 0xB0, 7, 9][..],
+            EOT,
+        ]
+        .concat();
+        let score = parse(&smf(0, 1, 96, &[&t])).unwrap();
+        let notes = score.notes_only();
+        assert_eq!(notes.events.len(), 1);
+        assert_eq!(notes.events[0].delta, 0.5);
+        assert_eq!(notes.events[0].at, Duration::from_millis(500));
+        assert_eq!(notes.name, "t.mid");
+    }
+
+    #[test]
+    fn undecodable_event_inside_a_complete_track_is_malformed_not_silently_cut() {
+        // 0xF4 is an undefined system status midly refuses.
+        let t = [&[0x00, 0x90, 60, 1, 0x00, 0xF4][..], EOT].concat();
+        let err = parse(&smf(0, 1, 96, &[&t])).unwrap_err();
+        assert!(matches!(err, LoadError::Malformed { .. }), "{err}");
+        assert!(err.to_string().starts_with("dir/t.mid: malformed"), "{err}");
+    }
+
+    #[test]
+    fn files_longer_than_a_day_are_refused() {
+        // Delta 0x0FFFFFFF ticks at 1 tick per quarter of 0.5 s is about 4 years.
+        let t = [&[0xFF, 0xFF, 0xFF, 0x7F, 0x90, 60, 1][..], EOT].concat();
+        let err = parse(&smf(0, 1, 1, &[&t])).unwrap_err();
+        assert!(matches!(err, LoadError::TooLong { .. }), "{err}");
+        assert!(err.to_string().contains("24 h limit"), "{err}");
+    }
+
+    #[test]
+    fn zero_ticks_per_quarter_is_refused() {
+        let t = [&[0x00, 0x90, 60, 1][..], EOT].concat();
+        let err = parse(&smf(0, 1, 0, &[&t])).unwrap_err();
+        assert!(matches!(err, LoadError::BadDivision { .. }), "{err}");
+    }
+
+    #[test]
+    fn bytes_after_the_declared_tracks_are_tolerated() {
+        let t = [&[0x00, 0x90, 60, 1][..], EOT].concat();
+        let mut bytes = smf(0, 1, 96, &[&t]);
+        bytes.extend([0, 0, 0]);
+        assert_eq!(parse(&bytes).unwrap().events.len(), 1);
+    }
+
+    #[test]
+    fn midi_extension_match_ignores_case() {
+        assert!(has_midi_extension(Path::new("a/B.MID")));
+        assert!(has_midi_extension(Path::new("b.midi")));
+        assert!(!has_midi_extension(Path::new("c.wav")));
+        assert!(!has_midi_extension(Path::new("mid")));
+    }
+}

@@ -1,0 +1,223 @@
+//! The loader on hand-built files: every refusal names the file and says what is wrong,
+//! and the awkward-but-valid encodings (running status, SMPTE division) play at the
+//! right times.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use kmidi_midi::score::{LoadError, Score};
+
+/// A header chunk with the given format, declared track count and division word.
+fn header(format: u16, tracks: u16, division: u16) -> Vec<u8> {
+    let mut out = b"MThd\0\0\0\x06".to_vec();
+    for v in [format, tracks, division] {
+        out.extend(v.to_be_bytes());
+    }
+    out
+}
+
+fn track_chunk(body: &[u8]) -> Vec<u8> {
+    let mut out = b"MTrk".to_vec();
+    out.extend((body.len() as u32).to_be_bytes());
+    out.extend(body);
+    out
+}
+
+fn smf(format: u16, division: u16, tracks: &[&[u8]]) -> Vec<u8> {
+    let mut out = header(format, tracks.len() as u16, division);
+    for t in tracks {
+        out.extend(track_chunk(t));
+    }
+    out
+}
+
+const END: [u8; 4] = [0x00, 0xFF, 0x2F, 0x00];
+/// Note on, one quarter (96 ticks), note off, end of track.
+const ONE_NOTE: [u8; 12] = [
+    0x00, 0x90, 60, 100, 0x60, 0x80, 60, 0, 0x00, 0xFF, 0x2F, 0x00,
+];
+
+/// Writes `bytes` under a distinctive name and loads it.
+fn load(bytes: &[u8]) -> (PathBuf, Result<Score, LoadError>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("suspect_file.mid");
+    std::fs::write(&path, bytes).unwrap();
+    let result = Score::load(&path);
+    (path, result, dir)
+}
+
+/// Loads `bytes`, expects an error whose text names the file and contains `needle`.
+fn refused(bytes: &[u8], needle: &str) -> LoadError {
+    let (path, result, _dir) = load(bytes);
+    let err = result.expect_err("file should have been refused");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&path.display().to_string()),
+        "does not name the file: {text}"
+    );
+    assert!(text.contains(needle), "expected {needle:?} in: {text}");
+    err
+}
+
+#[test]
+fn a_text_file_is_not_midi() {
+    let err = refused(
+        b"hello, I am a text file\n",
+        "not a MIDI file (no MThd header)",
+    );
+    assert!(matches!(err, LoadError::NotMidi { .. }));
+}
+
+#[test]
+fn an_empty_file_is_refused_as_empty() {
+    let err = refused(b"", "empty file");
+    assert!(matches!(err, LoadError::Empty { .. }));
+}
+
+#[test]
+fn a_header_cut_short_is_truncated() {
+    let full = smf(0, 96, &[&ONE_NOTE]);
+    for cut in [2, 9, 13] {
+        let err = refused(&full[..cut], "truncated");
+        assert!(
+            matches!(err, LoadError::Truncated { .. }),
+            "cut at {cut}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_track_cut_short_is_truncated_not_played_in_part() {
+    let full = smf(0, 96, &[&ONE_NOTE]);
+    let err = refused(&full[..full.len() - 5], "truncated");
+    assert!(err.to_string().contains("track 1"), "{err}");
+}
+
+#[test]
+fn a_missing_second_track_is_truncated() {
+    let mut bytes = header(1, 2, 96);
+    bytes.extend(track_chunk(&ONE_NOTE));
+    refused(&bytes, "declares 2 tracks but the file ends after 1");
+}
+
+#[test]
+fn format_2_is_refused_with_a_way_out() {
+    let err = refused(
+        &smf(2, 96, &[&ONE_NOTE]),
+        "format 2 (independent sequences)",
+    );
+    assert!(
+        err.to_string().contains("convert it to format 0 or 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn zero_tracks_is_refused() {
+    let err = refused(&smf(1, 96, &[]), "no tracks");
+    assert!(matches!(err, LoadError::NoTracks { .. }));
+}
+
+#[test]
+fn tracks_with_only_meta_events_have_nothing_to_play() {
+    let meta_only = [0x00, 0xFF, 0x03, 0x01, b'x', 0x00, 0xFF, 0x2F, 0x00];
+    refused(&smf(1, 96, &[&meta_only]), "no channel messages to play");
+}
+
+#[test]
+fn an_unreadable_path_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing.mid");
+    let err = Score::load(&path).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with(&format!("{}: cannot read", path.display())),
+        "{err}"
+    );
+}
+
+#[test]
+fn running_status_events_are_all_read() {
+    // Four note-ons share one status byte (running status), then the note-offs as
+    // note-on velocity 0, also under running status.
+    let body = [
+        0x00, 0x90, 60, 100, // explicit status
+        0x60, 62, 100, // running status
+        0x60, 64, 100, //
+        0x60, 65, 100, //
+        0x60, 60, 0, //
+        0x00, 62, 0, //
+        0x00, 64, 0, //
+        0x00, 65, 0, //
+        0x00, 0xFF, 0x2F, 0x00,
+    ];
+    let (_path, result, _dir) = load(&smf(0, 96, &[&body]));
+    let score = result.unwrap();
+    let hex: Vec<String> = score.events.iter().map(|e| e.message.hex()).collect();
+    assert_eq!(
+        hex,
+        [
+            "90 3C 64", "90 3E 64", "90 40 64", "90 41 64", "90 3C 00", "90 3E 00", "90 40 00",
+            "90 41 00"
+        ]
+    );
+    let at: Vec<u64> = score
+        .events
+        .iter()
+        .map(|e| e.at.as_millis() as u64)
+        .collect();
+    assert_eq!(at, [0, 500, 1000, 1500, 2000, 2000, 2000, 2000]);
+}
+
+#[test]
+fn smpte_division_plays_at_frame_times_ignoring_tempo() {
+    // 25 fps x 40 ticks per frame = 1000 ticks per second; the tempo event must not matter.
+    let division = u16::from_be_bytes([(-25i8) as u8, 40]);
+    let body = [
+        0x00, 0xFF, 0x51, 0x03, 0x0F, 0x42, 0x40, // 1 s per quarter: ignored
+        0x00, 0x90, 60, 100, //
+        0x87, 0x68, 0x80, 60, 0, // 1000 ticks later
+        0x83, 0x74, 0x90, 62, 100, // 500 ticks later
+        0x00, 0xFF, 0x2F, 0x00,
+    ];
+    let (_path, result, _dir) = load(&smf(0, division, &[&body]));
+    let score = result.unwrap();
+    let at: Vec<Duration> = score.events.iter().map(|e| e.at).collect();
+    assert_eq!(
+        at,
+        [
+            Duration::ZERO,
+            Duration::from_secs(1),
+            Duration::from_millis(1500)
+        ]
+    );
+    assert_eq!(score.duration(), Duration::from_millis(1500));
+}
+
+#[test]
+fn format_1_tracks_merge_in_time_with_tempo_from_the_first_track() {
+    // Track 1: tempo 250 ms per quarter from tick 96. Track 2: notes at 0, 96, 192 ticks.
+    let tempo = [
+        0x60, 0xFF, 0x51, 0x03, 0x03, 0xD0, 0x90, 0x00, 0xFF, 0x2F, 0x00,
+    ];
+    let notes = [
+        &[0x00, 0x91, 60, 90, 0x60, 0x91, 62, 90, 0x60, 0x91, 64, 90][..],
+        &END,
+    ]
+    .concat();
+    let (path, result, _dir) = load(&smf(1, 96, &[&tempo, &notes]));
+    let score = result.unwrap();
+    assert_eq!(score.name, "suspect_file.mid");
+    assert_eq!(score.path, path);
+    let at: Vec<u128> = score.events.iter().map(|e| e.at.as_millis()).collect();
+    assert_eq!(at, [0, 500, 750]);
+    // The tempo event sits at the same time as the second note: that note's delta is 0.
+    let deltas: Vec<f64> = score.events.iter().map(|e| e.delta).collect();
+    assert_eq!(deltas, [0.0, 0.0, 0.25]);
+}
+
+#[test]
+fn parse_from_memory_names_the_given_name_when_there_is_no_path() {
+    let err = Score::parse("from-kafka.mid", Path::new(""), b"nope").unwrap_err();
+    assert!(err.to_string().starts_with("from-kafka.mid: "), "{err}");
+}

@@ -1,0 +1,468 @@
+#!/usr/bin/env bash
+# Run a real single-node Apache Kafka broker (KRaft, combined broker+controller)
+# on 127.0.0.1 from jars that Maven fetches from Maven Central. No Docker, no
+# tarball download: only `mvn` and `java` (17+) are needed.
+#
+# Run `scripts/kafka.sh help` for usage. Everything lives under
+# ${KMIDI_CACHE:-<repo>/.cache} (git-ignored):
+#   kafka/VERSION/libs/      the broker's and tools' jars (fetch)
+#   run/NAME/                one broker: server.properties, pid, port,
+#                            version, data/ (log.dirs), logs/server.log
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$SCRIPT_DIR/.." && pwd)
+CONF_DIR=$SCRIPT_DIR/kafka
+CACHE_DIR=${KMIDI_CACHE:-$REPO_DIR/.cache}
+[[ $CACHE_DIR == /* ]] || CACHE_DIR=$PWD/$CACHE_DIR
+KAFKA_CACHE=$CACHE_DIR/kafka
+RUN_ROOT=$CACHE_DIR/run
+
+JAVA_BIN=${JAVA_HOME:+$JAVA_HOME/bin/}java
+START_TIMEOUT=${KMIDI_KAFKA_START_TIMEOUT:-90}
+STOP_TIMEOUT=${KMIDI_KAFKA_STOP_TIMEOUT:-30}
+# Small, quick-starting JVM: 2 cores, short-lived test brokers.
+HEAP_OPTS=${KMIDI_KAFKA_HEAP_OPTS:--Xmx512m -Xms256m}
+JVM_OPTS=${KMIDI_KAFKA_JVM_OPTS:--XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true}
+TOOL_JVM_OPTS=${KMIDI_KAFKA_TOOL_JVM_OPTS:--Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto -Djava.awt.headless=true}
+
+usage() {
+  cat <<'EOF'
+Usage: scripts/kafka.sh COMMAND [ARGS...]
+
+Commands:
+  fetch VERSION                 Resolve org.apache.kafka:kafka_2.13, kafka-server
+                                and kafka-tools VERSION with all runtime
+                                dependencies (plus a logging backend) into
+                                $KMIDI_CACHE/kafka/VERSION/libs. Idempotent.
+  start VERSION PORT [NAME]     Format fresh KRaft storage and start a combined
+                                broker+controller on 127.0.0.1:PORT (fetching
+                                VERSION first if needed). Waits until it is up,
+                                then prints the bootstrap address 127.0.0.1:PORT
+                                as the last line of stdout. NAME defaults to
+                                kafka-VERSION-PORT.
+  stop NAME|PORT                SIGTERM (then SIGKILL after a bounded wait) and
+                                delete the broker's data dir. Unknown or already
+                                stopped brokers are not an error.
+  stop-all                      Stop every broker this script started.
+  status                        List brokers this script started (NAME VERSION
+                                PORT PID STATE).
+  run-tool VERSION CLASS ARGS   Run a Kafka command-line tool from VERSION's jars.
+                                CLASS is a fully qualified class name or one of
+                                the aliases shown by `tools VERSION`.
+  tools VERSION                 Show the tool aliases and the class each maps to.
+  free-port                     Print a free TCP port on 127.0.0.1.
+  help                          This text.
+
+Tested versions: 3.9.2 (log4j 1.x config via reload4j) and 4.3.1 (log4j2).
+
+Environment:
+  KMIDI_CACHE                 cache root (default: <repo>/.cache)
+  KMIDI_KAFKA_START_TIMEOUT   seconds to wait for a broker to come up (90)
+  KMIDI_KAFKA_STOP_TIMEOUT    seconds between SIGTERM and SIGKILL (30)
+  KMIDI_KAFKA_HEAP_OPTS       broker heap (-Xmx512m -Xms256m)
+  KMIDI_KAFKA_JVM_OPTS        broker JVM flags (-XX:+UseSerialGC
+                              -XX:TieredStopAtLevel=1 -Xshare:auto ...)
+  KMIDI_KAFKA_TOOL_JVM_OPTS   JVM flags for run-tool and storage formatting
+  KMIDI_KAFKA_PROPS           extra server.properties lines (newline separated);
+                              they override the defaults
+  KMIDI_KAFKA_KEEP_LOGS       0: `stop` deletes all of run/NAME; default 1 keeps
+                              its logs/ and server.properties (data/ is always
+                              deleted)
+  JAVA_HOME                   java to use (default: java on PATH)
+
+Examples:
+  port=$(scripts/kafka.sh free-port)
+  bootstrap=$(scripts/kafka.sh start 4.3.1 "$port" | tail -n1)
+  scripts/kafka.sh run-tool 4.3.1 topics --bootstrap-server "$bootstrap" \
+      --create --topic t --partitions 1 --replication-factor 1
+  echo hi | scripts/kafka.sh run-tool 4.3.1 console-producer \
+      --bootstrap-server "$bootstrap" --topic t
+  scripts/kafka.sh run-tool 4.3.1 console-consumer --bootstrap-server \
+      "$bootstrap" --topic t --from-beginning --max-messages 1
+  scripts/kafka.sh stop "$port"
+EOF
+}
+
+log() { printf 'kafka.sh: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+check_version() {
+  [[ ${1:-} =~ ^[0-9]+\.[0-9]+\.[0-9]+([.-][A-Za-z0-9.-]+)?$ ]] ||
+    die "bad Kafka version '${1:-}' (want e.g. 3.9.2 or 4.3.1)"
+}
+
+check_port() {
+  if ! [[ ${1:-} =~ ^[0-9]+$ ]] || ((${1} < 1 || ${1} > 65535)); then
+    die "bad port '${1:-}'"
+  fi
+}
+
+major_of() { printf '%s\n' "${1%%.*}"; }
+
+libs_dir() { printf '%s\n' "$KAFKA_CACHE/$1/libs"; }
+
+# The logging backend and its config differ between Kafka 3.x and 4.x.
+mvn_profile() {
+  if (($(major_of "$1") >= 4)); then echo kafka4; else echo kafka3; fi
+}
+
+# JVM flags selecting the log config ($2 = broker|tool).
+log_opts() {
+  local version=$1 kind=$2 file
+  if (($(major_of "$version") >= 4)); then
+    file=$CONF_DIR/log4j2.xml
+    [[ $kind == tool ]] && file=$CONF_DIR/tools-log4j2.xml
+    printf '%s\n' "-Dlog4j2.configurationFile=$file"
+  else
+    file=$CONF_DIR/log4j.properties
+    [[ $kind == tool ]] && file=$CONF_DIR/tools-log4j.properties
+    printf '%s\n' "-Dlog4j.configuration=file:$file"
+  fi
+}
+
+# True if something accepts TCP connections on 127.0.0.1:$1.
+port_open() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+cmd_free_port() {
+  if command -v python3 >/dev/null 2>&1; then
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+    return
+  fi
+  local port i
+  for ((i = 0; i < 200; i++)); do
+    port=$((20000 + RANDOM % 40000))
+    if ! port_open "$port"; then
+      echo "$port"
+      return
+    fi
+  done
+  die "could not find a free port"
+}
+
+# ---------------------------------------------------------------- fetch
+
+cmd_fetch() {
+  (($# == 1)) || die "usage: fetch VERSION"
+  local version=$1 vdir libs tmp lock_fd
+  check_version "$version"
+  vdir=$KAFKA_CACHE/$version
+  libs=$(libs_dir "$version")
+  [[ -f $vdir/.complete ]] && return 0
+  command -v mvn >/dev/null 2>&1 || die "mvn not found (scripts/install-deps.sh installs maven)"
+  mkdir -p "$vdir"
+  # Concurrent fetches of one version wait for each other.
+  exec {lock_fd}>"$vdir/.lock"
+  flock "$lock_fd"
+  if [[ -f $vdir/.complete ]]; then
+    exec {lock_fd}>&-
+    return 0
+  fi
+  log "fetching Apache Kafka $version from Maven Central ..."
+  tmp=$vdir/libs.tmp.$$
+  rm -rf "$tmp" "$libs"
+  if ! mvn -B -Dstyle.color=never -f "$CONF_DIR/pom.xml" -P "$(mvn_profile "$version")" \
+      -Dkafka.version="$version" \
+      dependency:copy-dependencies -DincludeScope=runtime \
+      -DoutputDirectory="$tmp" >"$vdir/mvn.log" 2>&1; then
+    grep -E 'ERROR|Could not|Failed' "$vdir/mvn.log" | head -n 30 >&2 || tail -n 30 "$vdir/mvn.log" >&2
+    rm -rf "$tmp"
+    die "mvn could not resolve Kafka $version (coordinates: org.apache.kafka:kafka_2.13:$version, org.apache.kafka:kafka-server:$version, org.apache.kafka:kafka-tools:$version)"
+  fi
+  [[ -f $tmp/kafka_2.13-$version.jar ]] || { rm -rf "$tmp"; die "kafka_2.13-$version.jar missing after mvn"; }
+  # Index the Kafka classes so run-tool can map aliases to class names.
+  local jar
+  for jar in "$tmp"/kafka_2.13-*.jar "$tmp"/kafka-*.jar; do
+    if command -v unzip >/dev/null 2>&1; then unzip -Z1 "$jar"; else "${JAVA_BIN%java}jar" tf "$jar"; fi
+  done | sed -n 's/\.class$//p' | grep -v '\$' | tr / . | sort -u >"$vdir/classes.txt"
+  mv "$tmp" "$libs"
+  touch "$vdir/.complete"
+  exec {lock_fd}>&-
+  log "Kafka $version: $(find "$libs" -name '*.jar' | wc -l) jars in $libs"
+}
+
+# ---------------------------------------------------------------- tools
+
+# alias -> candidate classes, newest location first.
+TOOL_ALIASES=(
+  "topics org.apache.kafka.tools.TopicCommand kafka.admin.TopicCommand"
+  "console-producer org.apache.kafka.tools.ConsoleProducer kafka.tools.ConsoleProducer"
+  "console-consumer org.apache.kafka.tools.consumer.ConsoleConsumer kafka.tools.ConsoleConsumer"
+  "consumer-groups org.apache.kafka.tools.consumer.group.ConsumerGroupCommand kafka.admin.ConsumerGroupCommand"
+  "broker-api-versions org.apache.kafka.tools.BrokerApiVersionsCommand kafka.admin.BrokerApiVersionsCommand"
+  "get-offsets org.apache.kafka.tools.GetOffsetShell kafka.tools.GetOffsetShell"
+  "configs org.apache.kafka.tools.ConfigCommand kafka.admin.ConfigCommand"
+  "delete-records org.apache.kafka.tools.DeleteRecordsCommand kafka.admin.DeleteRecordsCommand"
+  "metadata-quorum org.apache.kafka.tools.MetadataQuorumCommand"
+  "storage kafka.tools.StorageTool"
+)
+
+# Print the class for an alias (or the argument itself if it is a class name).
+resolve_tool() {
+  local version=$1 name=$2 index entry cand
+  local -a parts
+  index=$KAFKA_CACHE/$version/classes.txt
+  for entry in "${TOOL_ALIASES[@]}"; do
+    read -r -a parts <<<"$entry"
+    [[ ${parts[0]} == "$name" ]] || continue
+    for cand in "${parts[@]:1}"; do
+      if grep -qxF "$cand" "$index"; then
+        echo "$cand"
+        return 0
+      fi
+    done
+    return 1
+  done
+  [[ $name == *.* ]] || return 1
+  echo "$name"
+}
+
+cmd_tools() {
+  (($# == 1)) || die "usage: tools VERSION"
+  local version=$1 entry cls
+  local -a parts
+  check_version "$version"
+  cmd_fetch "$version"
+  for entry in "${TOOL_ALIASES[@]}"; do
+    read -r -a parts <<<"$entry"
+    cls=$(resolve_tool "$version" "${parts[0]}") || cls='(not in this version)'
+    printf '%-20s %s\n' "${parts[0]}" "$cls"
+  done
+}
+
+cmd_run_tool() {
+  (($# >= 2)) || die "usage: run-tool VERSION CLASS [ARGS...]"
+  local version=$1 cls
+  check_version "$version"
+  cmd_fetch "$version"
+  cls=$(resolve_tool "$version" "$2") || die "unknown tool '$2' for Kafka $version (see: scripts/kafka.sh tools $version)"
+  shift 2
+  local -a jvm
+  read -r -a jvm <<<"$TOOL_JVM_OPTS"
+  exec "$JAVA_BIN" "${jvm[@]}" "$(log_opts "$version" tool)" \
+    -cp "$(libs_dir "$version")/*" "$cls" "$@"
+}
+
+# ---------------------------------------------------------------- start
+
+random_cluster_id() {
+  # A Kafka Uuid: 16 random bytes, URL-safe base64 without padding.
+  head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
+}
+
+pid_alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
+
+# True if $1 is a live broker process started from run dir $2.
+is_our_broker() {
+  local pid=$1 run=$2 cmdline
+  pid_alive "$pid" || return 1
+  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ $cmdline == *kafka.Kafka*"$run/server.properties"* ]]
+}
+
+write_server_properties() {
+  local file=$1 run=$2 port=$3 cport=$4
+  cat >"$file" <<EOF
+# Written by scripts/kafka.sh: single-node KRaft, combined broker+controller.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$cport
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$run/data
+metadata.log.dir=$run/data
+num.partitions=1
+default.replication.factor=1
+min.insync.replicas=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+num.network.threads=2
+num.io.threads=2
+num.recovery.threads.per.data.dir=1
+log.retention.check.interval.ms=300000
+EOF
+  if [[ -n ${KMIDI_KAFKA_PROPS:-} ]]; then
+    printf '# KMIDI_KAFKA_PROPS\n%s\n' "$KMIDI_KAFKA_PROPS" >>"$file"
+  fi
+}
+
+print_log_tail() {
+  local run=$1 f
+  for f in "$run/logs/kafka.out" "$run/logs/server.log"; do
+    [[ -s $f ]] || continue
+    log "---- tail of $f ----"
+    tail -n 40 "$f" >&2
+  done
+}
+
+cmd_start() {
+  (($# == 2 || $# == 3)) || die "usage: start VERSION PORT [NAME]"
+  local version=$1 port=$2 name=${3:-kafka-$1-$2}
+  check_version "$version"
+  check_port "$port"
+  [[ $name =~ ^[A-Za-z0-9._-]+$ ]] || die "bad broker name '$name'"
+  command -v "$JAVA_BIN" >/dev/null 2>&1 || die "java not found"
+  cmd_fetch "$version"
+
+  local run=$RUN_ROOT/$name libs t0=$SECONDS
+  libs=$(libs_dir "$version")
+  if [[ -f $run/pid ]] && is_our_broker "$(cat "$run/pid")" "$run"; then
+    die "broker '$name' is already running (pid $(cat "$run/pid"))"
+  fi
+  port_open "$port" && die "port $port on 127.0.0.1 is already in use"
+
+  local cport
+  cport=$(cmd_free_port)
+  while [[ $cport == "$port" ]]; do cport=$(cmd_free_port); done
+
+  rm -rf "$run"
+  mkdir -p "$run/data" "$run/logs"
+  echo "$version" >"$run/version"
+  echo "$port" >"$run/port"
+  write_server_properties "$run/server.properties" "$run" "$port" "$cport"
+
+  local -a tool_jvm broker_jvm heap
+  read -r -a tool_jvm <<<"$TOOL_JVM_OPTS"
+  read -r -a broker_jvm <<<"$JVM_OPTS"
+  read -r -a heap <<<"$HEAP_OPTS"
+
+  if ! "$JAVA_BIN" "${tool_jvm[@]}" "$(log_opts "$version" tool)" -cp "$libs/*" \
+      kafka.tools.StorageTool format -t "$(random_cluster_id)" \
+      -c "$run/server.properties" >"$run/logs/format.log" 2>&1; then
+    cat "$run/logs/format.log" >&2
+    die "formatting KRaft storage for '$name' failed"
+  fi
+
+  # setsid: the broker outlives this script and ignores the caller's ^C.
+  setsid "$JAVA_BIN" "${heap[@]}" "${broker_jvm[@]}" \
+    "$(log_opts "$version" broker)" "-Dkafka.logs.dir=$run/logs" \
+    -cp "$libs/*" kafka.Kafka "$run/server.properties" \
+    </dev/null >"$run/logs/kafka.out" 2>&1 &
+  local pid=$!
+  echo "$pid" >"$run/pid"
+
+  local deadline=$((SECONDS + START_TIMEOUT))
+  while :; do
+    if ! pid_alive "$pid"; then
+      print_log_tail "$run"
+      rm -f "$run/pid"
+      die "broker '$name' exited during startup"
+    fi
+    if grep -q 'Kafka Server started' "$run/logs/server.log" 2>/dev/null &&
+      port_open "$port"; then
+      break
+    fi
+    if ((SECONDS >= deadline)); then
+      print_log_tail "$run"
+      stop_run "$run" >/dev/null 2>&1 || true
+      die "broker '$name' did not start within ${START_TIMEOUT}s"
+    fi
+    sleep 0.2
+  done
+  log "started '$name': Kafka $version pid $pid on 127.0.0.1:$port (controller $cport) in $((SECONDS - t0))s; logs in $run/logs"
+  echo "127.0.0.1:$port"
+}
+
+# ---------------------------------------------------------------- stop
+
+# Stop the broker of run dir $1 and delete its data.
+stop_run() {
+  local run=$1 name pid=''
+  name=$(basename "$run")
+  [[ -f $run/pid ]] && pid=$(cat "$run/pid")
+  if [[ -n $pid ]] && is_our_broker "$pid" "$run"; then
+    kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + STOP_TIMEOUT))
+    while pid_alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
+    if pid_alive "$pid"; then
+      log "broker '$name' (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT}s; sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      while pid_alive "$pid"; do sleep 0.1; done
+    fi
+    log "stopped '$name' (pid $pid)"
+  else
+    log "broker '$name' was not running"
+  fi
+  rm -f "$run/pid"
+  rm -rf "$run/data"
+  if [[ ${KMIDI_KAFKA_KEEP_LOGS:-1} != 1 ]]; then
+    rm -rf "$run"
+  fi
+}
+
+cmd_stop() {
+  (($# == 1)) || die "usage: stop NAME|PORT"
+  local arg=$1 run=''
+  if [[ $arg =~ ^[A-Za-z0-9._-]+$ && -d $RUN_ROOT/$arg ]]; then
+    run=$RUN_ROOT/$arg
+  elif [[ $arg =~ ^[0-9]+$ ]]; then
+    local d
+    for d in "$RUN_ROOT"/*/; do
+      [[ -f ${d}port && $(cat "${d}port") == "$arg" ]] || continue
+      # Prefer a running broker on that port over stale run dirs.
+      run=${d%/}
+      [[ -f ${d}pid ]] && break
+    done
+  fi
+  if [[ -z $run ]]; then
+    log "no broker named or listening on '$arg' (nothing to stop)"
+    return 0
+  fi
+  stop_run "$run"
+}
+
+cmd_stop_all() {
+  (($# == 0)) || die "usage: stop-all"
+  local d
+  for d in "$RUN_ROOT"/*/; do
+    [[ -f ${d}pid ]] || continue
+    stop_run "${d%/}"
+  done
+}
+
+cmd_status() {
+  local d pid state
+  for d in "$RUN_ROOT"/*/; do
+    [[ -f ${d}port ]] || continue
+    pid=$(cat "${d}pid" 2>/dev/null || true)
+    if [[ -n $pid ]] && is_our_broker "$pid" "${d%/}"; then state=running; else state=stopped; fi
+    printf '%s %s %s %s %s\n' "$(basename "$d")" "$(cat "${d}version" 2>/dev/null || echo '?')" \
+      "$(cat "${d}port")" "${pid:--}" "$state"
+  done
+}
+
+# ---------------------------------------------------------------- main
+
+main() {
+  local cmd=${1:-help}
+  (($# > 0)) && shift
+  case $cmd in
+    fetch) cmd_fetch "$@" ;;
+    start) cmd_start "$@" ;;
+    stop) cmd_stop "$@" ;;
+    stop-all) cmd_stop_all "$@" ;;
+    status | list) cmd_status "$@" ;;
+    run-tool) cmd_run_tool "$@" ;;
+    tools) cmd_tools "$@" ;;
+    free-port) cmd_free_port "$@" ;;
+    help | -h | --help) usage ;;
+    *)
+      usage >&2
+      exit 2
+      ;;
+  esac
+}
+
+main "$@"
