@@ -44,7 +44,8 @@ Commands:
   stop NAME|PORT                SIGTERM (then SIGKILL after a bounded wait) and
                                 delete the broker's data dir. Unknown or already
                                 stopped brokers are not an error.
-  stop-all                      Stop every broker this script started.
+  stop-all                      Stop every broker this script started (under
+                                this KMIDI_CACHE).
   status                        List brokers this script started (NAME VERSION
                                 PORT PID STATE).
   run-tool VERSION CLASS ARGS   Run a Kafka command-line tool from VERSION's jars.
@@ -54,7 +55,22 @@ Commands:
   free-port                     Print a free TCP port on 127.0.0.1.
   help                          This text.
 
-Tested versions: 3.9.2 (log4j 1.x config via reload4j) and 4.3.1 (log4j2).
+Tested versions: 3.9.2 (slf4j -> reload4j, log4j 1.x properties config) and
+4.3.1 (slf4j -> log4j2, XML config); scripts/kafka/ holds the pom and configs.
+The quorum is static (controller.quorum.voters=1@127.0.0.1:<free port>), which
+both 3.9 and 4.x format with a plain `StorageTool format -t ID -c FILE`.
+
+Tool aliases for run-tool (class in 3.9.2 | class in 4.3.1):
+  topics               org.apache.kafka.tools.TopicCommand (both)
+  console-producer     kafka.tools.ConsoleProducer | org.apache.kafka.tools.ConsoleProducer
+  console-consumer     org.apache.kafka.tools.consumer.ConsoleConsumer (both)
+  consumer-groups      org.apache.kafka.tools.consumer.group.ConsumerGroupCommand (both)
+  broker-api-versions  kafka.admin.BrokerApiVersionsCommand | org.apache.kafka.tools.BrokerApiVersionsCommand
+  get-offsets          org.apache.kafka.tools.GetOffsetShell (both)
+  configs              kafka.admin.ConfigCommand (both)
+  delete-records       org.apache.kafka.tools.DeleteRecordsCommand (both)
+  metadata-quorum      org.apache.kafka.tools.MetadataQuorumCommand (both)
+  storage              kafka.tools.StorageTool (both)
 
 Environment:
   KMIDI_CACHE                 cache root (default: <repo>/.cache)

@@ -41,7 +41,10 @@ pub fn ports() -> Result<i32> {
 }
 
 pub fn transports() -> Result<i32> {
-    println!("{:<10} {:<28} {:<10} capabilities", "NAME", "LIBRARY", "VERSION");
+    println!(
+        "{:<10} {:<28} {:<10} capabilities",
+        "NAME", "LIBRARY", "VERSION"
+    );
     for t in registry::all() {
         let info = t.info();
         let c = info.capabilities;

@@ -11,7 +11,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// an instrument consumes them and plays each one the moment it arrives. When the
 /// cluster struggles, the music slows down or the melody goes wrong.
 #[derive(Debug, Parser)]
-#[command(name = "kmidi", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "kmidi",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// More log output (-v: debug, -vv: trace). RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -42,7 +47,11 @@ pub enum Command {
 #[derive(Debug, Args, Clone)]
 pub struct KafkaArgs {
     /// Bootstrap servers, comma-separated.
-    #[arg(short = 'b', long = "bootstrap-servers", default_value = "localhost:9092")]
+    #[arg(
+        short = 'b',
+        long = "bootstrap-servers",
+        default_value = "localhost:9092"
+    )]
     pub bootstrap: String,
 
     /// The notes topic.
@@ -66,7 +75,12 @@ pub struct KafkaArgs {
 #[derive(Debug, Args)]
 pub struct PlayerArgs {
     /// MIDI file, directory of .mid files, or glob pattern ("songs/*.mid"); repeatable.
-    #[arg(short = 'm', long = "midi-files", required = true, value_name = "PATH|GLOB|DIR")]
+    #[arg(
+        short = 'm',
+        long = "midi-files",
+        required = true,
+        value_name = "PATH|GLOB|DIR"
+    )]
     pub midi: Vec<String>,
 
     #[command(flatten)]
@@ -102,7 +116,12 @@ pub struct PlayerArgs {
 #[group(multiple = false)]
 pub struct SpeedArgs {
     /// Time stretch: 1.1 plays 10 % slower, 0.9 10 % faster.
-    #[arg(short = 's', long = "speed-ratio", value_name = "RATIO", default_value_t = 1.0)]
+    #[arg(
+        short = 's',
+        long = "speed-ratio",
+        value_name = "RATIO",
+        default_value_t = 1.0
+    )]
     pub ratio: f64,
 
     /// Glenn Gould's 1955 Goldberg tempo (ratio 0.65).

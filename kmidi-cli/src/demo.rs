@@ -126,7 +126,10 @@ fn open_sinks(args: &DemoArgs) -> Result<Vec<Box<dyn Sink>>> {
     }
     match outputs::open_port(outputs::DEFAULT_PORT) {
         Ok(port) => return Ok(vec![port]),
-        Err(err) => eprintln!("no FluidSynth port ({}); writing files instead", first_line(&err.to_string())),
+        Err(err) => eprintln!(
+            "no FluidSynth port ({}); writing files instead",
+            first_line(&err.to_string())
+        ),
     }
     let mid = args.out_dir.join("kmidi-demo.mid");
     let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(MidRecorder::open(mid)?)];

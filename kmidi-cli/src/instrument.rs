@@ -11,7 +11,7 @@ use kmidi_midi::sink::Sink;
 use kmidi_transport::{OffsetReset, Subscription};
 
 use crate::cli::{From, InstrumentArgs};
-use crate::listen::{self, Live, ListenOptions, ListenReport};
+use crate::listen::{self, ListenOptions, ListenReport, Live};
 use crate::signals::Stop;
 use crate::{connect, registry};
 
@@ -25,8 +25,7 @@ pub fn run(args: InstrumentArgs, stop: Stop) -> Result<i32> {
     let config = connect::client_config(&args.kafka.bootstrap, &args.kafka.props)?;
     let timeout = connect::timeout(&args.kafka)?;
     let mut sinks = crate::outputs::open_all(&args.output)?;
-    let partitions =
-        connect::check_topic(transport.as_ref(), &config, &args.kafka.topic, timeout)?;
+    let partitions = connect::check_topic(transport.as_ref(), &config, &args.kafka.topic, timeout)?;
     let subscription = Subscription {
         topics: vec![args.kafka.topic.clone()],
         group: args.group.clone(),
@@ -63,7 +62,11 @@ pub fn run(args: InstrumentArgs, stop: Stop) -> Result<i32> {
 }
 
 pub fn describe(sinks: &[Box<dyn Sink>]) -> String {
-    sinks.iter().map(|s| s.describe()).collect::<Vec<_>>().join(" + ")
+    sinks
+        .iter()
+        .map(|s| s.describe())
+        .collect::<Vec<_>>()
+        .join(" + ")
 }
 
 /// Finishes every sink (writing files) even if one fails; returns the first failure.
@@ -112,7 +115,11 @@ pub fn print_report(report: &ListenReport) {
     eprintln!(
         "played {} message(s){}",
         report.played,
-        if report.interrupted { " (interrupted)" } else { "" }
+        if report.interrupted {
+            " (interrupted)"
+        } else {
+            ""
+        }
     );
     if !report.latency_us.is_empty() {
         let h = &report.latency_us;
@@ -136,6 +143,9 @@ pub fn print_report(report: &ListenReport) {
         eprintln!("skipped {n} bad record(s): {kind}");
     }
     if report.transient_errors > 0 {
-        eprintln!("{} transient consumer error(s) recovered from", report.transient_errors);
+        eprintln!(
+            "{} transient consumer error(s) recovered from",
+            report.transient_errors
+        );
     }
 }

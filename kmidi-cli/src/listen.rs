@@ -65,7 +65,8 @@ fn classify(err: &MessageError) -> &'static str {
 
 /// Decodes one record into the message to play, or the kind of garbage it is.
 pub fn decode(record: &Record) -> Result<(ChannelMessage, NoteMessage), (&'static str, String)> {
-    let note = NoteMessage::decode(record.value.as_deref()).map_err(|e| (e.kind(), e.to_string()))?;
+    let note =
+        NoteMessage::decode(record.value.as_deref()).map_err(|e| (e.kind(), e.to_string()))?;
     let msg = ChannelMessage::from_hex(&note.hex).map_err(|e| (classify(&e), e.to_string()))?;
     Ok((msg, note))
 }
@@ -220,7 +221,10 @@ mod tests {
         assert_eq!(kind(Some(b"hello")), Some("not_json"));
         assert_eq!(kind(Some(br#"{"note": 1}"#)), Some("missing_hex"));
         assert_eq!(kind(Some(br#"{"hex": "zz"}"#)), Some("invalid_hex"));
-        assert_eq!(kind(Some(br#"{"hex": "F0 7E F7"}"#)), Some("not_channel_message"));
+        assert_eq!(
+            kind(Some(br#"{"hex": "F0 7E F7"}"#)),
+            Some("not_channel_message")
+        );
         assert_eq!(kind(Some(br#"{"hex": "90 3C 40"}"#)), None);
     }
 }

@@ -52,7 +52,9 @@ pub fn open_all(out: &OutputArgs) -> Result<Vec<Box<dyn Sink>>> {
     }
     sinks.extend(open_files(out)?);
     if sinks.is_empty() {
-        anyhow::bail!("nothing to play to: give --port NAME, --record FILE.mid or --render FILE.wav");
+        anyhow::bail!(
+            "nothing to play to: give --port NAME, --record FILE.mid or --render FILE.wav"
+        );
     }
     Ok(sinks)
 }

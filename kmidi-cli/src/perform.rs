@@ -105,9 +105,10 @@ pub fn perform(
             }
             progress.song_index.store(index, Ordering::Relaxed);
             let clock = SongClock::new(Instant::now() + LEAD, opts.speed);
-            progress
-                .length_ms
-                .store(clock.offset(song.duration()).as_millis() as u64, Ordering::Relaxed);
+            progress.length_ms.store(
+                clock.offset(song.duration()).as_millis() as u64,
+                Ordering::Relaxed,
+            );
             let total = song.events.len() as u64;
             for (seq, event) in song.events.iter().enumerate() {
                 let m = event.message;
@@ -151,10 +152,9 @@ pub fn perform(
                     }
                 }
                 progress.sent.fetch_add(1, Ordering::Relaxed);
-                progress.position_ms.store(
-                    clock.offset(event.at).as_millis() as u64,
-                    Ordering::Relaxed,
-                );
+                progress
+                    .position_ms
+                    .store(clock.offset(event.at).as_millis() as u64, Ordering::Relaxed);
                 count_failures(producer, &mut report);
             }
         }

@@ -108,13 +108,20 @@ pub fn print_summary(report: &PlayReport, flushed: &Result<(), String>) {
     eprintln!(
         "sent {} message(s){}; scheduling lateness p50 {} µs, p99 {} µs, max {} µs",
         report.sent,
-        if report.interrupted { " (interrupted)" } else { "" },
+        if report.interrupted {
+            " (interrupted)"
+        } else {
+            ""
+        },
         h.value_at_quantile(0.5),
         h.value_at_quantile(0.99),
         h.max()
     );
     if report.send_errors > 0 {
-        eprintln!("{} message(s) could not be handed to the client", report.send_errors);
+        eprintln!(
+            "{} message(s) could not be handed to the client",
+            report.send_errors
+        );
     }
     if report.delivery_failures > 0 {
         eprintln!("{} message(s) were not delivered", report.delivery_failures);

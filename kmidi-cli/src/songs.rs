@@ -9,9 +9,18 @@ use kmidi_midi::score::{expand_inputs, Score};
 
 /// The project's own songs (see songs/README.md), compiled in.
 pub const BUNDLED: &[(&str, &[u8])] = &[
-    ("ode_to_joy.mid", include_bytes!("../../songs/ode_to_joy.mid")),
-    ("bach_prelude_c.mid", include_bytes!("../../songs/bach_prelude_c.mid")),
-    ("tempo_change.mid", include_bytes!("../../songs/tempo_change.mid")),
+    (
+        "ode_to_joy.mid",
+        include_bytes!("../../songs/ode_to_joy.mid"),
+    ),
+    (
+        "bach_prelude_c.mid",
+        include_bytes!("../../songs/bach_prelude_c.mid"),
+    ),
+    (
+        "tempo_change.mid",
+        include_bytes!("../../songs/tempo_change.mid"),
+    ),
 ];
 
 /// A bundled song by file name, or else a MIDI file on disk.

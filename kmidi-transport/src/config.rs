@@ -117,7 +117,9 @@ mod tests {
 
     #[test]
     fn pair_without_equals_is_refused_with_an_example() {
-        let err = ClientConfig::parse_pair("linger.ms").unwrap_err().to_string();
+        let err = ClientConfig::parse_pair("linger.ms")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("key=value"), "{err}");
     }
 

@@ -15,6 +15,6 @@ pub mod wire;
 pub use config::ClientConfig;
 pub use error::TransportError;
 pub use transport::{
-    Admin, Capabilities, Consumer, DeliveryFailure, OffsetReset, Producer, ProducerStats,
-    Record, Subscription, TopicSpec, Transport, TransportInfo,
+    Admin, Capabilities, Consumer, DeliveryFailure, OffsetReset, Producer, ProducerStats, Record,
+    Subscription, TopicSpec, Transport, TransportInfo,
 };

@@ -39,19 +39,35 @@ pub struct Measure {
     /// Identifies one player run, so two runs on one topic are not mixed up.
     #[serde(rename = "kmidi_run", default, skip_serializing_if = "Option::is_none")]
     pub run: Option<String>,
-    #[serde(rename = "kmidi_song", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "kmidi_song",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub song: Option<String>,
     /// 0-based position of this message in its song.
     #[serde(rename = "kmidi_seq", default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
     /// Number of messages in the song as sent (after `--notes-only`).
-    #[serde(rename = "kmidi_total", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "kmidi_total",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total: Option<u64>,
     /// Scheduled time from the song's start, µs, after the speed ratio.
-    #[serde(rename = "kmidi_offset_us", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "kmidi_offset_us",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub offset_us: Option<u64>,
     /// Wall-clock time the player handed the message to the transport, µs since the Unix epoch.
-    #[serde(rename = "kmidi_sent_us", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "kmidi_sent_us",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sent_us: Option<u64>,
 }
 
@@ -183,13 +199,20 @@ mod tests {
     #[test]
     fn garbage_is_classified_by_kind() {
         assert_eq!(NoteMessage::decode(None).unwrap_err().kind(), "null_value");
-        assert_eq!(NoteMessage::decode(Some(b"\xff{")).unwrap_err().kind(), "not_json");
         assert_eq!(
-            NoteMessage::decode(Some(br#"{"note": 60}"#)).unwrap_err().kind(),
+            NoteMessage::decode(Some(b"\xff{")).unwrap_err().kind(),
+            "not_json"
+        );
+        assert_eq!(
+            NoteMessage::decode(Some(br#"{"note": 60}"#))
+                .unwrap_err()
+                .kind(),
             "missing_hex"
         );
         assert_eq!(
-            NoteMessage::decode(Some(br#"{"hex": 60}"#)).unwrap_err().kind(),
+            NoteMessage::decode(Some(br#"{"hex": 60}"#))
+                .unwrap_err()
+                .kind(),
             "missing_hex"
         );
     }

@@ -221,3 +221,63 @@ fn parse_from_memory_names_the_given_name_when_there_is_no_path() {
     let err = Score::parse("from-kafka.mid", Path::new(""), b"nope").unwrap_err();
     assert!(err.to_string().starts_with("from-kafka.mid: "), "{err}");
 }
+
+#[test]
+fn delta_counts_from_the_previous_event_of_any_kind_like_mido() {
+    // Note at 0, a text meta event at 96 ticks, a note off at 192: the note off's delta is
+    // measured from the meta event, as mido's `msg.time` is.
+    let body = [
+        0x00, 0x90, 60, 1, 0x60, 0xFF, 0x01, 0x01, b'x', 0x60, 0x80, 60, 0, 0x00, 0xFF, 0x2F, 0x00,
+    ];
+    let (_path, result, _dir) = load(&smf(0, 96, &[&body]));
+    let score = result.unwrap();
+    let deltas: Vec<f64> = score.events.iter().map(|e| e.delta).collect();
+    assert_eq!(deltas, [0.0, 0.5]);
+    assert_eq!(score.duration(), Duration::from_secs(1));
+}
+
+#[test]
+fn notes_only_drops_other_messages_but_keeps_their_deltas() {
+    let body = [
+        0x00, 0xC0, 5, 0x60, 0x90, 60, 1, 0x60, 0xB0, 7, 9, 0x00, 0xFF, 0x2F, 0x00,
+    ];
+    let (_path, result, _dir) = load(&smf(0, 96, &[&body]));
+    let score = result.unwrap();
+    assert_eq!(score.events.len(), 3);
+    let notes = score.notes_only();
+    assert_eq!(notes.events.len(), 1);
+    assert_eq!(notes.events[0].message.hex(), "90 3C 01");
+    assert_eq!(notes.events[0].delta, 0.5);
+    assert_eq!(notes.events[0].at, Duration::from_millis(500));
+    assert_eq!(notes.name, score.name);
+}
+
+#[test]
+fn a_file_lasting_more_than_a_day_is_refused() {
+    // The largest delta (0x0FFFFFFF ticks) at 1 tick per 0.5 s quarter: about 4 years.
+    let body = [0xFF, 0xFF, 0xFF, 0x7F, 0x90, 60, 1, 0x00, 0xFF, 0x2F, 0x00];
+    let err = refused(&smf(0, 1, &[&body]), "more than the 24 h limit");
+    assert!(matches!(err, LoadError::TooLong { .. }));
+}
+
+#[test]
+fn an_undecodable_event_inside_a_complete_track_is_malformed_not_silently_cut() {
+    // 0xF4 is an undefined system common status; lenient midly would end the track there.
+    let body = [0x00, 0x90, 60, 1, 0x00, 0xF4, 0x00, 0xFF, 0x2F, 0x00];
+    let err = refused(&smf(0, 96, &[&body]), "malformed MIDI data: track 1");
+    assert!(matches!(err, LoadError::Malformed { .. }));
+}
+
+#[test]
+fn zero_ticks_per_quarter_is_refused() {
+    let err = refused(&smf(0, 0, &[&ONE_NOTE]), "invalid time division");
+    assert!(matches!(err, LoadError::BadDivision { .. }));
+}
+
+#[test]
+fn bytes_after_the_declared_tracks_are_tolerated() {
+    let mut bytes = smf(0, 96, &[&ONE_NOTE]);
+    bytes.extend([0, 0, 0]);
+    let (_path, result, _dir) = load(&bytes);
+    assert_eq!(result.unwrap().events.len(), 2);
+}

@@ -38,11 +38,7 @@ fn recording_reads_back_the_same_bytes_at_the_same_times() {
     let half_tick = Duration::from_micros(TICK_MICROS / 2 + 1);
     for ((at, bytes), (want_at, want_bytes)) in back.iter().zip(played()) {
         assert_eq!(bytes, &want_bytes);
-        let diff = if *at > want_at {
-            *at - want_at
-        } else {
-            want_at - *at
-        };
+        let diff = (*at).max(want_at) - (*at).min(want_at);
         assert!(diff <= half_tick, "{bytes:02X?}: {at:?} vs {want_at:?}");
     }
 }

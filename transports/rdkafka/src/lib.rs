@@ -13,8 +13,8 @@ mod producer;
 mod props;
 
 use kmidi_transport::{
-    Admin, Capabilities, ClientConfig, Consumer, Producer, Subscription, Transport,
-    TransportError, TransportInfo,
+    Admin, Capabilities, ClientConfig, Consumer, Producer, Subscription, Transport, TransportError,
+    TransportInfo,
 };
 
 pub use admin::RdAdmin;

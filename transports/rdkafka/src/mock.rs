@@ -48,8 +48,16 @@ mod tests {
             .collect();
         let t = RdKafkaTransport;
         let admin = t.admin(&config).unwrap();
-        assert_eq!(admin.topic_partitions("t", Duration::from_secs(5)).unwrap(), Some(1));
-        assert_eq!(admin.topic_partitions("nope", Duration::from_secs(5)).unwrap(), None);
+        assert_eq!(
+            admin.topic_partitions("t", Duration::from_secs(5)).unwrap(),
+            Some(1)
+        );
+        assert_eq!(
+            admin
+                .topic_partitions("nope", Duration::from_secs(5))
+                .unwrap(),
+            None
+        );
 
         let mut p = t.producer(&config).unwrap();
         for i in 0..20u8 {
@@ -83,6 +91,10 @@ mod tests {
             .topic_partitions("t", Duration::from_secs(2))
             .unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(6));
-        assert!(err.to_string().contains("cannot reach Kafka at 127.0.0.1:1"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("cannot reach Kafka at 127.0.0.1:1"),
+            "{err}"
+        );
     }
 }

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use kmidi_transport::{ClientConfig, DeliveryFailure, Producer, ProducerStats, TransportError};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
-use rdkafka::producer::{BaseRecord, DeliveryResult, Producer as _, ProducerContext, ThreadedProducer};
+use rdkafka::producer::{
+    BaseRecord, DeliveryResult, Producer as _, ProducerContext, ThreadedProducer,
+};
 use rdkafka::ClientContext;
 
 use crate::props;
@@ -91,7 +93,10 @@ impl Producer for RdProducer {
     fn flush(&mut self, timeout: Duration) -> Result<(), TransportError> {
         self.inner.flush(timeout).map_err(|err| match err {
             KafkaError::Flush(RDKafkaErrorCode::OperationTimedOut) => TransportError::Timeout {
-                doing: format!("flushing {} undelivered records", self.inner.in_flight_count()),
+                doing: format!(
+                    "flushing {} undelivered records",
+                    self.inner.in_flight_count()
+                ),
                 timeout,
             },
             other => crate::client_error("flush", other),

@@ -60,6 +60,9 @@ mod tests {
         let c: ClientConfig = [("linger.ms", "20")].into_iter().collect();
         assert_eq!(producer(&c).get("linger.ms"), Some("20"));
         assert_eq!(producer(&ClientConfig::new()).get("linger.ms"), Some("0"));
-        assert_eq!(producer(&ClientConfig::new()).get("enable.idempotence"), Some("true"));
+        assert_eq!(
+            producer(&ClientConfig::new()).get("enable.idempotence"),
+            Some("true")
+        );
     }
 }

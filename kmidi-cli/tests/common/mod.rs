@@ -1,0 +1,217 @@
+//! Shared harness for the CLI's integration tests: one real Apache Kafka broker per test
+//! binary (started by the project's `scripts/kafka.sh`), the `kmidi` binary, and
+//! readers for what the instrument recorded.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the CLI crate lives inside the workspace")
+        .to_path_buf()
+}
+
+pub fn kmidi() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kmidi"));
+    c.current_dir(repo()).env("RUST_LOG", "warn");
+    c
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("kmidi runs");
+    eprintln!(
+        "--- {:?}\n{}{}",
+        cmd,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A broker started once per test binary and stopped by a watchdog when the test
+/// process exits (statics are never dropped).
+pub struct Broker {
+    pub version: String,
+    pub bootstrap: String,
+}
+
+fn script(args: &[&str]) -> Output {
+    Command::new("bash")
+        .arg(repo().join("scripts/kafka.sh"))
+        .args(args)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("bash runs scripts/kafka.sh")
+}
+
+impl Broker {
+    /// The broker of `version` for this test binary.
+    pub fn shared(version: &str) -> &'static Broker {
+        static BROKER: OnceLock<Broker> = OnceLock::new();
+        BROKER.get_or_init(|| Broker::start(version))
+    }
+
+    fn start(version: &str) -> Broker {
+        let port = String::from_utf8_lossy(&script(&["free-port"]).stdout)
+            .trim()
+            .to_string();
+        let name = format!("test-{version}-{port}");
+        let out = script(&["start", version, &port, &name]);
+        assert!(
+            out.status.success(),
+            "scripts/kafka.sh start {version} {port} failed:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let bootstrap = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        // Stop the broker when this test process is gone, however it ends. The
+        // watchdog must outlive this process, so nobody waits for it.
+        let watchdog = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; bash {script} stop {name} >/dev/null 2>&1",
+            pid = std::process::id(),
+            script = repo().join("scripts/kafka.sh").display(),
+        );
+        #[allow(clippy::zombie_processes)]
+        Command::new("bash")
+            .args(["-c", &watchdog])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the broker watchdog starts");
+        Broker {
+            version: version.to_string(),
+            bootstrap,
+        }
+    }
+
+    /// A topic name no other test uses.
+    pub fn unique(&self, what: &str) -> String {
+        static N: AtomicU32 = AtomicU32::new(0);
+        format!(
+            "{what}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+
+    pub fn create_topic(&self, topic: &str, partitions: u32) {
+        let out = run(kmidi().args([
+            "topic",
+            "create",
+            "-b",
+            &self.bootstrap,
+            "-t",
+            topic,
+            "--partitions",
+            &partitions.to_string(),
+            "--retention-ms",
+            "600000",
+        ]));
+        assert!(
+            out.status.success(),
+            "topic create failed: {}",
+            stderr(&out)
+        );
+    }
+}
+
+/// Starts an instrument that records to `record` and exits after `idle` seconds of
+/// silence once notes have arrived.
+pub fn spawn_instrument(broker: &Broker, topic: &str, record: &Path, idle: u32) -> Child {
+    kmidi()
+        .args(["instrument", "-q", "-b", &broker.bootstrap, "-t", topic])
+        .args([
+            "-g",
+            &format!("g-{topic}"),
+            "--from",
+            "earliest",
+            "--no-port",
+        ])
+        .arg("--record")
+        .arg(record)
+        .args(["--idle-exit", &idle.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kmidi instrument starts")
+}
+
+/// Waits for a child with a bound, killing it if the bound passes.
+pub fn wait_bounded(mut child: Child, limit: Duration) -> Output {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if child.try_wait().ok().flatten().is_none() {
+        let _ = child.kill();
+    }
+    let out = child.wait_with_output().expect("child output");
+    eprintln!(
+        "--- child\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The channel messages of a song, as the player sends them.
+pub fn score_bytes(path: &Path) -> Vec<Vec<u8>> {
+    kmidi_midi::score::Score::load(path)
+        .expect("bundled song loads")
+        .events
+        .iter()
+        .map(|e| e.message.bytes().to_vec())
+        .collect()
+}
+
+/// What the instrument played, in order, without the silencing messages it sends last.
+pub fn recorded_bytes(path: &Path) -> Vec<Vec<u8>> {
+    let mut played: Vec<Vec<u8>> = kmidi_midi::sink::read_recording(path)
+        .expect("recording is a MIDI file")
+        .into_iter()
+        .map(|(_, b)| b)
+        .collect();
+    let silence = kmidi_midi::message::silence_all_channels().len();
+    assert!(
+        played.len() >= silence,
+        "the recording ends with the silencing messages"
+    );
+    let tail = played.split_off(played.len() - silence);
+    let expected: Vec<Vec<u8>> = kmidi_midi::message::silence_all_channels()
+        .iter()
+        .map(|m| m.bytes().to_vec())
+        .collect();
+    assert_eq!(
+        tail, expected,
+        "the instrument silences every channel at the end"
+    );
+    played
+}
+
+pub fn songs() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(repo().join("songs"))
+        .expect("songs/ exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "mid"))
+        .collect();
+    v.sort();
+    v
+}
+pub mod scenarios;

@@ -1,0 +1,235 @@
+//! The end-to-end scenarios every broker version runs; each version's test file
+//! calls them against its own broker.
+
+use std::time::Duration;
+
+use super::*;
+
+/// Player → Kafka → instrument on every bundled song: every message arrives, with the
+/// right bytes, in order (one partition, so order is total).
+pub fn every_message_arrives_in_order(broker: &Broker) {
+    let topic = broker.unique("inorder");
+    broker.create_topic(&topic, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("heard.mid");
+    let instrument = spawn_instrument(broker, &topic, &record, 5);
+    let player = run(kmidi()
+        .args([
+            "player",
+            "-q",
+            "-b",
+            &broker.bootstrap,
+            "-t",
+            &topic,
+            "-s",
+            "0.1",
+        ])
+        .args(["-m", "songs/"]));
+    assert!(
+        player.status.success(),
+        "player failed: {}",
+        stderr(&player)
+    );
+    let out = wait_bounded(instrument, Duration::from_secs(60));
+    assert!(out.status.success(), "instrument failed: {}", stderr(&out));
+
+    let expected: Vec<Vec<u8>> = songs().iter().flat_map(|p| score_bytes(p)).collect();
+    let heard = recorded_bytes(&record);
+    assert_eq!(heard.len(), expected.len(), "every message arrived once");
+    assert_eq!(heard, expected, "bytes and order as in the scores");
+}
+
+/// Several partitions: each song (one key) stays in order, nothing is lost.
+pub fn songs_keep_their_order_across_partitions(broker: &Broker) {
+    let topic = broker.unique("parts");
+    broker.create_topic(&topic, 3);
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("heard.mid");
+    let instrument = spawn_instrument(broker, &topic, &record, 5);
+    let song = repo().join("songs/ode_to_joy.mid");
+    let player = run(kmidi()
+        .args([
+            "player",
+            "-q",
+            "-b",
+            &broker.bootstrap,
+            "-t",
+            &topic,
+            "-s",
+            "0.1",
+        ])
+        .arg("-m")
+        .arg(&song));
+    assert!(
+        player.status.success(),
+        "player failed: {}",
+        stderr(&player)
+    );
+    let out = wait_bounded(instrument, Duration::from_secs(60));
+    assert!(out.status.success(), "instrument failed: {}", stderr(&out));
+    assert_eq!(recorded_bytes(&record), score_bytes(&song));
+}
+
+pub fn missing_topic_is_a_clear_error(broker: &Broker) {
+    let topic = broker.unique("missing");
+    let out = run(kmidi()
+        .args(["player", "-q", "-b", &broker.bootstrap, "-t", &topic])
+        .args(["-m", "songs/ode_to_joy.mid"]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("does not exist") && err.contains("kmidi topic create"),
+        "{err}"
+    );
+}
+
+pub fn garbage_record_is_counted_and_skipped(broker: &Broker) {
+    let topic = broker.unique("garbage");
+    broker.create_topic(&topic, 1);
+    let console = Command::new("bash")
+        .arg(repo().join("scripts/kafka.sh"))
+        .args(["run-tool", &broker.version, "console-producer"])
+        .args(["--bootstrap-server", &broker.bootstrap, "--topic", &topic])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn();
+    let mut console = console.expect("Kafka's console producer starts");
+    {
+        use std::io::Write;
+        let stdin = console.stdin.as_mut().expect("piped stdin");
+        let lines = [
+            "not json",
+            r#"{"note": 60}"#,
+            r#"{"hex": "zz"}"#,
+            r#"{"hex": "F0 7E F7"}"#,
+            r#"{"time": 0, "type": "note_on", "channel": 0, "note": 60, "velocity": 64, "hex": "90 3C 40", "extra_payload": ""}"#,
+        ];
+        for l in lines {
+            writeln!(stdin, "{l}").unwrap();
+        }
+    }
+    drop(console.stdin.take());
+    let status = console.wait().unwrap();
+    assert!(status.success(), "console producer failed");
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("heard.mid");
+    let out = wait_bounded(
+        spawn_instrument(broker, &topic, &record, 3),
+        Duration::from_secs(60),
+    );
+    assert!(out.status.success());
+    let err = stderr(&out);
+    for kind in [
+        "not_json",
+        "missing_hex",
+        "invalid_hex",
+        "not_channel_message",
+    ] {
+        assert!(
+            err.contains(&format!("skipped 1 bad record(s): {kind}")),
+            "{kind}: {err}"
+        );
+    }
+    assert_eq!(recorded_bytes(&record), vec![vec![0x90, 0x3C, 0x40]]);
+}
+
+fn signal(child: &std::process::Child, sig: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{sig}"), &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+fn sent_count(player_stderr: &str) -> u64 {
+    player_stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("sent "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no 'sent N' line in: {player_stderr}"))
+}
+
+/// SIGTERM mid-song: the instrument silences every channel and still writes what it
+/// played, and says with its exit code that a signal ended it.
+pub fn instrument_silences_every_channel_on_sigterm(broker: &Broker) {
+    let topic = broker.unique("sigterm");
+    broker.create_topic(&topic, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("heard.mid");
+    let instrument = kmidi()
+        .args(["instrument", "-q", "-b", &broker.bootstrap, "-t", &topic])
+        .args([
+            "-g",
+            &format!("g-{topic}"),
+            "--from",
+            "earliest",
+            "--no-port",
+        ])
+        .arg("--record")
+        .arg(&record)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let song = repo().join("songs/ode_to_joy.mid");
+    let player = run(kmidi()
+        .args([
+            "player",
+            "-q",
+            "-b",
+            &broker.bootstrap,
+            "-t",
+            &topic,
+            "-s",
+            "0.1",
+        ])
+        .arg("-m")
+        .arg(&song));
+    assert!(player.status.success());
+    // Let the instrument catch up with the whole song before stopping it.
+    std::thread::sleep(Duration::from_secs(6));
+    signal(&instrument, "TERM");
+    let out = wait_bounded(instrument, Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(143), "128 + SIGTERM");
+    assert!(stderr(&out).contains("interrupted"));
+    assert_eq!(recorded_bytes(&record), score_bytes(&song));
+}
+
+/// Ctrl-C mid-song: the player stops sending, flushes what it sent, and exits 130;
+/// every note it reports as sent is on the topic.
+pub fn player_flushes_everything_it_sent_on_ctrl_c(broker: &Broker) {
+    let topic = broker.unique("sigint");
+    broker.create_topic(&topic, 1);
+    let player = kmidi()
+        .args([
+            "player",
+            "-q",
+            "-b",
+            &broker.bootstrap,
+            "-t",
+            &topic,
+            "--loop",
+        ])
+        .args(["-m", "songs/ode_to_joy.mid"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(4));
+    signal(&player, "INT");
+    let out = wait_bounded(player, Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(130), "128 + SIGINT");
+    let err = stderr(&out);
+    assert!(err.contains("interrupted"), "{err}");
+    let sent = sent_count(&err);
+    assert!(sent > 0, "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("heard.mid");
+    let heard = wait_bounded(
+        spawn_instrument(broker, &topic, &record, 3),
+        Duration::from_secs(60),
+    );
+    assert!(heard.status.success());
+    assert_eq!(recorded_bytes(&record).len() as u64, sent);
+}

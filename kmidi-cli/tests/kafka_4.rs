@@ -1,0 +1,39 @@
+//! End to end against a real Apache Kafka 4.x broker (KRaft), started by scripts/kafka.sh.
+
+mod common;
+
+use common::{scenarios, Broker};
+
+fn broker() -> &'static Broker {
+    Broker::shared(&std::env::var("KMIDI_KAFKA_4").unwrap_or_else(|_| "4.3.1".into()))
+}
+
+#[test]
+fn every_message_arrives_in_order() {
+    scenarios::every_message_arrives_in_order(broker());
+}
+
+#[test]
+fn songs_keep_their_order_across_partitions() {
+    scenarios::songs_keep_their_order_across_partitions(broker());
+}
+
+#[test]
+fn missing_topic_is_a_clear_error() {
+    scenarios::missing_topic_is_a_clear_error(broker());
+}
+
+#[test]
+fn garbage_record_is_counted_and_skipped() {
+    scenarios::garbage_record_is_counted_and_skipped(broker());
+}
+
+#[test]
+fn instrument_silences_every_channel_on_sigterm() {
+    scenarios::instrument_silences_every_channel_on_sigterm(broker());
+}
+
+#[test]
+fn player_flushes_everything_it_sent_on_ctrl_c() {
+    scenarios::player_flushes_everything_it_sent_on_ctrl_c(broker());
+}

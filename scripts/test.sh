@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what is missing (Debian
+# packages, Kafka jars from Maven Central, crates), then runs lints, unit tests,
+# the CLI tests on librdkafka's mock cluster, end-to-end tests against real Apache
+# Kafka 3.9 and 4.x brokers, and the headless sound path (JACK + FluidSynth).
+#
+#   scripts/test.sh            everything
+#   KMIDI_SKIP_SOUND=1 ...     everything but the JACK/FluidSynth test
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO"
+KAFKA_VERSIONS=("${KMIDI_KAFKA_39:-3.9.2}" "${KMIDI_KAFKA_4:-4.3.1}")
+export KMIDI_KAFKA_39=${KAFKA_VERSIONS[0]} KMIDI_KAFKA_4=${KAFKA_VERSIONS[1]}
+
+step() { printf '\n==> %s\n' "$*"; }
+cleanup() { bash scripts/kafka.sh stop-all >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+step "Debian packages"
+bash scripts/install-deps.sh
+
+step "Apache Kafka ${KAFKA_VERSIONS[*]} from Maven Central"
+for v in "${KAFKA_VERSIONS[@]}"; do
+  bash scripts/kafka.sh fetch "$v"
+done
+
+step "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy -p kmidi --features jack --all-targets --locked -- -D warnings
+
+step "unit, CLI and real-broker tests (Kafka ${KAFKA_VERSIONS[*]})"
+# One broker per test binary; the binaries run one after another, which keeps
+# two cores from being shared by two JVMs.
+cargo test --workspace --locked
+
+if [[ -z ${KMIDI_SKIP_SOUND:-} ]]; then
+  step "the real sound path: kmidi instrument -> JACK -> FluidSynth"
+  bash scripts/test-sound.sh
+fi
+
+step "all tests passed"
