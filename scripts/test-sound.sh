@@ -43,17 +43,32 @@ stop_pid() { # pid name: TERM, wait up to 5 s, then KILL
   wait "$pid" 2>/dev/null || true
 }
 
+# Processes started (directly or not) by the test run under this script: found by the
+# server name in their environment, so nothing of anyone else's is touched. The Kafka
+# broker is left to the test harness's watchdog, which stops it once the test is gone.
+ours() { # comm names...
+  local proc pid comm want
+  for proc in /proc/[0-9]*; do
+    pid=${proc#/proc/}
+    [[ $pid == "$$" ]] && continue
+    comm=$(cat "$proc/comm" 2>/dev/null) || continue
+    for want in "$@"; do
+      # shellcheck disable=SC2053 # a glob on purpose (sound_jack-<hash>)
+      if [[ $comm == $want ]] &&
+        tr '\0' '\n' <"$proc/environ" 2>/dev/null | grep -qx "JACK_DEFAULT_SERVER=$JACK_DEFAULT_SERVER"; then
+        echo "$pid"
+      fi
+    done
+  done
+}
+
 cleanup() {
   local status=$?
   set +e
-  # jack_capture is the test's own child, but a test killed half-way could leave one.
-  local capture
-  for capture in $(pgrep -x jack_capture 2>/dev/null); do
-    if tr '\0' '\n' <"/proc/$capture/environ" 2>/dev/null |
-      grep -qx "JACK_DEFAULT_SERVER=$JACK_DEFAULT_SERVER"; then
-      stop_pid "$capture" jack_capture
-    fi
-  done
+  # Normally all gone by now; after a failure, Ctrl-C or SIGTERM some may be left.
+  local pid
+  for pid in $(ours cargo 'sound_jack-*'); do stop_pid "$pid" "test process"; done
+  for pid in $(ours kmidi jack_capture); do stop_pid "$pid" "$(cat "/proc/$pid/comm" 2>/dev/null)"; done
   stop_pid "$fluid_pid" fluidsynth
   stop_pid "$jackd_pid" jackd
   rm -rf "$work"
@@ -122,7 +137,10 @@ done
 say "FluidSynth is up (pid $fluid_pid): fluidsynth:midi_00, fluidsynth:left, fluidsynth:right"
 
 say "running the sound test"
-if ! cargo test -p kmidi --features jack --test sound_jack -- --nocapture --test-threads=1 "$@"; then
+# In the background, so that SIGTERM or Ctrl-C reaches the trap at once.
+cargo test -p kmidi --features jack --test sound_jack -- --nocapture --test-threads=1 "$@" &
+test_pid=$!
+if ! wait "$test_pid"; then
   say "--- jackd log"
   sed 's/^/  | /' "$jackd_log" >&2
   say "--- fluidsynth log"

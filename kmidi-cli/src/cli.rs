@@ -33,6 +33,10 @@ pub enum Command {
     /// Consume notes from a topic and play each one the moment it arrives.
     Instrument(InstrumentArgs),
     /// Player and instrument in one process on an embedded mock cluster: no Kafka needed.
+    #[command(
+        after_help = "Bundled songs: ode_to_joy.mid (melody), bach_prelude_c.mid (two hands, \
+                      sustain pedal), tempo_change.mid (tempo changes)."
+    )]
     Demo(DemoArgs),
     /// Manage the notes topic.
     #[command(subcommand)]
@@ -210,7 +214,7 @@ pub struct InstrumentArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Bundled song name (see below) or a path to a MIDI file.
+    /// Bundled song (listed below) or a path to a MIDI file.
     #[arg(long, default_value = "bach_prelude_c.mid")]
     pub song: String,
 

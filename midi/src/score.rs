@@ -1,6 +1,6 @@
 //! A Standard MIDI File as a score: its channel messages in play order with their
-//! absolute times, plus turning a command-line input spec (file, directory or glob) into
-//! the list of files to load. Owns every "why this file cannot be played" message.
+//! absolute times. Owns every "why this file cannot be played" message (`inputs` turns
+//! command-line specs into files and reports through the same error type).
 //!
 //! Parsing is midly's, in its default lenient mode, which tolerates the benign faults
 //! common in files found in the wild (unknown chunks, a wrong track count, bytes after the
@@ -18,6 +18,9 @@ use midly::{Format, MetaMessage, Timing, TrackEvent, TrackEventKind};
 
 use crate::message::ChannelMessage;
 use crate::tempo::TempoMap;
+
+// Kept here too: callers load scores and expand inputs together.
+pub use crate::inputs::expand_inputs;
 
 /// Longer than this is taken as a corrupt file rather than a song.
 pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
@@ -338,63 +341,6 @@ fn timed_channel_messages(
     Ok(events)
 }
 
-/// The files an input spec names: a file as is; a directory's `*.mid`/`*.midi` files
-/// (sorted, not recursive); or a glob pattern's matching files (sorted).
-pub fn expand_inputs(spec: &str) -> Result<Vec<PathBuf>, LoadError> {
-    let path = Path::new(spec);
-    if path.is_file() {
-        return Ok(vec![path.to_path_buf()]);
-    }
-    if path.is_dir() {
-        let entries = std::fs::read_dir(path).map_err(|source| LoadError::Io {
-            file: spec.to_owned(),
-            source,
-        })?;
-        let mut files: Vec<PathBuf> = entries
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .filter(|p| p.is_file() && has_midi_extension(p))
-            .collect();
-        files.sort();
-        if files.is_empty() {
-            return Err(LoadError::EmptyDirectory {
-                dir: spec.to_owned(),
-            });
-        }
-        return Ok(files);
-    }
-    if !spec.contains(['*', '?', '[']) {
-        return Err(LoadError::NotFound {
-            spec: spec.to_owned(),
-        });
-    }
-    let paths = glob::glob(spec).map_err(|e| LoadError::BadPattern {
-        pattern: spec.to_owned(),
-        detail: e.to_string(),
-    })?;
-    let mut files = Vec::new();
-    for entry in paths {
-        match entry {
-            Ok(p) if p.is_file() => files.push(p),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(pattern = spec, error = %e, "skipping unreadable path"),
-        }
-    }
-    files.sort();
-    files.dedup();
-    if files.is_empty() {
-        return Err(LoadError::NoMatch {
-            pattern: spec.to_owned(),
-        });
-    }
-    Ok(files)
-}
-
-fn has_midi_extension(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("mid") || e.eq_ignore_ascii_case("midi"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -430,13 +376,5 @@ mod tests {
             .filter_map(|e| e.message.note())
             .collect();
         assert_eq!(notes, [70, 60, 61, 70]);
-    }
-
-    #[test]
-    fn midi_extension_match_ignores_case() {
-        assert!(has_midi_extension(Path::new("a/B.MID")));
-        assert!(has_midi_extension(Path::new("b.midi")));
-        assert!(!has_midi_extension(Path::new("c.wav")));
-        assert!(!has_midi_extension(Path::new("mid")));
     }
 }
