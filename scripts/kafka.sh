@@ -264,8 +264,15 @@ cmd_run_tool() {
 # ---------------------------------------------------------------- start
 
 random_cluster_id() {
-  # A Kafka Uuid: 16 random bytes, URL-safe base64 without padding.
-  head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
+  # A Kafka Uuid: 16 random bytes, URL-safe base64 without padding. One that starts
+  # with '-' would be read by StorageTool as an option (and Kafka's own generator
+  # never makes one), so draw again.
+  local id
+  while :; do
+    id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+    [[ $id == -* ]] || break
+  done
+  printf '%s' "$id"
 }
 
 pid_alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }

@@ -67,8 +67,9 @@ cleanup() {
   set +e
   # Normally all gone by now; after a failure, Ctrl-C or SIGTERM some may be left.
   local pid
-  for pid in $(ours cargo 'sound_jack-*'); do stop_pid "$pid" "test process"; done
+  # kmidi first, while the test's broker is still up for its consumer to leave the group.
   for pid in $(ours kmidi jack_capture); do stop_pid "$pid" "$(cat "/proc/$pid/comm" 2>/dev/null)"; done
+  for pid in $(ours cargo 'sound_jack-*'); do stop_pid "$pid" "test process"; done
   stop_pid "$fluid_pid" fluidsynth
   stop_pid "$jackd_pid" jackd
   rm -rf "$work"

@@ -1,0 +1,145 @@
+/*
+ * kmidi transport plugin ABI, version 1.
+ *
+ * A plugin is a shared library exporting ONE function, kmidi_transport_v1, that returns
+ * a pointer to a static table. The host checks magic, abi_version and struct_size
+ * before reading anything else, reads only the fields struct_size covers, and treats
+ * a NULL function pointer as "not supported". Fields are only ever appended; a breaking
+ * change means a new symbol (kmidi_transport_v2).
+ *
+ * Rules:
+ *  - C types only. Status codes are int32_t (KMIDI_*), never enums.
+ *  - Whoever allocates frees. Inputs are borrowed for the duration of the call; the
+ *    plugin copies what it keeps. A polled message is borrowed until the next poll or
+ *    free on the same consumer. A string returned by *_last_error or
+ *    producer_take_failure lives until the next call on the same handle. Constructor
+ *    errors are written (NUL-terminated, truncated) into the caller's errbuf.
+ *  - One thread per handle at a time; different handles may be used concurrently.
+ *    Every call that can wait takes an explicit timeout in milliseconds.
+ *  - *_free joins every thread the plugin started for that handle.
+ *  - The host never unloads a plugin (dlclose after a runtime's thread-locals is a
+ *    known crash source).
+ *  - A plugin must not let a panic or exception cross this boundary: it returns
+ *    KMIDI_PANICKED instead, after which only *_free may be called on that handle.
+ *
+ * Licensed MIT OR Apache-2.0, like the rest of kmidi.
+ */
+#ifndef KMIDI_TRANSPORT_H
+#define KMIDI_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KMIDI_TRANSPORT_MAGIC 0x4B4D4944u /* "KMID" */
+#define KMIDI_TRANSPORT_ABI_VERSION 1u
+#define KMIDI_TRANSPORT_SYMBOL "kmidi_transport_v1"
+
+/* Status codes. */
+#define KMIDI_OK 0
+#define KMIDI_TIMEOUT 1      /* nothing within the timeout (poll), not all delivered (flush),
+                                no answer from the cluster in time (topic_partitions) */
+#define KMIDI_TRANSIENT 2    /* poll: a recoverable problem; the host warns and polls again.
+                                Text from consumer_last_error. */
+#define KMIDI_ERROR (-1)     /* text from *_last_error, or errbuf for calls without a handle */
+#define KMIDI_INVALID_ARG (-2)
+#define KMIDI_PANICKED (-3)  /* the handle is poisoned: only *_free is valid afterwards */
+#define KMIDI_UNSUPPORTED (-4)
+
+/* Capability bits. */
+#define KMIDI_CAP_CONSUMER_GROUPS (1ull << 0)
+#define KMIDI_CAP_TIMESTAMPS (1ull << 1)
+#define KMIDI_CAP_HEADERS (1ull << 2)
+#define KMIDI_CAP_TLS (1ull << 3)
+#define KMIDI_CAP_SASL (1ull << 4)
+#define KMIDI_CAP_IDEMPOTENCE (1ull << 5)
+
+/* Where a consumer starts without a committed offset. */
+#define KMIDI_OFFSET_LATEST 0
+#define KMIDI_OFFSET_EARLIEST 1
+
+typedef struct kmidi_producer kmidi_producer; /* opaque, owned by the plugin */
+typedef struct kmidi_consumer kmidi_consumer; /* opaque, owned by the plugin */
+
+/* One client property, librdkafka style ("bootstrap.servers" = "127.0.0.1:9092"). */
+typedef struct kmidi_kv {
+    const char *key;
+    const char *value;
+} kmidi_kv;
+
+/* A consumed record, borrowed until the next poll or consumer_free. */
+typedef struct kmidi_message {
+    const char *topic; /* NUL-terminated */
+    int32_t partition;
+    int64_t offset;
+    const uint8_t *key; /* NULL: null key */
+    size_t key_len;
+    const uint8_t *value; /* NULL: null value */
+    size_t value_len;
+    int64_t timestamp_ms; /* -1: none */
+} kmidi_message;
+
+typedef struct kmidi_producer_stats {
+    uint64_t sent;      /* records accepted by produce */
+    uint64_t delivered; /* acknowledged by the broker */
+    uint64_t failed;    /* given up on */
+} kmidi_producer_stats;
+
+typedef struct kmidi_transport_table {
+    uint32_t magic;       /* KMIDI_TRANSPORT_MAGIC */
+    uint32_t abi_version; /* KMIDI_TRANSPORT_ABI_VERSION */
+    uint32_t struct_size; /* sizeof(kmidi_transport_table) as the plugin was built */
+    uint32_t reserved;    /* 0 */
+
+    const char *name;            /* what users pass to --transport, e.g. "rskafka" */
+    const char *library;         /* the client library, e.g. "librdkafka (C API)" */
+    const char *library_version; /* e.g. "2.12.1" */
+    uint64_t capabilities;       /* KMIDI_CAP_* bits */
+
+    /* Producer. produce must not block on the network: it queues (waiting at most a
+       few seconds if the client's local queue is full) and reports delivery later. */
+    int32_t (*producer_new)(const kmidi_kv *config, size_t n_config, kmidi_producer **out,
+                            char *errbuf, size_t errlen);
+    int32_t (*produce)(kmidi_producer *p, const char *topic, const uint8_t *key, size_t key_len,
+                       const uint8_t *value, size_t value_len);
+    int32_t (*flush)(kmidi_producer *p, int32_t timeout_ms);
+    int32_t (*producer_stats)(kmidi_producer *p, kmidi_producer_stats *out);
+    /* One delivery failure per call: KMIDI_OK with *error set (valid until the next call
+       on p), or KMIDI_TIMEOUT when there are none left. */
+    int32_t (*producer_take_failure)(kmidi_producer *p, const char **error);
+    const char *(*producer_last_error)(kmidi_producer *p);
+    void (*producer_free)(kmidi_producer *p);
+
+    /* Consumer. */
+    int32_t (*consumer_new)(const kmidi_kv *config, size_t n_config, const char *group,
+                            const char *const *topics, size_t n_topics, int32_t offset_reset,
+                            kmidi_consumer **out, char *errbuf, size_t errlen);
+    /* KMIDI_OK: *out filled; KMIDI_TIMEOUT: nothing within timeout_ms; KMIDI_TRANSIENT. */
+    int32_t (*poll)(kmidi_consumer *c, int32_t timeout_ms, kmidi_message *out);
+    int32_t (*commit)(kmidi_consumer *c);
+    const char *(*consumer_last_error)(kmidi_consumer *c);
+    void (*consumer_free)(kmidi_consumer *c);
+
+    /* Admin, optional (NULL: unsupported). topic_partitions sets *partitions to the
+       count, or -1 if the topic does not exist; KMIDI_TIMEOUT if the cluster did not
+       answer within timeout_ms. */
+    int32_t (*topic_partitions)(const kmidi_kv *config, size_t n_config, const char *topic,
+                                int32_t timeout_ms, int32_t *partitions, char *errbuf,
+                                size_t errlen);
+    int32_t (*create_topic)(const kmidi_kv *config, size_t n_config, const char *topic,
+                            int32_t partitions, int32_t replication_factor,
+                            const kmidi_kv *topic_config, size_t n_topic_config,
+                            int32_t timeout_ms, char *errbuf, size_t errlen);
+} kmidi_transport_table;
+
+/* The one exported symbol. Returns NULL if the plugin cannot serve host_abi_version. */
+const kmidi_transport_table *kmidi_transport_v1(uint32_t host_abi_version);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KMIDI_TRANSPORT_H */

@@ -1,0 +1,1 @@
+//! kmidi's `rskafka` transport (skeleton).
