@@ -2,13 +2,13 @@
 
 use anyhow::Result;
 use kmidi_midi::sink::list_output_ports;
-use kmidi_transport::TopicSpec;
+use kmidi_transport::{discover, Capabilities, TopicSpec, TransportInfo};
 
-use crate::cli::TopicCreateArgs;
+use crate::cli::{TopicCreateArgs, TransportsArgs};
 use crate::{connect, registry};
 
 pub fn topic_create(args: TopicCreateArgs) -> Result<i32> {
-    let transport = registry::resolve(&args.kafka.transport)?;
+    let transport = registry::resolve(&args.kafka.transport, &args.kafka.plugin_dirs)?;
     let config = connect::client_config(&args.kafka.bootstrap, &args.kafka.props)?;
     let timeout = connect::timeout(&args.kafka)?;
     let spec = TopicSpec {
@@ -40,32 +40,48 @@ pub fn ports() -> Result<i32> {
     Ok(0)
 }
 
-pub fn transports() -> Result<i32> {
+pub fn transports(args: TransportsArgs) -> Result<i32> {
     println!(
-        "{:<10} {:<28} {:<10} capabilities",
-        "NAME", "LIBRARY", "VERSION"
+        "{:<10} {:<32} {:<10} {:<40} PATH",
+        "NAME", "LIBRARY", "VERSION", "CAPABILITIES"
     );
-    for t in registry::all() {
-        let info = t.info();
-        let c = info.capabilities;
-        let caps: Vec<&str> = [
-            (c.consumer_groups, "groups"),
-            (c.timestamps, "timestamps"),
-            (c.headers, "headers"),
-            (c.tls, "tls"),
-            (c.sasl, "sasl"),
-            (c.idempotence, "idempotence"),
-        ]
-        .into_iter()
-        .filter_map(|(on, name)| on.then_some(name))
-        .collect();
+    let row = |info: &TransportInfo, path: &str| {
         println!(
-            "{:<10} {:<28} {:<10} {}",
+            "{:<10} {:<32} {:<10} {:<40} {path}",
             info.name,
             info.library,
             info.library_version,
-            caps.join(",")
+            capabilities(info.capabilities)
         );
+    };
+    for t in registry::all() {
+        row(&t.info(), "(built in)");
+    }
+    // A broken plugin is a warning line, not a failed listing: the others still work.
+    for (path, info) in discover(&args.plugin_dirs) {
+        match info {
+            Ok(info) => row(&info, &path.display().to_string()),
+            Err(err) => eprintln!("warning: {err}"),
+        }
     }
     Ok(0)
+}
+
+fn capabilities(c: Capabilities) -> String {
+    let caps: Vec<&str> = [
+        (c.consumer_groups, "groups"),
+        (c.timestamps, "timestamps"),
+        (c.headers, "headers"),
+        (c.tls, "tls"),
+        (c.sasl, "sasl"),
+        (c.idempotence, "idempotence"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    if caps.is_empty() {
+        "-".to_string()
+    } else {
+        caps.join(",")
+    }
 }

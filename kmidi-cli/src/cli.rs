@@ -38,13 +38,16 @@ pub enum Command {
                       sustain pedal), tempo_change.mid (tempo changes)."
     )]
     Demo(DemoArgs),
+    /// A/B two Kafka client libraries: both play the same song at the same time, A on
+    /// the left, B on the right, with one side-by-side table.
+    Compare(CompareArgs),
     /// Manage the notes topic.
     #[command(subcommand)]
     Topic(TopicCommand),
     /// List the MIDI output ports the instrument can play to.
     Ports,
     /// List the Kafka client libraries kmidi can use, with their versions.
-    Transports,
+    Transports(TransportsArgs),
 }
 
 /// Where and how to reach the cluster; shared by every command that talks to Kafka.
@@ -74,6 +77,11 @@ pub struct KafkaArgs {
     /// Seconds to wait for the cluster to answer before giving up with an error.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub connect_timeout: f64,
+
+    /// Directory to search for transport plugins (.so), repeatable; KMIDI_PLUGIN_PATH
+    /// (colon-separated) is searched too.
+    #[arg(long = "plugin-dir", value_name = "DIR", value_parser = plugin_dir)]
+    pub plugin_dirs: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -149,6 +157,23 @@ impl SpeedArgs {
     }
 }
 
+/// Parses `--plugin-dir`: it must be a directory, so a typo is caught at once.
+fn plugin_dir(s: &str) -> Result<PathBuf, String> {
+    let dir = PathBuf::from(s);
+    if !dir.is_dir() {
+        return Err(format!("{s} is not a directory"));
+    }
+    Ok(dir)
+}
+
+#[derive(Debug, Args)]
+pub struct TransportsArgs {
+    /// Directory to search for transport plugins (.so), repeatable; KMIDI_PLUGIN_PATH
+    /// (colon-separated) is searched too.
+    #[arg(long = "plugin-dir", value_name = "DIR", value_parser = plugin_dir)]
+    pub plugin_dirs: Vec<PathBuf>,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum From {
     /// Only notes produced from now on (the original kmidi's behaviour).
@@ -181,6 +206,14 @@ pub struct OutputArgs {
     /// Homebrew's General MIDI font if installed].
     #[arg(long, value_name = "FILE.sf2")]
     pub soundfont: Option<PathBuf>,
+
+    /// Write the measurements (summary, histograms, versions, settings) as JSON.
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+
+    /// Draw latency and onset error over the song, with the audibility band, as SVG.
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -232,9 +265,80 @@ pub struct DemoArgs {
     #[arg(long, default_value = "rdkafka")]
     pub transport: String,
 
+    /// Directory to search for transport plugins (.so), repeatable.
+    #[arg(long = "plugin-dir", value_name = "DIR", value_parser = plugin_dir)]
+    pub plugin_dirs: Vec<PathBuf>,
+
     /// Client property passed to both clients, repeatable.
     #[arg(short = 'X', value_name = "KEY=VALUE")]
     pub props: Vec<String>,
+
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Transport for side A (left): a built-in name, a plugin name or a .so path.
+    #[arg(long = "a", value_name = "TRANSPORT")]
+    pub a: String,
+
+    /// Transport for side B (right).
+    #[arg(long = "b", value_name = "TRANSPORT")]
+    pub b: String,
+
+    /// The song: a bundled song name or a MIDI file.
+    #[arg(short = 'm', long = "midi-file", default_value = "bach_prelude_c.mid")]
+    pub song: String,
+
+    /// Bootstrap servers of a real cluster [default: librdkafka's in-process mock
+    /// cluster].
+    #[arg(short = 'b', long = "bootstrap-servers", value_name = "SERVERS")]
+    pub bootstrap: Option<String>,
+
+    /// Topic prefix: side A plays to PREFIX_a, side B to PREFIX_b (created if missing).
+    #[arg(short = 't', long = "topic-prefix", default_value = "kmidi_compare")]
+    pub topic_prefix: String,
+
+    #[command(flatten)]
+    pub speed: SpeedArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Play side A to its own MIDI port instead of panning (with --port-b).
+    #[arg(
+        long,
+        value_name = "NAME",
+        requires = "port_b",
+        conflicts_with = "port"
+    )]
+    pub port_a: Option<String>,
+
+    /// Play side B to its own MIDI port (with --port-a).
+    #[arg(long, value_name = "NAME", requires = "port_a")]
+    pub port_b: Option<String>,
+
+    /// Client property for both sides, repeatable.
+    #[arg(short = 'X', value_name = "KEY=VALUE")]
+    pub props: Vec<String>,
+
+    /// Client property for side A only, repeatable.
+    #[arg(long = "xa", value_name = "KEY=VALUE")]
+    pub props_a: Vec<String>,
+
+    /// Client property for side B only, repeatable.
+    #[arg(long = "xb", value_name = "KEY=VALUE")]
+    pub props_b: Vec<String>,
+
+    /// Seconds to wait for the cluster before giving up with an error.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub connect_timeout: f64,
+
+    /// Directory to search for transport plugins (.so), repeatable.
+    #[arg(long = "plugin-dir", value_name = "DIR", value_parser = plugin_dir)]
+    pub plugin_dirs: Vec<PathBuf>,
 
     /// No progress bar.
     #[arg(short, long)]

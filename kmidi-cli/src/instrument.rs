@@ -1,7 +1,8 @@
 //! `kmidi instrument`: checks the cluster, opens the outputs, plays what arrives with a
 //! live status line, and prints what it heard.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,11 +10,12 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use kmidi_midi::sink::Sink;
 use kmidi_transport::{OffsetReset, Subscription};
+use serde_json::{json, Value};
 
-use crate::cli::{From, InstrumentArgs};
+use crate::cli::{From, InstrumentArgs, OutputArgs};
 use crate::listen::{self, ListenOptions, ListenReport, Live};
 use crate::signals::Stop;
-use crate::{connect, registry};
+use crate::{connect, plot, registry, report};
 
 pub fn run(args: InstrumentArgs, stop: Stop) -> Result<i32> {
     let idle_exit = args
@@ -21,11 +23,15 @@ pub fn run(args: InstrumentArgs, stop: Stop) -> Result<i32> {
         .map(Duration::try_from_secs_f64)
         .transpose()
         .context("--idle-exit must be a non-negative number of seconds")?;
-    let transport = registry::resolve(&args.kafka.transport)?;
+    let transport = registry::resolve(&args.kafka.transport, &args.kafka.plugin_dirs)?;
     let config = connect::client_config(&args.kafka.bootstrap, &args.kafka.props)?;
     let timeout = connect::timeout(&args.kafka)?;
     let mut sinks = crate::outputs::open_all(&args.output)?;
     let partitions = connect::check_topic(transport.as_ref(), &config, &args.kafka.topic, timeout)?;
+    let broker = transport
+        .admin(&config)
+        .and_then(|a| a.describe_cluster(timeout))
+        .unwrap_or_else(|e| format!("unknown ({e})"));
     let subscription = Subscription {
         topics: vec![args.kafka.topic.clone()],
         group: args.group.clone(),
@@ -54,6 +60,19 @@ pub fn run(args: InstrumentArgs, stop: Stop) -> Result<i32> {
     status.finish_and_clear();
     let finished = finish(&mut sinks);
     print_report(&report);
+    let info = transport.info();
+    let context = json!({
+        "command": "instrument",
+        "transport": {"name": info.name, "library": info.library, "version": info.library_version},
+        "broker": broker,
+        "bootstrap": config.bootstrap(),
+        "topic": args.kafka.topic,
+        "partitions": partitions,
+        "group": args.group,
+        "from": format!("{:?}", args.from).to_lowercase(),
+        "client_properties": config.redacted(),
+    });
+    write_outputs(&args.output, &report, context, "kmidi instrument")?;
     if let Some(fatal) = &report.fatal {
         anyhow::bail!("the consumer failed: {fatal}");
     }
@@ -98,17 +117,42 @@ pub fn status_line(quiet: bool, live: Arc<Live>) -> ProgressBar {
     let b = bar.clone();
     std::thread::spawn(move || {
         while !b.is_finished() {
-            b.set_message(format!(
-                "played {}  bad {}  latency {:.1} ms",
-                live.played.load(Ordering::Relaxed),
-                live.bad.load(Ordering::Relaxed),
-                live.last_latency_us.load(Ordering::Relaxed) as f64 / 1000.0
-            ));
+            if let Ok(line) = live.line.lock() {
+                b.set_message(if line.is_empty() {
+                    "waiting for notes...".to_string()
+                } else {
+                    line.clone()
+                });
+            }
             b.tick();
             std::thread::sleep(Duration::from_millis(250));
         }
     });
     bar
+}
+
+/// `--report` and `--plot`, if asked for.
+pub fn write_outputs(
+    out: &OutputArgs,
+    report: &ListenReport,
+    context: Value,
+    title: &str,
+) -> Result<()> {
+    if let Some(path) = &out.report {
+        write_json(path, &report::json(report, context))?;
+    }
+    if let Some(path) = &out.plot {
+        plot::draw(path, title, &[("notes", &report.meter.samples)])?;
+        eprintln!("plot: {}", path.display());
+    }
+    Ok(())
+}
+
+pub fn write_json(path: &Path, value: &Value) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).context("encoding the report")?;
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("report: {}", path.display());
+    Ok(())
 }
 
 pub fn print_report(report: &ListenReport) {
@@ -121,26 +165,15 @@ pub fn print_report(report: &ListenReport) {
             ""
         }
     );
-    if !report.latency_us.is_empty() {
-        let h = &report.latency_us;
-        eprintln!(
-            "end-to-end latency: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-            h.value_at_quantile(0.5) as f64 / 1000.0,
-            h.value_at_quantile(0.99) as f64 / 1000.0,
-            h.max() as f64 / 1000.0
-        );
-    }
-    if report.without_send_time > 0 {
-        eprintln!(
-            "{} message(s) carried no send time (e.g. from the original Python player): latency unavailable for them",
-            report.without_send_time
-        );
-    }
-    for ((topic, partition), n) in &report.per_partition {
-        eprintln!("  {topic}[{partition}]: {n} record(s)");
-    }
+    eprint!("{}", report::table(report));
     for (kind, n) in &report.bad {
         eprintln!("skipped {n} bad record(s): {kind}");
+    }
+    if report.meter.unmeasured > 0 {
+        eprintln!(
+            "{} message(s) carried no kmidi_* fields (e.g. from the original Python player): their timing is unavailable",
+            report.meter.unmeasured
+        );
     }
     if report.transient_errors > 0 {
         eprintln!(

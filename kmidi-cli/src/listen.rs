@@ -4,15 +4,15 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use hdrhistogram::Histogram;
 use kmidi_midi::message::{silence_all_channels, ChannelMessage, MessageError};
 use kmidi_midi::sink::Sink;
 use kmidi_transport::wire::NoteMessage;
 use kmidi_transport::{Consumer, Record};
 
+use crate::measure::Meter;
 use crate::signals::Stop;
 
 pub struct ListenOptions {
@@ -29,22 +29,46 @@ pub struct ListenReport {
     pub played: u64,
     /// Records skipped, by kind (`not_json`, `missing_hex`, `invalid_hex`, ...).
     pub bad: BTreeMap<&'static str, u64>,
-    pub per_partition: BTreeMap<(String, i32), u64>,
     pub transient_errors: u64,
     pub sink_errors: u64,
-    /// Arrival minus the player's send time, µs, for records that carry it.
-    pub latency_us: Histogram<u64>,
-    pub without_send_time: u64,
+    pub meter: Meter,
+    /// How long the instrument listened.
+    pub listened: Duration,
     pub interrupted: bool,
     pub fatal: Option<String>,
 }
 
-/// What the live status line reads.
+/// What the live status line shows, refreshed by the listening thread a few times a
+/// second (cheap: it only reads percentiles the meter keeps anyway).
 #[derive(Default)]
 pub struct Live {
-    pub played: AtomicU64,
-    pub bad: AtomicU64,
-    pub last_latency_us: AtomicU64,
+    pub line: Mutex<String>,
+}
+
+const LIVE_EVERY: Duration = Duration::from_millis(250);
+
+fn live_line(report: &ListenReport) -> String {
+    let m = &report.meter;
+    let tempo = m.live_tempo().map_or("tempo –".to_string(), |t| {
+        format!("tempo {:5.1}%", t * 100.0)
+    });
+    let latency = if m.latency_us.is_empty() {
+        "latency –".to_string()
+    } else {
+        format!(
+            "latency p50 {:.1} ms p99 {:.1} ms",
+            m.latency_us.value_at_quantile(0.5) as f64 / 1000.0,
+            m.latency_us.value_at_quantile(0.99) as f64 / 1000.0
+        )
+    };
+    format!(
+        "{tempo}  {latency}  late {}  lost {}  reordered {}  bad {}  played {}",
+        m.late,
+        m.lost(),
+        m.reordered,
+        report.bad.values().sum::<u64>(),
+        report.played
+    )
 }
 
 const POLL: Duration = Duration::from_millis(50);
@@ -81,19 +105,24 @@ pub fn listen(
     let mut report = ListenReport {
         played: 0,
         bad: BTreeMap::new(),
-        per_partition: BTreeMap::new(),
         transient_errors: 0,
         sink_errors: 0,
-        latency_us: Histogram::new_with_bounds(1, 3_600_000_000, 3)
-            .expect("static histogram bounds are valid"),
-        without_send_time: 0,
+        meter: Meter::default(),
+        listened: Duration::ZERO,
         interrupted: false,
         fatal: None,
     };
     let started = Instant::now();
     let mut last_arrival: Option<Instant> = None;
     let mut handled = 0u64;
+    let mut shown = Instant::now();
     loop {
+        if shown.elapsed() >= LIVE_EVERY {
+            shown = Instant::now();
+            if let Ok(mut line) = live.line.lock() {
+                *line = live_line(&report);
+            }
+        }
         if stop.requested() {
             report.interrupted = true;
             break;
@@ -125,11 +154,9 @@ pub fn listen(
         let arrived_wall = wall_us();
         last_arrival = Some(arrived);
         handled += 1;
-        *report
-            .per_partition
-            .entry((record.topic.clone(), record.partition))
-            .or_default() += 1;
         match decode(&record) {
+            // The player's warm-up: nothing to play or to measure.
+            Ok((_, note)) if note.measure.warmup => {}
             Ok((msg, note)) => {
                 let at = arrived.duration_since(started);
                 for sink in sinks.iter_mut() {
@@ -141,20 +168,17 @@ pub fn listen(
                     }
                 }
                 report.played += 1;
-                live.played.fetch_add(1, Ordering::Relaxed);
-                match note.measure.sent_us {
-                    Some(sent) => {
-                        let lat = arrived_wall.saturating_sub(sent).max(1);
-                        let _ = report.latency_us.record(lat);
-                        live.last_latency_us.store(lat, Ordering::Relaxed);
-                    }
-                    None => report.without_send_time += 1,
-                }
+                report.meter.observe(
+                    arrived,
+                    arrived_wall,
+                    &record.topic,
+                    record.partition,
+                    &note.measure,
+                );
             }
             Err((kind, detail)) => {
                 let count = report.bad.entry(kind).or_default();
                 *count += 1;
-                live.bad.fetch_add(1, Ordering::Relaxed);
                 if *count == 1 {
                     tracing::warn!(
                         "skipping a bad record ({kind}) at {}[{}]@{}: {detail}; \
@@ -167,6 +191,8 @@ pub fn listen(
             }
         }
     }
+    report.listened = started.elapsed();
+    report.meter.finish();
     silence(sinks, started.elapsed());
     if let Err(err) = consumer.commit() {
         tracing::debug!("final commit: {err}");

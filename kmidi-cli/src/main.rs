@@ -3,14 +3,19 @@
 
 mod admin;
 mod cli;
+mod compare;
 mod connect;
 mod demo;
 mod instrument;
 mod listen;
+mod measure;
 mod outputs;
 mod perform;
 mod player;
+mod plot;
 mod registry;
+mod report;
+mod session;
 mod signals;
 mod songs;
 
@@ -49,8 +54,9 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Player(args) => player::run(args, signals::Stop::from_signals()?),
         Command::Instrument(args) => instrument::run(args, signals::Stop::from_signals()?),
         Command::Demo(args) => demo::run(args, signals::Stop::from_signals()?),
+        Command::Compare(args) => compare::run(args, signals::Stop::from_signals()?),
         Command::Topic(TopicCommand::Create(args)) => admin::topic_create(args),
         Command::Ports => admin::ports(),
-        Command::Transports => admin::transports(),
+        Command::Transports(args) => admin::transports(args),
     }
 }

@@ -1,6 +1,8 @@
 //! Opens what the instrument plays to, from `--port`, `--no-port`, `--record`,
 //! `--render` and `--soundfont`.
 
+use std::path::Path;
+
 use anyhow::{Context, Result};
 use kmidi_midi::sink::{find_soundfont, MidRecorder, PortSink, Sink, SinkError, WavRenderer};
 
@@ -59,6 +61,36 @@ pub fn open_all(out: &OutputArgs) -> Result<Vec<Box<dyn Sink>>> {
     Ok(sinks)
 }
 
+/// The user's outputs if they named any; else FluidSynth if it is there; else files in
+/// `dir` (`STEM.mid`, and `STEM.wav` when a soundfont is found), said out loud.
+pub fn open_or_fallback(out: &OutputArgs, dir: &Path, stem: &str) -> Result<Vec<Box<dyn Sink>>> {
+    if out.port.is_some() || out.record.is_some() || out.render.is_some() || out.no_port {
+        return open_all(out);
+    }
+    match open_port(DEFAULT_PORT) {
+        Ok(port) => return Ok(vec![port]),
+        Err(err) => {
+            let text = err.to_string();
+            eprintln!(
+                "no FluidSynth port ({}); writing files instead",
+                text.lines().next().unwrap_or(&text)
+            );
+        }
+    }
+    let mid = dir.join(format!("{stem}.mid"));
+    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(MidRecorder::open(mid)?)];
+    match out.soundfont.clone().or_else(find_soundfont) {
+        Some(font) => {
+            let wav = dir.join(format!("{stem}.wav"));
+            sinks.push(Box::new(WavRenderer::new(wav, &font)?));
+        }
+        None => eprintln!(
+            "no SoundFont found, so no .wav: install one (`apt install timgm6mb-soundfont`) or pass --soundfont FILE.sf2"
+        ),
+    }
+    Ok(sinks)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,6 +102,8 @@ mod tests {
             record: None,
             render: None,
             soundfont: None,
+            report: None,
+            plot: None,
         }
     }
 

@@ -80,6 +80,34 @@ fn wait_for(deadline: Instant, stop: &Stop) -> bool {
     }
 }
 
+/// How long the player waits for its warm-up record before starting anyway.
+const WARM_UP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Sends one inaudible record and waits for its delivery, so connections, metadata and
+/// the idempotent producer's id are in place before the first note's deadline. Without
+/// it the first notes of a run queue up behind that set-up and arrive in a burst.
+fn warm_up(producer: &mut dyn Producer, topic: &str, key: &str, run_id: &str) {
+    let note = NoteMessage {
+        kind: "note_off".to_string(),
+        note: Some(0),
+        velocity: Some(0),
+        hex: "80 00 00".to_string(),
+        measure: Measure {
+            run: Some(run_id.to_string()),
+            warmup: true,
+            ..Measure::default()
+        },
+        ..NoteMessage::default()
+    };
+    let result = producer
+        .warm_up(topic, WARM_UP_TIMEOUT)
+        .and_then(|()| producer.send(topic, key.as_bytes(), &note.encode()))
+        .and_then(|()| producer.flush(WARM_UP_TIMEOUT));
+    if let Err(err) = result {
+        tracing::warn!("warming up the producer: {err}; starting anyway");
+    }
+}
+
 fn now_us() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -98,6 +126,9 @@ pub fn perform(
 ) -> PlayReport {
     let mut report = PlayReport::new();
     let mut rng = rand::rng();
+    if let Some(first) = songs.first() {
+        warm_up(producer, &opts.topic, &first.name, &opts.run_id);
+    }
     'outer: loop {
         for (index, song) in songs.iter().enumerate() {
             if let Ok(mut name) = progress.song.lock() {
@@ -131,6 +162,7 @@ pub fn perform(
                         total: Some(total),
                         offset_us: Some(clock.offset(event.at).as_micros() as u64),
                         sent_us: None,
+                        warmup: false,
                     },
                 };
                 let deadline = clock.deadline(event.at);

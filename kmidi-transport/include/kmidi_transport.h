@@ -20,7 +20,8 @@
  *  - The host never unloads a plugin (dlclose after a runtime's thread-locals is a
  *    known crash source).
  *  - A plugin must not let a panic or exception cross this boundary: it returns
- *    KMIDI_PANICKED instead, after which only *_free may be called on that handle.
+ *    KMIDI_PANICKED instead, after which only *_last_error (to read the panic
+ *    message) and *_free may be called on that handle.
  *
  * Licensed MIT OR Apache-2.0, like the rest of kmidi.
  */
@@ -46,7 +47,8 @@ extern "C" {
                                 Text from consumer_last_error. */
 #define KMIDI_ERROR (-1)     /* text from *_last_error, or errbuf for calls without a handle */
 #define KMIDI_INVALID_ARG (-2)
-#define KMIDI_PANICKED (-3)  /* the handle is poisoned: only *_free is valid afterwards */
+#define KMIDI_PANICKED (-3)  /* the handle is poisoned: only *_last_error (the panic
+                                message) and *_free are valid afterwards */
 #define KMIDI_UNSUPPORTED (-4)
 
 /* Capability bits. */

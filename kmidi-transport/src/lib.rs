@@ -9,11 +9,13 @@
 
 pub mod config;
 pub mod error;
+pub mod plugin;
 pub mod transport;
 pub mod wire;
 
 pub use config::ClientConfig;
 pub use error::TransportError;
+pub use plugin::{discover, load_plugin, PluginError, PluginTransport};
 pub use transport::{
     Admin, Capabilities, Consumer, DeliveryFailure, OffsetReset, Producer, ProducerStats, Record,
     Subscription, TopicSpec, Transport, TransportInfo,

@@ -135,6 +135,13 @@ pub trait Producer: Send {
     fn take_failures(&mut self) -> Vec<DeliveryFailure>;
 
     fn stats(&self) -> ProducerStats;
+
+    /// Opens connections and loads what the first `send` to `topic` would otherwise
+    /// wait for (metadata, a producer id), so the song's first notes are not late.
+    fn warm_up(&mut self, topic: &str, timeout: Duration) -> Result<(), TransportError> {
+        let _ = (topic, timeout);
+        Ok(())
+    }
 }
 
 /// Reads records one at a time.

@@ -69,6 +69,15 @@ pub struct Measure {
         skip_serializing_if = "Option::is_none"
     )]
     pub sent_us: Option<u64>,
+    /// Set on the one record a player sends before a song to open connections and get
+    /// a producer id, so the song's first notes are not late. It carries an inaudible
+    /// note-off, so the original instrument, which plays anything, stays silent too.
+    #[serde(
+        rename = "kmidi_warmup",
+        default,
+        skip_serializing_if = "std::ops::Not::not"
+    )]
+    pub warmup: bool,
 }
 
 /// Why a record is not a note kmidi can play. The kinds are counted separately.
@@ -188,6 +197,7 @@ mod tests {
                 total: Some(10),
                 offset_us: Some(1500),
                 sent_us: Some(1_700_000_000_000_000),
+                warmup: false,
             },
             ..Default::default()
         };

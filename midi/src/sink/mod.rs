@@ -12,10 +12,12 @@ use std::time::Duration;
 
 use midly::live::LiveEvent;
 
+pub mod mix;
 pub mod port;
 pub mod record;
 pub mod render;
 
+pub use mix::{SharedSinks, Side, SideSink};
 pub use port::{list_output_ports, PortSink};
 pub use record::{read_recording, MidRecorder};
 pub use render::{find_soundfont, wav_peak, wav_summary, WavRenderer, WavSummary};

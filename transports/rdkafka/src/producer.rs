@@ -110,6 +110,15 @@ impl Producer for RdProducer {
         }
     }
 
+    fn warm_up(&mut self, topic: &str, timeout: Duration) -> Result<(), TransportError> {
+        use rdkafka::producer::Producer as _;
+        self.inner
+            .client()
+            .fetch_metadata(Some(topic), timeout)
+            .map(|_| ())
+            .map_err(|e| crate::client_error("loading topic metadata", e))
+    }
+
     fn stats(&self) -> ProducerStats {
         let ctx = self.inner.context();
         ProducerStats {

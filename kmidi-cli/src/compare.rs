@@ -1,0 +1,229 @@
+//! `kmidi compare`: two client libraries play the same song at the same time against
+//! the same cluster, each on its own topic and group; A is heard on the left, B on the
+//! right (or each on its own port), and one table puts their figures side by side.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context, Result};
+use kmidi_midi::sink::{PortSink, SharedSinks, Side, SideSink, Sink};
+use kmidi_rdkafka::mock::EmbeddedCluster;
+use kmidi_rdkafka::RdKafkaTransport;
+use kmidi_transport::{ClientConfig, TopicSpec, Transport};
+use serde_json::json;
+
+use crate::cli::CompareArgs;
+use crate::session::{Outcome, Session};
+use crate::signals::Stop;
+use crate::{connect, instrument, outputs, player, plot, registry, report, songs};
+
+pub fn run(args: CompareArgs, stop: Stop) -> Result<i32> {
+    let speed = args.speed.ratio();
+    let score = songs::bundled_or_file(&args.song)?;
+    let timeout = Duration::try_from_secs_f64(args.connect_timeout)
+        .context("--connect-timeout must be a positive number of seconds")?;
+    let a = registry::resolve(&args.a, &args.plugin_dirs).context("side A")?;
+    let b = registry::resolve(&args.b, &args.plugin_dirs).context("side B")?;
+    let (names, topics) = (
+        [a.info().name, b.info().name],
+        [
+            format!("{}_a", args.topic_prefix),
+            format!("{}_b", args.topic_prefix),
+        ],
+    );
+    // Kept alive until both sides are done.
+    let cluster = match &args.bootstrap {
+        Some(_) => None,
+        None => Some(EmbeddedCluster::start(1)?),
+    };
+    let bootstrap = match (&args.bootstrap, &cluster) {
+        (Some(b), _) => b.clone(),
+        (None, Some(c)) => c.bootstrap(),
+        (None, None) => unreachable!("a cluster is started when no -b is given"),
+    };
+    let where_ = match &cluster {
+        Some(_) => format!("librdkafka's in-process mock cluster ({bootstrap})"),
+        None => bootstrap.clone(),
+    };
+    let mut sides = Vec::new();
+    for (i, (transport, extra)) in [(a, &args.props_a), (b, &args.props_b)]
+        .into_iter()
+        .enumerate()
+    {
+        let label = format!("{} ({})", ["A", "B"][i], names[i]);
+        let mut props = args.props.clone();
+        props.extend(extra.iter().cloned());
+        let config = connect::client_config(&bootstrap, &props)?;
+        let topic = &topics[i];
+        match &cluster {
+            Some(c) => c.create_topic(topic, 1)?,
+            None => ensure_topic(transport.as_ref(), &config, topic, timeout)
+                .with_context(|| format!("{label}: topic {topic}"))?,
+        }
+        let mut consumer_config = config.clone();
+        if cluster.is_some() {
+            // The mock cluster answers a fetch only when its wait expires.
+            consumer_config.set_default("fetch.wait.max.ms", "5");
+        }
+        let session = Session {
+            transport,
+            producer_config: config,
+            consumer_config,
+            topic: topic.clone(),
+            group: format!("kmidi-compare-{}-{}", ["a", "b"][i], player::new_run_id()),
+            score: score.clone(),
+            speed,
+            run_id: player::new_run_id(),
+        };
+        // Both sides connect before either plays, so a refusal stops the comparison
+        // before any music: a one-sided "comparison" would mislead.
+        let ready = session
+            .connect(&stop)
+            .map_err(|e| anyhow!("{label} cannot play on {where_}: {e:#}"))?;
+        sides.push((label, ready));
+    }
+    let (mut sinks_a, mut sinks_b, shared) = open_sinks(&args)?;
+    eprintln!(
+        "kmidi compare: {} on {where_}: A = {} (left), B = {} (right), playing to {}",
+        score.name,
+        names[0],
+        names[1],
+        shared
+            .as_ref()
+            .map(|s| s.describe())
+            .unwrap_or_else(|| format!(
+                "{} | {}",
+                instrument::describe(&sinks_a),
+                instrument::describe(&sinks_b)
+            ))
+    );
+    let mut it = sides.into_iter();
+    let ((la, ra), (lb, rb)) = match (it.next(), it.next()) {
+        (Some(x), Some(y)) => (x, y),
+        _ => unreachable!("two sides were connected"),
+    };
+    let quiet = args.quiet;
+    let stop_b = stop.clone();
+    let thread_b = std::thread::spawn(move || {
+        let outcome = rb.run(&mut sinks_b, &stop_b, false);
+        (outcome, sinks_b)
+    });
+    let outcome_a = ra.run(&mut sinks_a, &stop, !quiet)?;
+    let (outcome_b, mut sinks_b) = thread_b
+        .join()
+        .map_err(|_| anyhow!("side B's thread panicked"))?;
+    let outcome_b = outcome_b?;
+    let mut finished = instrument::finish(&mut sinks_a).and(instrument::finish(&mut sinks_b));
+    if let Some(shared) = &shared {
+        for (what, result) in shared.finish() {
+            match result {
+                Ok(()) => eprintln!("done: {what}"),
+                Err(e) => {
+                    eprintln!("{what}: {e}");
+                    finished = finished.and(Err(e.into()));
+                }
+            }
+        }
+    }
+    for (label, o) in [(&la, &outcome_a), (&lb, &outcome_b)] {
+        eprint!("{label}: ");
+        player::print_summary(&o.played, &o.flushed);
+    }
+    eprint!(
+        "{}",
+        report::side_by_side(&la, &outcome_a.listened, &lb, &outcome_b.listened)
+    );
+    write_outputs(
+        &args,
+        &where_,
+        &score.name,
+        speed,
+        [(&la, &outcome_a), (&lb, &outcome_b)],
+    )?;
+    finished?;
+    Ok(stop.exit_code().unwrap_or(0))
+}
+
+/// Creates the side's topic if it is missing: with the side's own admin API, or with
+/// librdkafka's when that library has none.
+fn ensure_topic(
+    transport: &dyn Transport,
+    config: &ClientConfig,
+    topic: &str,
+    timeout: Duration,
+) -> Result<()> {
+    let admin = match transport.admin(config) {
+        Ok(admin) => admin,
+        Err(_) => RdKafkaTransport.admin(config)?,
+    };
+    if admin.topic_partitions(topic, timeout)?.is_some() {
+        return Ok(());
+    }
+    let spec = TopicSpec {
+        name: topic.to_string(),
+        partitions: 1,
+        replication_factor: 1,
+        configs: vec![("retention.ms".to_string(), "60000".to_string())],
+    };
+    match admin.create_topic(&spec, timeout) {
+        Ok(()) => Ok(()),
+        Err(_) => Ok(RdKafkaTransport
+            .admin(config)?
+            .create_topic(&spec, timeout)?),
+    }
+}
+
+type SideSinks = (Vec<Box<dyn Sink>>, Vec<Box<dyn Sink>>, Option<SharedSinks>);
+
+/// Two ports (`--port-a/--port-b`), or one set of outputs shared and panned.
+fn open_sinks(args: &CompareArgs) -> Result<SideSinks> {
+    if let (Some(pa), Some(pb)) = (&args.port_a, &args.port_b) {
+        let a: Vec<Box<dyn Sink>> = vec![Box::new(PortSink::open(pa)?)];
+        let b: Vec<Box<dyn Sink>> = vec![Box::new(PortSink::open(pb)?)];
+        return Ok((a, b, None));
+    }
+    let shared = SharedSinks::new(outputs::open_or_fallback(
+        &args.output,
+        Path::new("."),
+        "kmidi-compare",
+    )?);
+    let a: Vec<Box<dyn Sink>> = vec![Box::new(SideSink::new(shared.clone(), Side::Left, "A")?)];
+    let b: Vec<Box<dyn Sink>> = vec![Box::new(SideSink::new(shared.clone(), Side::Right, "B")?)];
+    Ok((a, b, Some(shared)))
+}
+
+fn write_outputs(
+    args: &CompareArgs,
+    cluster: &str,
+    song: &str,
+    speed: f64,
+    sides: [(&String, &Outcome); 2],
+) -> Result<()> {
+    if let Some(path) = &args.output.report {
+        let doc = json!({
+            "command": "compare",
+            "cluster": cluster,
+            "song": song,
+            "speed_ratio": speed,
+            "sides": sides.iter().map(|(label, o)| json!({
+                "label": label,
+                "player_lateness_us": {
+                    "p50": o.played.lateness_us.value_at_quantile(0.5),
+                    "p99": o.played.lateness_us.value_at_quantile(0.99),
+                    "max": o.played.lateness_us.max(),
+                },
+                "instrument": report::json(&o.listened, json!({})),
+            })).collect::<Vec<_>>(),
+        });
+        instrument::write_json(path, &doc)?;
+    }
+    if let Some(path) = &args.output.plot {
+        let series: Vec<(&str, &[crate::measure::Sample])> = sides
+            .iter()
+            .map(|(label, o)| (label.as_str(), o.listened.meter.samples.as_slice()))
+            .collect();
+        plot::draw(path, &format!("kmidi compare: {song}"), &series)?;
+        eprintln!("plot: {}", path.display());
+    }
+    Ok(())
+}

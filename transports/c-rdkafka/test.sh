@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT OR Apache-2.0
+# Builds the c-rdkafka plugin and its C test harness, then runs the harness against
+# real brokers (Kafka 4.3.1 and 3.9.2 by default, one after the other) started by
+# scripts/kafka.sh and always stopped on exit.
+#
+#   transports/c-rdkafka/test.sh                 # all versions
+#   KMIDI_KAFKA_VERSIONS=4.3.1 transports/c-rdkafka/test.sh
+#   KMIDI_VALGRIND=1 transports/c-rdkafka/test.sh  # harness under valgrind --leak-check=full
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+KAFKA="$REPO/scripts/kafka.sh"
+VERSIONS=${KMIDI_KAFKA_VERSIONS:-4.3.1 3.9.2}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/kmidi-c-rdkafka.XXXXXX")
+BROKERS=()
+
+cleanup() {
+  local name
+  for name in "${BROKERS[@]}"; do
+    bash "$KAFKA" stop "$name" >/dev/null 2>&1 || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+"$HERE/build.sh" "$WORK" >/dev/null
+gcc -std=c11 -Wall -Wextra -pedantic -Werror -O1 -g \
+  -I"$REPO/kmidi-transport/include" -o "$WORK/test_harness" "$HERE/test_harness.c" -ldl
+
+RUNNER=()
+if [[ ${KMIDI_VALGRIND:-0} == 1 ]]; then
+  # Leaks only count as errors when "definitely" or "indirectly" lost; librdkafka's
+  # once-per-process globals (OpenSSL, SASL) show up as "still reachable".
+  RUNNER=(valgrind --leak-check=full --errors-for-leak-kinds=definite,indirect
+          --error-exitcode=99 --num-callers=30)
+fi
+
+status=0
+for version in $VERSIONS; do
+  port=$(bash "$KAFKA" free-port)
+  name=c-rdkafka-test-$version-$port
+  BROKERS+=("$name")
+  echo "== Kafka $version on port $port"
+  bootstrap=$(bash "$KAFKA" start "$version" "$port" "$name" | tail -n1)
+  if "${RUNNER[@]}" "$WORK/test_harness" "$WORK/libkmidi_c_rdkafka.so" "$bootstrap" \
+      2>"$WORK/stderr-$version.txt"; then
+    echo "== Kafka $version: PASSED"
+  else
+    status=1
+    echo "== Kafka $version: FAILED; harness stderr (librdkafka logs, valgrind):"
+    tail -n 60 "$WORK/stderr-$version.txt"
+  fi
+  if [[ ${KMIDI_VALGRIND:-0} == 1 ]]; then
+    grep -E 'ERROR SUMMARY|definitely lost|indirectly lost|possibly lost|still reachable|in use at exit' \
+      "$WORK/stderr-$version.txt" || true
+  fi
+  bash "$KAFKA" stop "$name" >/dev/null 2>&1 || true
+done
+exit "$status"

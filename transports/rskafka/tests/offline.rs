@@ -1,0 +1,103 @@
+//! What needs no broker: an unreachable cluster is an error within the timeout, and
+//! `-X` properties the transport cannot honour are refused by name, secrets unshown.
+
+use std::time::{Duration, Instant};
+
+use kmidi_rskafka::RsKafkaTransport;
+use kmidi_transport::{ClientConfig, OffsetReset, Subscription, Transport, TransportError};
+
+fn config(pairs: &[(&str, &str)]) -> ClientConfig {
+    let mut c: ClientConfig = pairs.iter().copied().collect();
+    c.set_default("bootstrap.servers", "127.0.0.1:1");
+    c
+}
+
+fn sub() -> Subscription {
+    Subscription {
+        topics: vec!["t".into()],
+        group: "g".into(),
+        offset_reset: OffsetReset::Latest,
+    }
+}
+
+#[test]
+fn unreachable_broker_is_reported_within_the_timeout() {
+    let admin = RsKafkaTransport.admin(&config(&[])).unwrap();
+    let started = Instant::now();
+    let err = admin
+        .topic_partitions("t", Duration::from_secs(2))
+        .unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        err.to_string()
+            .contains("cannot reach Kafka at 127.0.0.1:1"),
+        "{err}"
+    );
+
+    let c = config(&[("socket.connection.setup.timeout.ms", "1500")]);
+    let started = Instant::now();
+    assert!(matches!(
+        RsKafkaTransport.producer(&c).err(),
+        Some(TransportError::Unreachable { .. })
+    ));
+    assert!(matches!(
+        RsKafkaTransport.consumer(&c, &sub()).err(),
+        Some(TransportError::Unreachable { .. })
+    ));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn unknown_property_is_refused_by_name() {
+    let c = config(&[("session.timeout.ms", "6000")]);
+    for err in [
+        RsKafkaTransport.producer(&c).err(),
+        RsKafkaTransport.consumer(&c, &sub()).err(),
+        RsKafkaTransport.admin(&c).err(),
+    ] {
+        match err {
+            Some(TransportError::Config { key, reason }) => {
+                assert_eq!(key, "session.timeout.ms");
+                assert!(reason.contains("fetch.wait.max.ms"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn refused_security_settings_never_show_the_secret() {
+    let c = config(&[
+        ("security.protocol", "SASL_PLAINTEXT"),
+        ("sasl.mechanism", "GSSAPI"),
+        ("sasl.username", "alice"),
+        ("sasl.password", "hunter2"),
+    ]);
+    let err = RsKafkaTransport.admin(&c).err().expect("GSSAPI is refused");
+    let shown = format!("{err} {err:?}");
+    assert!(
+        shown.contains("sasl.mechanism") && !shown.contains("hunter2"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn info_says_there_are_no_consumer_groups() {
+    let info = RsKafkaTransport.info();
+    assert_eq!(info.name, "rskafka");
+    assert!(!info.capabilities.consumer_groups);
+    assert!(info.library.contains("no groups"), "{}", info.library);
+    assert!(
+        info.library_version.starts_with("0."),
+        "{}",
+        info.library_version
+    );
+}

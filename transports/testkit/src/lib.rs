@@ -1,0 +1,311 @@
+//! `kmidi-plugin-testkit`: a transport plugin for kmidi's own tests.
+//!
+//! In its default mode it is a real in-memory transport: one process-global map of
+//! topics, so what a producer sends a consumer in the same process polls back, with no
+//! Kafka. The client property `testkit.mode` makes it misbehave on purpose, to test the
+//! host's handling of bad plugins:
+//!
+//! | `testkit.mode` | behaviour |
+//! |---|---|
+//! | `ok` (default) | in-memory topics |
+//! | `fail` | every constructor and admin call fails with an error text |
+//! | `panic-new` | every constructor and admin call panics |
+//! | `panic` | handles are created, then every call on them panics |
+//! | `transient` | consumers report a transient error on every poll |
+//! | `block` | every call sleeps `testkit.block_ms` (default 3000), ignoring its timeout |
+//!
+//! Topics exist once produced to or created; consumers ignore groups (each consumer
+//! reads every partition of its topics). The table-level failures (bad magic, version,
+//! size, missing symbol) are C files in kmidi-transport's tests: they are about the
+//! table itself, which `export_transport!` always gets right.
+
+use std::collections::HashMap;
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use kmidi_transport::{
+    Admin, Capabilities, ClientConfig, Consumer, DeliveryFailure, OffsetReset, Producer,
+    ProducerStats, Record, Subscription, TopicSpec, Transport, TransportError, TransportInfo,
+};
+
+/// The testkit transport; behaviour is chosen per client by `testkit.mode`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TestkitTransport;
+
+kmidi_transport::export_transport!(TestkitTransport);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Ok,
+    Fail,
+    PanicNew,
+    Panic,
+    Transient,
+    Block(Duration),
+}
+
+impl Mode {
+    fn of(config: &ClientConfig) -> Result<Self, TransportError> {
+        let block_ms = config
+            .get("testkit.block_ms")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(3000);
+        Ok(match config.get("testkit.mode").unwrap_or("ok") {
+            "ok" => Mode::Ok,
+            "fail" => Mode::Fail,
+            "panic-new" => Mode::PanicNew,
+            "panic" => Mode::Panic,
+            "transient" => Mode::Transient,
+            "block" => Mode::Block(Duration::from_millis(block_ms)),
+            other => {
+                return Err(TransportError::Config {
+                    key: "testkit.mode".into(),
+                    reason: format!(
+                        "unknown mode {other:?}; use ok|fail|panic-new|panic|transient|block"
+                    ),
+                })
+            }
+        })
+    }
+
+    /// What constructors and admin calls do before their real work.
+    fn on_new(self, what: &str) -> Result<(), TransportError> {
+        match self {
+            Mode::Fail => Err(TransportError::Client(format!(
+                "testkit: {what} failed on request (testkit.mode=fail)"
+            ))),
+            Mode::PanicNew => {
+                panic!("testkit: {what} panicked on request (testkit.mode=panic-new)")
+            }
+            Mode::Block(d) => {
+                std::thread::sleep(d);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// What calls on handles do before their real work.
+    fn on_call(self, what: &str) {
+        match self {
+            Mode::Panic => panic!("testkit: {what} panicked on request (testkit.mode=panic)"),
+            Mode::Block(d) => std::thread::sleep(d),
+            _ => {}
+        }
+    }
+}
+
+/// The in-memory cluster: topic name -> records (one partition per topic).
+struct Store {
+    topics: Mutex<HashMap<String, Vec<Record>>>,
+    arrived: Condvar,
+}
+
+fn store() -> &'static Store {
+    static STORE: OnceLock<Store> = OnceLock::new();
+    STORE.get_or_init(|| Store {
+        topics: Mutex::new(HashMap::new()),
+        arrived: Condvar::new(),
+    })
+}
+
+fn topics() -> MutexGuard<'static, HashMap<String, Vec<Record>>> {
+    // A panicking test thread must not make every later test fail.
+    store().topics.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+impl Transport for TestkitTransport {
+    fn info(&self) -> TransportInfo {
+        TransportInfo {
+            name: "testkit".to_string(),
+            library: "kmidi in-memory test transport".to_string(),
+            library_version: env!("CARGO_PKG_VERSION").to_string(),
+            capabilities: Capabilities {
+                timestamps: true,
+                ..Capabilities::default()
+            },
+        }
+    }
+
+    fn producer(&self, config: &ClientConfig) -> Result<Box<dyn Producer>, TransportError> {
+        let mode = Mode::of(config)?;
+        mode.on_new("producer_new")?;
+        Ok(Box::new(MemProducer {
+            mode,
+            stats: ProducerStats::default(),
+        }))
+    }
+
+    fn consumer(
+        &self,
+        config: &ClientConfig,
+        subscription: &Subscription,
+    ) -> Result<Box<dyn Consumer>, TransportError> {
+        let mode = Mode::of(config)?;
+        mode.on_new("consumer_new")?;
+        let map = topics();
+        let positions = subscription
+            .topics
+            .iter()
+            .map(|t| {
+                let start = match subscription.offset_reset {
+                    OffsetReset::Earliest => 0,
+                    OffsetReset::Latest => map.get(t).map_or(0, Vec::len),
+                };
+                (t.clone(), start)
+            })
+            .collect();
+        Ok(Box::new(MemConsumer { mode, positions }))
+    }
+
+    fn admin(&self, config: &ClientConfig) -> Result<Box<dyn Admin>, TransportError> {
+        let mode = Mode::of(config)?;
+        Ok(Box::new(MemAdmin { mode }))
+    }
+}
+
+struct MemProducer {
+    mode: Mode,
+    stats: ProducerStats,
+}
+
+impl Producer for MemProducer {
+    fn send(&mut self, topic: &str, key: &[u8], value: &[u8]) -> Result<(), TransportError> {
+        self.mode.on_call("produce");
+        let mut map = topics();
+        let records = map.entry(topic.to_string()).or_default();
+        records.push(Record {
+            topic: topic.to_string(),
+            partition: 0,
+            offset: i64::try_from(records.len()).unwrap_or(i64::MAX),
+            key: Some(key.to_vec()),
+            value: Some(value.to_vec()),
+            timestamp_ms: Some(now_ms()),
+        });
+        drop(map);
+        store().arrived.notify_all();
+        self.stats.sent += 1;
+        self.stats.delivered += 1;
+        Ok(())
+    }
+
+    fn flush(&mut self, _timeout: Duration) -> Result<(), TransportError> {
+        self.mode.on_call("flush");
+        Ok(())
+    }
+
+    fn take_failures(&mut self) -> Vec<DeliveryFailure> {
+        Vec::new()
+    }
+
+    fn stats(&self) -> ProducerStats {
+        self.stats
+    }
+}
+
+struct MemConsumer {
+    mode: Mode,
+    /// Next offset to read, per subscribed topic.
+    positions: Vec<(String, usize)>,
+}
+
+impl Consumer for MemConsumer {
+    fn poll(&mut self, timeout: Duration) -> Result<Option<Record>, TransportError> {
+        self.mode.on_call("poll");
+        if self.mode == Mode::Transient {
+            return Err(TransportError::Transient(
+                "testkit: broker restarting (testkit.mode=transient)".into(),
+            ));
+        }
+        let end = Instant::now() + timeout;
+        let mut map = topics();
+        loop {
+            for (topic, pos) in &mut self.positions {
+                if let Some(r) = map.get(topic.as_str()).and_then(|rs| rs.get(*pos)) {
+                    *pos += 1;
+                    return Ok(Some(r.clone()));
+                }
+            }
+            let now = Instant::now();
+            if now >= end {
+                return Ok(None);
+            }
+            map = store()
+                .arrived
+                .wait_timeout(map, end - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+
+    fn commit(&mut self) -> Result<(), TransportError> {
+        self.mode.on_call("commit");
+        Ok(())
+    }
+}
+
+struct MemAdmin {
+    mode: Mode,
+}
+
+impl Admin for MemAdmin {
+    fn create_topic(&self, spec: &TopicSpec, _timeout: Duration) -> Result<(), TransportError> {
+        self.mode.on_new("create_topic")?;
+        topics().entry(spec.name.clone()).or_default();
+        Ok(())
+    }
+
+    fn topic_partitions(
+        &self,
+        topic: &str,
+        _timeout: Duration,
+    ) -> Result<Option<i32>, TransportError> {
+        self.mode.on_new("topic_partitions")?;
+        Ok(topics().contains_key(topic).then_some(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_is_sent_is_polled_back_in_order() {
+        let t = TestkitTransport;
+        let config = ClientConfig::new();
+        let sub = Subscription {
+            topics: vec!["unit-roundtrip".into()],
+            group: "g".into(),
+            offset_reset: OffsetReset::Earliest,
+        };
+        let mut p = t.producer(&config).unwrap();
+        p.send("unit-roundtrip", b"k", b"one").unwrap();
+        p.send("unit-roundtrip", b"k", b"two").unwrap();
+        let mut c = t.consumer(&config, &sub).unwrap();
+        let a = c.poll(Duration::from_millis(100)).unwrap().unwrap();
+        let b = c.poll(Duration::from_millis(100)).unwrap().unwrap();
+        assert_eq!(
+            (a.value.unwrap(), b.value.unwrap()),
+            (b"one".to_vec(), b"two".to_vec())
+        );
+        assert_eq!(b.offset, 1);
+        assert!(c.poll(Duration::from_millis(10)).unwrap().is_none());
+    }
+
+    #[test]
+    fn an_unknown_mode_is_a_config_error() {
+        let config: ClientConfig = [("testkit.mode", "nope")].into_iter().collect();
+        let err = TestkitTransport
+            .producer(&config)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("testkit.mode"), "{err}");
+    }
+}
