@@ -46,6 +46,22 @@ Commands:
                                 stopped brokers are not an error.
   stop-all                      Stop every broker this script started (under
                                 this KMIDI_CACHE).
+  halt NAME                     SIGTERM the broker (SIGKILL after a bounded wait)
+                                and KEEP its data dir, port and config.
+  kill NAME                     SIGKILL the broker at once (a crash); keeps its
+                                data like halt.
+  resume NAME                   Start a halted or killed broker again: same node,
+                                port, config and data. Waits until it is up and
+                                prints 127.0.0.1:PORT last.
+  restart NAME                  halt NAME, then resume NAME.
+  start-cluster VERSION N BASE  N (1-9) combined broker+controller nodes on
+                                127.0.0.1 named BASE-1..BASE-N (node.id 1..N),
+                                a static N-voter quorum, replication factor
+                                min(N,3), quick failover settings; heap from
+                                KMIDI_KAFKA_CLUSTER_HEAP_OPTS (-Xmx384m -Xms128m).
+                                Prints the bootstrap list last. halt/kill/resume
+                                take the node names.
+  stop-cluster BASE             Stop every node of cluster BASE and delete data.
   status                        List brokers this script started (NAME VERSION
                                 PORT PID STATE).
   run-tool VERSION CLASS ARGS   Run a Kafka command-line tool from VERSION's jars.
@@ -355,6 +371,18 @@ cmd_start() {
   echo "$version" >"$run/version"
   echo "$port" >"$run/port"
   write_server_properties "$run/server.properties" "$run" "$port" "$cport"
+  # Extra listeners (e.g. SASL_SSL://127.0.0.1:PORT) beside PLAINTEXT, which stays the
+  # inter-broker listener and the one waited for; their security settings come with
+  # KMIDI_KAFKA_PROPS. Appended lines win over the defaults above.
+  if [[ -n ${KMIDI_KAFKA_EXTRA_LISTENERS:-} ]]; then
+    printf 'listeners=PLAINTEXT://127.0.0.1:%s,CONTROLLER://127.0.0.1:%s,%s\nadvertised.listeners=PLAINTEXT://127.0.0.1:%s,%s\n' \
+      "$port" "$cport" "$KMIDI_KAFKA_EXTRA_LISTENERS" "$port" "$KMIDI_KAFKA_EXTRA_LISTENERS" \
+      >>"$run/server.properties"
+  fi
+  # Extra `StorageTool format` arguments, e.g. --add-scram 'SCRAM-SHA-256=[name=u,password=p]'
+  # (credentials must exist before the first client authenticates). Split on spaces.
+  local -a format_args=()
+  [[ -n ${KMIDI_KAFKA_FORMAT_ARGS:-} ]] && read -r -a format_args <<<"$KMIDI_KAFKA_FORMAT_ARGS"
 
   local -a tool_jvm broker_jvm heap
   read -r -a tool_jvm <<<"$TOOL_JVM_OPTS"
@@ -363,7 +391,7 @@ cmd_start() {
 
   if ! "$JAVA_BIN" "${tool_jvm[@]}" "$(log_opts "$version" tool)" -cp "$libs/*" \
       kafka.tools.StorageTool format -t "$(random_cluster_id)" \
-      -c "$run/server.properties" >"$run/logs/format.log" 2>&1; then
+      -c "$run/server.properties" "${format_args[@]}" >"$run/logs/format.log" 2>&1; then
     cat "$run/logs/format.log" >&2
     die "formatting KRaft storage for '$name' failed"
   fi
@@ -466,6 +494,260 @@ cmd_status() {
   done
 }
 
+# ---------------------------------------------------------------- faults
+
+# Fault injection keeps a broker's run dir (config, data, port) so it can come back as
+# the same node with the same log: what a crash or a rolling restart looks like to
+# clients. `stop` deletes the data instead, which is a different cluster.
+
+# The run dir for NAME, or die.
+run_of() {
+  local name=$1
+  [[ $name =~ ^[A-Za-z0-9._-]+$ && -f $RUN_ROOT/$name/server.properties ]] ||
+    die "no broker named '$name' (see: scripts/kafka.sh status)"
+  printf '%s\n' "$RUN_ROOT/$name"
+}
+
+# Starts the broker of an existing, formatted run dir in the background; prints its pid.
+launch_run() {
+  local run=$1 version libs
+  version=$(cat "$run/version")
+  libs=$(libs_dir "$version")
+  local -a broker_jvm heap
+  read -r -a broker_jvm <<<"$JVM_OPTS"
+  read -r -a heap <<<"${2:-$HEAP_OPTS}"
+  mkdir -p "$run/logs"
+  # setsid: the broker outlives this script and ignores the caller's ^C.
+  setsid "$JAVA_BIN" "${heap[@]}" "${broker_jvm[@]}" \
+    "$(log_opts "$version" broker)" "-Dkafka.logs.dir=$run/logs" \
+    -cp "$libs/*" kafka.Kafka "$run/server.properties" \
+    </dev/null >>"$run/logs/kafka.out" 2>&1 &
+  local pid=$!
+  echo "$pid" >"$run/pid"
+  echo "$pid"
+}
+
+# Waits until every run dir given as "RUN:PID:LOGSIZE" logged "Kafka Server started"
+# after LOGSIZE bytes of its server.log (earlier lines are from a previous life) and
+# accepts connections. Dies, stopping them, if one exits or the bound passes.
+wait_started() {
+  local deadline=$((SECONDS + START_TIMEOUT)) entry run pid size pending
+  while :; do
+    pending=0
+    for entry in "$@"; do
+      IFS=: read -r run pid size <<<"$entry"
+      if ! pid_alive "$pid"; then
+        print_log_tail "$run"
+        rm -f "$run/pid"
+        die "broker '$(basename "$run")' exited during startup"
+      fi
+      if ! { tail -c "+$((size + 1))" "$run/logs/server.log" 2>/dev/null | grep -q 'Kafka Server started'; } ||
+        ! port_open "$(cat "$run/port")"; then
+        pending=1
+      fi
+    done
+    ((pending == 0)) && return 0
+    if ((SECONDS >= deadline)); then
+      for entry in "$@"; do
+        IFS=: read -r run pid size <<<"$entry"
+        print_log_tail "$run"
+      done
+      die "broker(s) did not start within ${START_TIMEOUT}s"
+    fi
+    sleep 0.2
+  done
+}
+
+log_size() { stat -c %s "$1/logs/server.log" 2>/dev/null || echo 0; }
+
+# Sends SIG to the broker of run dir $1 and waits (bounded) for it to exit; keeps data.
+signal_run() {
+  local run=$1 sig=$2 name pid=''
+  name=$(basename "$run")
+  [[ -f $run/pid ]] && pid=$(cat "$run/pid")
+  if [[ -z $pid ]] || ! is_our_broker "$pid" "$run"; then
+    log "broker '$name' was not running"
+    rm -f "$run/pid"
+    return 0
+  fi
+  kill "-$sig" "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + STOP_TIMEOUT))
+  while pid_alive "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
+  if pid_alive "$pid"; then
+    log "broker '$name' (pid $pid) ignored SIG$sig for ${STOP_TIMEOUT}s; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    while pid_alive "$pid"; do sleep 0.1; done
+  fi
+  rm -f "$run/pid"
+  log "$([[ $sig == KILL ]] && echo killed || echo halted) '$name' (pid $pid); its data is kept"
+}
+
+cmd_halt() {
+  (($# == 1)) || die "usage: halt NAME"
+  local run
+  run=$(run_of "$1")
+  signal_run "$run" TERM
+}
+
+cmd_kill() {
+  (($# == 1)) || die "usage: kill NAME"
+  local run
+  run=$(run_of "$1")
+  signal_run "$run" KILL
+}
+
+cmd_resume() {
+  (($# == 1)) || die "usage: resume NAME"
+  local run pid size t0=$SECONDS
+  run=$(run_of "$1")
+  [[ -d $run/data ]] || die "broker '$1' has no data dir (it was stopped, not halted)"
+  if [[ -f $run/pid ]] && is_our_broker "$(cat "$run/pid")" "$run"; then
+    die "broker '$1' is already running (pid $(cat "$run/pid"))"
+  fi
+  port_open "$(cat "$run/port")" && die "port $(cat "$run/port") on 127.0.0.1 is already in use"
+  size=$(log_size "$run")
+  local heap_opts=$HEAP_OPTS
+  [[ -f $run/heap ]] && heap_opts=$(cat "$run/heap")
+  pid=$(launch_run "$run" "$heap_opts")
+  wait_started "$run:$pid:$size"
+  log "resumed '$1': pid $pid on 127.0.0.1:$(cat "$run/port") in $((SECONDS - t0))s"
+  echo "127.0.0.1:$(cat "$run/port")"
+}
+
+cmd_restart() {
+  (($# == 1)) || die "usage: restart NAME"
+  cmd_halt "$1"
+  cmd_resume "$1"
+}
+
+CLUSTER_HEAP_OPTS=${KMIDI_KAFKA_CLUSTER_HEAP_OPTS:--Xmx384m -Xms128m}
+
+write_cluster_properties() {
+  local file=$1 run=$2 id=$3 port=$4 cport=$5 voters=$6 n=$7 rf min_isr
+  rf=$((n < 3 ? n : 3))
+  min_isr=$((rf > 1 ? rf - 1 : 1))
+  cat >"$file" <<EOP
+# Written by scripts/kafka.sh start-cluster: node $id of $n, combined broker+controller.
+process.roles=broker,controller
+node.id=$id
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$run/data
+metadata.log.dir=$run/data
+num.partitions=1
+default.replication.factor=$rf
+min.insync.replicas=$min_isr
+auto.create.topics.enable=false
+offsets.topic.replication.factor=$rf
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$min_isr
+transaction.state.log.num.partitions=1
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=$min_isr
+group.initial.rebalance.delay.ms=0
+num.network.threads=2
+num.io.threads=2
+num.recovery.threads.per.data.dir=1
+log.retention.check.interval.ms=300000
+# Fail over in seconds, not the defaults' ~10-30 s: a killed node is fenced (and its
+# partitions get new leaders) after broker.session.timeout.ms without a heartbeat,
+# and a follower that stops fetching leaves the ISR after replica.lag.time.max.ms.
+broker.heartbeat.interval.ms=500
+broker.session.timeout.ms=3000
+replica.lag.time.max.ms=5000
+controller.quorum.election.timeout.ms=1000
+controller.quorum.fetch.timeout.ms=2000
+EOP
+  if [[ -n ${KMIDI_KAFKA_PROPS:-} ]]; then
+    printf '# KMIDI_KAFKA_PROPS\n%s\n' "$KMIDI_KAFKA_PROPS" >>"$file"
+  fi
+}
+
+cmd_start_cluster() {
+  (($# == 2 || $# == 3)) || die "usage: start-cluster VERSION N [BASE_NAME]"
+  local version=$1 n=$2 base=${3:-cluster-$1}
+  check_version "$version"
+  [[ $n =~ ^[1-9]$ ]] || die "bad node count '$n' (1-9)"
+  [[ $base =~ ^[A-Za-z0-9._-]+$ ]] || die "bad cluster name '$base'"
+  command -v "$JAVA_BIN" >/dev/null 2>&1 || die "java not found"
+  cmd_fetch "$version"
+  local libs t0=$SECONDS i run cid voters='' bootstrap=''
+  libs=$(libs_dir "$version")
+  local -a ports cports used=()
+  # All ports first, distinct, so no node grabs another's.
+  for ((i = 1; i <= n; i++)); do
+    local p
+    for p in port cport; do
+      local v
+      v=$(cmd_free_port)
+      while [[ " ${used[*]} " == *" $v "* ]]; do v=$(cmd_free_port); done
+      used+=("$v")
+      if [[ $p == port ]]; then ports[i]=$v; else cports[i]=$v; fi
+    done
+    voters+="${voters:+,}$i@127.0.0.1:${cports[i]}"
+    bootstrap+="${bootstrap:+,}127.0.0.1:${ports[i]}"
+  done
+  cid=$(random_cluster_id)
+  local -a tool_jvm
+  read -r -a tool_jvm <<<"$TOOL_JVM_OPTS"
+  for ((i = 1; i <= n; i++)); do
+    run=$RUN_ROOT/$base-$i
+    if [[ -f $run/pid ]] && is_our_broker "$(cat "$run/pid")" "$run"; then
+      die "node '$base-$i' is already running (pid $(cat "$run/pid"))"
+    fi
+    rm -rf "$run"
+    mkdir -p "$run/data" "$run/logs"
+    echo "$version" >"$run/version"
+    echo "${ports[i]}" >"$run/port"
+    echo "$base" >"$run/cluster"
+    echo "$CLUSTER_HEAP_OPTS" >"$run/heap"
+    write_cluster_properties "$run/server.properties" "$run" "$i" "${ports[i]}" "${cports[i]}" "$voters" "$n"
+  done
+  # Formatting is one JVM per node; run them side by side.
+  local -a fpids=()
+  for ((i = 1; i <= n; i++)); do
+    run=$RUN_ROOT/$base-$i
+    "$JAVA_BIN" "${tool_jvm[@]}" "$(log_opts "$version" tool)" -cp "$libs/*" \
+      kafka.tools.StorageTool format -t "$cid" -c "$run/server.properties" \
+      >"$run/logs/format.log" 2>&1 &
+    fpids[i]=$!
+  done
+  for ((i = 1; i <= n; i++)); do
+    if ! wait "${fpids[i]}"; then
+      cat "$RUN_ROOT/$base-$i/logs/format.log" >&2
+      die "formatting KRaft storage for '$base-$i' failed"
+    fi
+  done
+  local -a entries=()
+  for ((i = 1; i <= n; i++)); do
+    run=$RUN_ROOT/$base-$i
+    entries+=("$run:$(launch_run "$run" "$CLUSTER_HEAP_OPTS"):0")
+  done
+  if ! (wait_started "${entries[@]}"); then
+    cmd_stop_cluster "$base" >/dev/null 2>&1 || true
+    die "cluster '$base' did not start"
+  fi
+  log "started cluster '$base': Kafka $version, $n combined nodes ($base-1..$base-$n, node.id 1..$n) in $((SECONDS - t0))s"
+  echo "$bootstrap"
+}
+
+cmd_stop_cluster() {
+  (($# == 1)) || die "usage: stop-cluster BASE_NAME"
+  local base=$1 d found=0
+  [[ $base =~ ^[A-Za-z0-9._-]+$ ]] || die "bad cluster name '$base'"
+  for d in "$RUN_ROOT/$base"-*/; do
+    [[ -f ${d}cluster && $(cat "${d}cluster") == "$base" ]] || continue
+    found=1
+    stop_run "${d%/}"
+  done
+  ((found)) || log "no cluster named '$base' (nothing to stop)"
+}
+
 # ---------------------------------------------------------------- main
 
 main() {
@@ -476,6 +758,12 @@ main() {
     start) cmd_start "$@" ;;
     stop) cmd_stop "$@" ;;
     stop-all) cmd_stop_all "$@" ;;
+    halt) cmd_halt "$@" ;;
+    kill) cmd_kill "$@" ;;
+    resume) cmd_resume "$@" ;;
+    restart) cmd_restart "$@" ;;
+    start-cluster) cmd_start_cluster "$@" ;;
+    stop-cluster) cmd_stop_cluster "$@" ;;
     status | list) cmd_status "$@" ;;
     run-tool) cmd_run_tool "$@" ;;
     tools) cmd_tools "$@" ;;

@@ -9,7 +9,7 @@ use crate::{connect, registry};
 
 pub fn topic_create(args: TopicCreateArgs) -> Result<i32> {
     let transport = registry::resolve(&args.kafka.transport, &args.kafka.plugin_dirs)?;
-    let config = connect::client_config(&args.kafka.bootstrap, &args.kafka.props)?;
+    let config = connect::kafka_config(&args.kafka)?;
     let timeout = connect::timeout(&args.kafka)?;
     let spec = TopicSpec {
         name: args.kafka.topic.clone(),
@@ -17,7 +17,7 @@ pub fn topic_create(args: TopicCreateArgs) -> Result<i32> {
         replication_factor: args.replication_factor,
         configs: vec![("retention.ms".to_string(), args.retention_ms.to_string())],
     };
-    transport.admin(&config)?.create_topic(&spec, timeout)?;
+    connect::create_topic(transport.as_ref(), &config, &spec, timeout)?;
     println!(
         "created topic {} on {}: {} partition(s), replication factor {}, retention.ms={}",
         spec.name,

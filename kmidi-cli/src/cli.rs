@@ -70,6 +70,11 @@ pub struct KafkaArgs {
     #[arg(short = 'X', value_name = "KEY=VALUE")]
     pub props: Vec<String>,
 
+    /// File of client properties, one key=value per line, # comments (as kcat -F):
+    /// keep credentials here, mode 600. -X and an explicit -b win over the file.
+    #[arg(long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
     /// Kafka client library to use (see `kmidi transports`).
     #[arg(long, default_value = "rdkafka")]
     pub transport: String,
@@ -331,6 +336,11 @@ pub struct CompareArgs {
     /// Client property for side B only, repeatable.
     #[arg(long = "xb", value_name = "KEY=VALUE")]
     pub props_b: Vec<String>,
+
+    /// File of client properties for both sides, one key=value per line (as kcat -F);
+    /// -X, --xa and --xb win over it.
+    #[arg(long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
     /// Seconds to wait for the cluster before giving up with an error.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]

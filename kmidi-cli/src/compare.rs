@@ -53,7 +53,7 @@ pub fn run(args: CompareArgs, stop: Stop) -> Result<i32> {
         let label = format!("{} ({})", ["A", "B"][i], names[i]);
         let mut props = args.props.clone();
         props.extend(extra.iter().cloned());
-        let config = connect::client_config(&bootstrap, &props)?;
+        let config = connect::client_config_with_file(&bootstrap, args.config.as_deref(), &props)?;
         let topic = &topics[i];
         match &cluster {
             Some(c) => c.create_topic(topic, 1)?,

@@ -1,22 +1,108 @@
-//! From command-line options to a ready transport: client properties, and the
-//! bounded-time check that the cluster answers and the topic exists, so a wrong
-//! address or topic is an error in seconds instead of a silent hang.
+//! From command-line options to a ready transport: client properties (from `-b`, a
+//! `--config` file and `-X`), and the bounded-time check that the cluster answers and
+//! the topic exists, so a wrong address or topic is an error in seconds instead of a
+//! silent hang.
 
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use kmidi_transport::{ClientConfig, Transport, TransportError};
+use kmidi_transport::{ClientConfig, TopicSpec, Transport, TransportError};
 
 use crate::cli::KafkaArgs;
 
+/// `-b`'s default; a `bootstrap.servers` in a `--config` file replaces only this.
+pub const DEFAULT_BOOTSTRAP: &str = "localhost:9092";
+
 pub fn client_config(bootstrap: &str, props: &[String]) -> Result<ClientConfig> {
+    client_config_with_file(bootstrap, None, props)
+}
+
+/// The client properties, lowest precedence first: `-b`, the `--config` file, `-X`.
+/// An explicit `-b` (anything but the default) also wins over the file's
+/// `bootstrap.servers`, so "the file, but against that other cluster" works.
+pub fn client_config_with_file(
+    bootstrap: &str,
+    file: Option<&Path>,
+    props: &[String],
+) -> Result<ClientConfig> {
     let mut config = ClientConfig::new();
     config.set("bootstrap.servers", bootstrap);
+    if let Some(path) = file {
+        for (k, v) in read_config_file(path)? {
+            if k == "bootstrap.servers" && bootstrap != DEFAULT_BOOTSTRAP {
+                continue;
+            }
+            config.set(k, v);
+        }
+    }
     for arg in props {
         let (k, v) = ClientConfig::parse_pair(arg).context("in -X")?;
         config.set(k, v);
     }
     Ok(config)
+}
+
+/// The client properties of a command that talks to Kafka: `-b`, `--config`, `-X`.
+pub fn kafka_config(args: &KafkaArgs) -> Result<ClientConfig> {
+    client_config_with_file(&args.bootstrap, args.config.as_deref(), &args.props)
+}
+
+/// Reads a librdkafka/kcat-style properties file, warning when others can read it:
+/// it usually holds `sasl.password`.
+pub fn read_config_file(path: &Path) -> Result<Vec<(String, String)>> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the --config file {shown}"))?;
+    if let Some(mode) = loose_mode(path) {
+        eprintln!(
+            "warning: {shown} is readable by other users (mode {mode:03o}) and may hold \
+             credentials; run `chmod 600 {shown}`"
+        );
+    }
+    parse_config_text(&text, &shown.to_string())
+}
+
+/// The permission bits, if group or others have any access.
+#[cfg(unix)]
+fn loose_mode(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then_some(mode)
+}
+
+#[cfg(not(unix))]
+fn loose_mode(_path: &Path) -> Option<u32> {
+    None
+}
+
+/// One `key=value` per line; `#` starts a comment line; blank lines are skipped; a
+/// value may contain `=`. A bad line is reported as `origin:line` without its text,
+/// which may be a mistyped password.
+pub fn parse_config_text(text: &str, origin: &str) -> Result<Vec<(String, String)>> {
+    let mut pairs = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let at = || format!("{origin}:{}", i + 1);
+        let Some((key, value)) = line.split_once('=') else {
+            anyhow::bail!(
+                "{}: expected key=value (e.g. sasl.mechanism=SCRAM-SHA-256), found a line without '='",
+                at()
+            );
+        };
+        let key = key.trim();
+        if key.is_empty() || key.contains(char::is_whitespace) {
+            anyhow::bail!(
+                "{}: expected a property name before '=' (e.g. security.protocol=SASL_SSL)",
+                at()
+            );
+        }
+        pairs.push((key.to_string(), value.trim().to_string()));
+    }
+    Ok(pairs)
 }
 
 pub fn timeout(args: &KafkaArgs) -> Result<Duration> {
@@ -39,12 +125,160 @@ pub fn check_topic(
     timeout: Duration,
 ) -> Result<i32> {
     let admin = transport.admin(config)?;
-    match admin.topic_partitions(topic, timeout)? {
-        Some(n) => Ok(n),
-        None => Err(TransportError::TopicMissing {
+    match admin.topic_partitions(topic, timeout) {
+        Ok(Some(n)) => Ok(n),
+        Ok(None) => Err(TransportError::TopicMissing {
             topic: topic.to_string(),
             bootstrap: config.bootstrap().to_string(),
         }
         .into()),
+        Err(err) => Err(with_security_hint(config, err)),
+    }
+}
+
+/// `topic create`, with the same hint as [`check_topic`] on an unreachable cluster.
+pub fn create_topic(
+    transport: &dyn Transport,
+    config: &ClientConfig,
+    spec: &TopicSpec,
+    timeout: Duration,
+) -> Result<()> {
+    transport
+        .admin(config)?
+        .create_topic(spec, timeout)
+        .map_err(|err| with_security_hint(config, err))
+}
+
+fn with_security_hint(config: &ClientConfig, err: TransportError) -> anyhow::Error {
+    match (&err, security_hint(config)) {
+        (TransportError::Unreachable { .. }, Some(hint)) => anyhow::anyhow!("{err}\n  {hint}"),
+        _ => err.into(),
+    }
+}
+
+/// Some clients (librdkafka among them) report refused credentials or a failed TLS
+/// handshake only as "cannot reach": say what else to check when security is on.
+fn security_hint(config: &ClientConfig) -> Option<String> {
+    let protocol = config.get("security.protocol").unwrap_or("plaintext");
+    if protocol.eq_ignore_ascii_case("plaintext") {
+        return None;
+    }
+    let mut hint = format!("security.protocol is {protocol}");
+    if protocol.to_ascii_lowercase().starts_with("sasl") {
+        hint.push_str(&format!(
+            ": if a broker listens there, check sasl.mechanism ({}), sasl.username ({}) and \
+             sasl.password (not shown)",
+            config.get("sasl.mechanism").unwrap_or("unset"),
+            config.get("sasl.username").unwrap_or("unset"),
+        ));
+    }
+    if protocol.to_ascii_lowercase().ends_with("ssl") {
+        hint.push_str(&format!(
+            "; check that the listener speaks TLS and that ssl.ca.location ({}) signed its \
+             certificate",
+            config.get("ssl.ca.location").unwrap_or("unset"),
+        ));
+    }
+    Some(hint)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn write(text: &str, mode: u32) -> tempfile::NamedTempFile {
+        use std::os::unix::fs::PermissionsExt;
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        std::fs::set_permissions(f.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+        f
+    }
+
+    #[test]
+    fn config_text_skips_comments_and_blank_lines_and_keeps_equals_in_values() {
+        let pairs = parse_config_text(
+            "# kcat style\n\n  security.protocol = SASL_SSL \nsasl.jaas.config=a=b\n",
+            "f",
+        )
+        .unwrap();
+        assert_eq!(
+            pairs,
+            vec![
+                ("security.protocol".into(), "SASL_SSL".into()),
+                ("sasl.jaas.config".into(), "a=b".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_line_names_file_and_line_but_not_its_text() {
+        let err = parse_config_text("a=1\n\nsasl.password hunter2\n", "sec.conf")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("sec.conf:3: expected key=value"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+        let err = parse_config_text("=x\n", "f").unwrap_err().to_string();
+        assert!(err.starts_with("f:1: expected a property name"), "{err}");
+    }
+
+    #[test]
+    fn command_line_x_overrides_the_file_and_the_file_overrides_defaults() {
+        let f = write(
+            "linger.ms=7\nsasl.username=file\nclient.id=from-file\n",
+            0o600,
+        );
+        let x = vec!["sasl.username=cli".to_string()];
+        let c = client_config_with_file(DEFAULT_BOOTSTRAP, Some(f.path()), &x).unwrap();
+        assert_eq!(c.get("sasl.username"), Some("cli"));
+        assert_eq!(c.get("linger.ms"), Some("7"));
+        assert_eq!(c.get("client.id"), Some("from-file"));
+    }
+
+    #[test]
+    fn file_bootstrap_replaces_only_the_default_b() {
+        let f = write("bootstrap.servers=file:9093\n", 0o600);
+        let c = client_config_with_file(DEFAULT_BOOTSTRAP, Some(f.path()), &[]).unwrap();
+        assert_eq!(c.bootstrap(), "file:9093");
+        let c = client_config_with_file("cli:9094", Some(f.path()), &[]).unwrap();
+        assert_eq!(c.bootstrap(), "cli:9094");
+    }
+
+    #[test]
+    fn loose_permissions_are_detected_and_600_is_not() {
+        assert_eq!(loose_mode(write("a=1\n", 0o644).path()), Some(0o644));
+        assert_eq!(loose_mode(write("a=1\n", 0o640).path()), Some(0o640));
+        assert_eq!(loose_mode(write("a=1\n", 0o600).path()), None);
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error_naming_it() {
+        let err = client_config_with_file("x:1", Some(Path::new("/nonexistent/k.conf")), &[])
+            .unwrap_err();
+        assert!(
+            format!("{err:#}").contains("--config file /nonexistent/k.conf"),
+            "{err:#}"
+        );
+    }
+
+    #[test]
+    fn the_security_hint_names_settings_but_never_the_password() {
+        let c: ClientConfig = [
+            ("security.protocol", "SASL_SSL"),
+            ("sasl.mechanism", "SCRAM-SHA-256"),
+            ("sasl.username", "alice"),
+            ("sasl.password", "hunter2"),
+        ]
+        .into_iter()
+        .collect();
+        let hint = security_hint(&c).unwrap();
+        assert!(
+            hint.contains("SCRAM-SHA-256") && hint.contains("alice"),
+            "{hint}"
+        );
+        assert!(hint.contains("ssl.ca.location"), "{hint}");
+        assert!(!hint.contains("hunter2"), "{hint}");
+        assert_eq!(security_hint(&ClientConfig::new()), None);
     }
 }

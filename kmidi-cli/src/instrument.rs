@@ -24,7 +24,7 @@ pub fn run(args: InstrumentArgs, stop: Stop) -> Result<i32> {
         .transpose()
         .context("--idle-exit must be a non-negative number of seconds")?;
     let transport = registry::resolve(&args.kafka.transport, &args.kafka.plugin_dirs)?;
-    let config = connect::client_config(&args.kafka.bootstrap, &args.kafka.props)?;
+    let config = connect::kafka_config(&args.kafka)?;
     let timeout = connect::timeout(&args.kafka)?;
     let mut sinks = crate::outputs::open_all(&args.output)?;
     let partitions = connect::check_topic(transport.as_ref(), &config, &args.kafka.topic, timeout)?;

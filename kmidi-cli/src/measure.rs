@@ -34,6 +34,9 @@ pub fn histogram() -> Histogram<u64> {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Sample {
     pub song: String,
+    pub seq: u64,
+    /// Wall-clock arrival, ms since the Unix epoch, to line up several instruments.
+    pub arrived_unix_ms: f64,
     /// Scheduled time from the song's start, s.
     pub at_s: f64,
     pub latency_ms: Option<f64>,
@@ -201,6 +204,8 @@ impl Meter {
         }
         self.samples.push(Sample {
             song: key.1.clone(),
+            seq,
+            arrived_unix_ms: arrived_wall_us as f64 / 1000.0,
             at_s: offset as f64 / 1e6,
             latency_ms: latency.map(|l| l as f64 / 1000.0),
             onset_ms: onset as f64 / 1000.0,

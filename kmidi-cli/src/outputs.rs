@@ -53,9 +53,12 @@ pub fn open_all(out: &OutputArgs) -> Result<Vec<Box<dyn Sink>>> {
         sinks.push(open_port(&port)?);
     }
     sinks.extend(open_files(out)?);
-    if sinks.is_empty() {
+    // Measuring alone (--no-port --report) is a use of its own: an operator watching
+    // the numbers on a server with no synthesizer.
+    if sinks.is_empty() && out.report.is_none() && out.plot.is_none() {
         anyhow::bail!(
-            "nothing to play to: give --port NAME, --record FILE.mid or --render FILE.wav"
+            "nothing to play to: give --port NAME, --record FILE.mid or --render FILE.wav \
+             (or --report/--plot to measure only)"
         );
     }
     Ok(sinks)

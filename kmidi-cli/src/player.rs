@@ -22,7 +22,7 @@ pub fn run(args: PlayerArgs, stop: Stop) -> Result<i32> {
         .context("--flush-timeout must be a non-negative number of seconds")?;
     let scores = songs::load_all(&args.midi, args.notes_only)?;
     let transport = registry::resolve(&args.kafka.transport, &args.kafka.plugin_dirs)?;
-    let config = connect::client_config(&args.kafka.bootstrap, &args.kafka.props)?;
+    let config = connect::kafka_config(&args.kafka)?;
     let timeout = connect::timeout(&args.kafka)?;
     connect::check_topic(transport.as_ref(), &config, &args.kafka.topic, timeout)?;
     let producer = transport.producer(&config)?;

@@ -244,6 +244,8 @@ pub fn json(report: &ListenReport, context: Value) -> Value {
         "partitions": m.partitions.iter().map(|((t, p), f)| json!({
             "topic": t, "partition": p, "count": f.count, "latency": percentiles(&f.latency_us),
         })).collect::<Vec<_>>(),
+        // Per note, for the plot and for users' own analysis.
+        "samples": m.samples,
         "audibility_thresholds": {
             "shift_us": AUDIBLE_SHIFT_US, "flip_us": AUDIBLE_FLIP_US, "tempo": AUDIBLE_TEMPO,
         },

@@ -2,6 +2,7 @@
 
 mod common;
 
+use common::conformance::{self, Expect};
 use common::{scenarios, Broker};
 
 fn broker() -> &'static Broker {
@@ -36,4 +37,34 @@ fn instrument_silences_every_channel_on_sigterm() {
 #[test]
 fn player_flushes_everything_it_sent_on_ctrl_c() {
     scenarios::player_flushes_everything_it_sent_on_ctrl_c(broker());
+}
+
+// The conformance suite: the same song through every transport on this broker.
+
+#[test]
+fn conformance_rdkafka() {
+    conformance::round_trip(broker(), "rdkafka", Expect::Plays);
+}
+
+#[test]
+fn conformance_kafka_rust() {
+    conformance::round_trip(broker(), "kafka-rust", Expect::Plays);
+}
+
+#[test]
+fn conformance_rskafka_plugin() {
+    let so = conformance::plugin("rskafka");
+    conformance::round_trip(broker(), &so.display().to_string(), Expect::Plays);
+}
+
+#[test]
+fn conformance_c_rdkafka_plugin() {
+    let so = conformance::plugin("c-rdkafka");
+    conformance::round_trip(broker(), &so.display().to_string(), Expect::Plays);
+}
+
+#[test]
+fn conformance_franz_go_plugin() {
+    let so = conformance::plugin("franz-go");
+    conformance::round_trip(broker(), &so.display().to_string(), Expect::Plays);
 }

@@ -9,7 +9,7 @@
 //! instrument: a chunk that runs past the end of the file (truncated), fewer tracks than
 //! the header declares (truncated), and an event midly cannot decode (malformed).
 
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -24,6 +24,17 @@ pub use crate::inputs::expand_inputs;
 
 /// Longer than this is taken as a corrupt file rather than a song.
 pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// More events than this (all tracks, meta events included) is taken as a corrupt or
+/// machine-generated file rather than a song. Loading costs about 100 bytes of memory per
+/// event (a file of 5 million 3-byte events took 0.5 GB and 1.7 s), so without a limit
+/// a 100 MB file would need gigabytes; real songs have a few thousand to a few hundred
+/// thousand events.
+pub const MAX_EVENTS: usize = 1_000_000;
+
+/// Files larger than this are refused before being read into memory: even at the
+/// smallest encoding (2 bytes an event) `MAX_EVENTS` fits in a few megabytes.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// One channel message of a score.
 #[derive(Clone, Debug)]
@@ -75,6 +86,14 @@ pub enum LoadError {
     NoChannelMessages { file: String },
     #[error("{file}: would play for {hours:.1} h, more than the 24 h limit; its delta times or tempo are probably corrupt")]
     TooLong { file: String, hours: f64 },
+    #[error(
+        "{file}: more than {max} events; probably corrupt or generated, not a song kmidi can play"
+    )]
+    TooManyEvents { file: String, max: usize },
+    #[error("{file}: {bytes} bytes, more than the {max}-byte limit for a MIDI file")]
+    TooLarge { file: String, bytes: u64, max: u64 },
+    #[error("{file}: tempo event at tick {tick} sets 0 µs per quarter note, which would play everything after it at once")]
+    ZeroTempo { file: String, tick: u64 },
     #[error("{spec}: no such file or directory")]
     NotFound { spec: String },
     #[error("{dir}: directory contains no .mid or .midi files")]
@@ -87,10 +106,25 @@ pub enum LoadError {
 
 impl Score {
     pub fn load(path: &Path) -> Result<Score, LoadError> {
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-            file: path.display().to_string(),
+        let file = || path.display().to_string();
+        let io_error = |source| LoadError::Io {
+            file: file(),
             source,
-        })?;
+        };
+        // Read at most one byte past the limit rather than trusting the file's size,
+        // which a pipe or a growing file does not report truthfully.
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(io_error)?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            let bytes = std::fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
+            return Err(LoadError::TooLarge {
+                file: file(),
+                bytes,
+                max: MAX_FILE_BYTES,
+            });
+        }
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -112,9 +146,10 @@ impl Score {
         }
         check_division(&file, header.timing)?;
         let mut tracks = Vec::new();
+        let mut budget = MAX_EVENTS;
         for (index, track) in track_iter.enumerate() {
             let iter = track.map_err(|e| malformed(&file, e))?;
-            tracks.push(read_track(&file, index, iter)?);
+            tracks.push(read_track(&file, index, iter, &mut budget)?);
         }
         if tracks.is_empty() {
             return Err(LoadError::NoTracks { file });
@@ -125,6 +160,10 @@ impl Score {
         // as mido and most players do; files that misplace them still play as expected.
         for (tick, kind) in &merged {
             if let TrackEventKind::Meta(MetaMessage::Tempo(us)) = kind {
+                // Only a corrupt file says this; refused rather than played as a burst.
+                if us.as_int() == 0 && !tempo.is_timecode() {
+                    return Err(LoadError::ZeroTempo { file, tick: *tick });
+                }
                 tempo.add_change(*tick, us.as_int());
             }
         }
@@ -263,11 +302,13 @@ fn check_division(file: &str, timing: Timing) -> Result<(), LoadError> {
 }
 
 /// Reads one track up to its end-of-track event, refusing an event midly cannot decode
-/// (lenient midly would silently end the track there).
+/// (lenient midly would silently end the track there). `budget` is how many more events
+/// the file may have (see `MAX_EVENTS`); checking it here stops before the memory is used.
 fn read_track<'a>(
     file: &str,
     index: usize,
     mut iter: midly::EventIter<'a>,
+    budget: &mut usize,
 ) -> Result<Vec<TrackEvent<'a>>, LoadError> {
     let total = iter.unread().len();
     let mut events = Vec::new();
@@ -275,6 +316,12 @@ fn read_track<'a>(
         let unread = iter.unread().len();
         match iter.next() {
             Some(Ok(ev)) => {
+                *budget = budget
+                    .checked_sub(1)
+                    .ok_or_else(|| LoadError::TooManyEvents {
+                        file: file.to_owned(),
+                        max: MAX_EVENTS,
+                    })?;
                 let end = matches!(ev.kind, TrackEventKind::Meta(MetaMessage::EndOfTrack));
                 events.push(ev);
                 if end {

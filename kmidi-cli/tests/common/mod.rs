@@ -214,4 +214,5 @@ pub fn songs() -> Vec<PathBuf> {
     v.sort();
     v
 }
+pub mod conformance;
 pub mod scenarios;

@@ -1,0 +1,153 @@
+//! Benchmark 2: end-to-end latency per transport on a real broker, beside Apache
+//! Kafka's EndToEndLatency tool on the same broker in the same run.
+//!
+//! - ping: the tool's algorithm (produce one record, wait until it is consumed,
+//!   repeat), with µs resolution where the tool prints whole milliseconds.
+//! - music: open loop, one note every 50 ms on absolute deadlines (`SongClock` +
+//!   `sleep_until`, as the player's engine) from a player thread, consumed and decoded
+//!   by the instrument's loop (poll 50 ms, `NoteMessage::decode`) on another thread.
+//!
+//! Both sides live in this process, so latency is measured on one monotonic clock
+//! (no wall-clock skew): arrival − hand-off to `Producer::send`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use hdrhistogram::Histogram;
+use kmidi_midi::schedule::{sleep_until, SongClock};
+use kmidi_transport::wire::NoteMessage;
+use kmidi_transport::{Consumer, OffsetReset, Producer, Subscription, Transport};
+
+use crate::memory::note;
+use crate::stats::{histogram, record};
+use crate::transports::config;
+
+/// Pings before measuring: connections, metadata, the producer id and the consumer's
+/// first fetch position are set up by these, as the Java tool's JIT warm-up is not.
+const WARM_PINGS: u64 = 10;
+
+pub struct Clients {
+    pub producer: Box<dyn Producer>,
+    pub consumer: Box<dyn Consumer>,
+}
+
+/// A consumer that has its partitions (when the library has groups) and a producer.
+pub fn connect(t: &dyn Transport, bootstrap: &str, topic: &str) -> Result<Clients> {
+    let sub = Subscription {
+        topics: vec![topic.to_string()],
+        group: format!("bench-{topic}"),
+        offset_reset: OffsetReset::Latest,
+    };
+    let mut consumer = t.consumer(&config(bootstrap), &sub)?;
+    if t.info().capabilities.consumer_groups {
+        let until = Instant::now() + Duration::from_secs(20);
+        while consumer.assignment().is_empty() && Instant::now() < until {
+            let _ = consumer.poll(Duration::from_millis(50));
+        }
+    }
+    let mut producer = t.producer(&config(bootstrap))?;
+    producer
+        .warm_up(topic, Duration::from_secs(10))
+        .context("warming up the producer")?;
+    Ok(Clients { producer, consumer })
+}
+
+fn seq_of(value: Option<&[u8]>) -> Option<u64> {
+    NoteMessage::decode(value).ok().and_then(|n| n.measure.seq)
+}
+
+/// Waits until the record with `seq` is consumed; false if not within `limit`.
+fn await_seq(consumer: &mut dyn Consumer, seq: u64, limit: Duration) -> Result<bool> {
+    let until = Instant::now() + limit;
+    while Instant::now() < until {
+        match consumer.poll(Duration::from_millis(100)) {
+            Ok(Some(r)) if seq_of(r.value.as_deref()) == Some(seq) => return Ok(true),
+            Ok(_) => {}
+            Err(e) if e.is_transient() => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(false)
+}
+
+/// Closed loop, as EndToEndLatency: send one note, wait until it is consumed, repeat.
+pub fn ping(
+    c: &mut Clients,
+    topic: &str,
+    n: u64,
+    padding: usize,
+    first: u64,
+) -> Result<Histogram<u64>> {
+    let mut h = histogram();
+    for i in first..first + WARM_PINGS + n {
+        let value = note(i, padding).encode();
+        let t0 = Instant::now();
+        c.producer.send(topic, b"bench_song.mid", &value)?;
+        let got = await_seq(c.consumer.as_mut(), i, Duration::from_secs(10))?;
+        let elapsed = t0.elapsed();
+        if i >= first + WARM_PINGS {
+            if !got {
+                bail!("ping {i} not consumed within 10 s");
+            }
+            record(&mut h, elapsed.as_nanos());
+        }
+    }
+    Ok(h)
+}
+
+/// Open loop: a note every `interval`; latency = arrival − hand-off. Returns the
+/// histogram and how many notes never arrived.
+pub fn music(
+    c: &mut Clients,
+    topic: &str,
+    n: u64,
+    interval: Duration,
+    first: u64,
+) -> Result<(Histogram<u64>, u64)> {
+    let base = Instant::now() + Duration::from_millis(50);
+    // 0 = not sent yet; otherwise 1 + ns since `base`.
+    let handed: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(0)).collect();
+    let producer = &mut c.producer;
+    let consumer = &mut c.consumer;
+    std::thread::scope(|s| {
+        let handed = &handed;
+        let player = s.spawn(move || {
+            let clock = SongClock::new(base, 1.0);
+            for i in 0..n {
+                let value = note(first + i, 0).encode();
+                let deadline = clock.deadline(interval * i as u32);
+                sleep_until(deadline);
+                let t = Instant::now().duration_since(base).as_nanos() as u64;
+                handed[i as usize].store(t + 1, Ordering::Release);
+                let _ = producer.send(topic, b"bench_song.mid", &value);
+            }
+            let _ = producer.flush(Duration::from_secs(10));
+        });
+        let mut h = histogram();
+        let give_up = base + interval * n as u32 + Duration::from_secs(10);
+        while h.len() < n && Instant::now() < give_up {
+            let r = match consumer.poll(Duration::from_millis(50)) {
+                Ok(Some(r)) => r,
+                Ok(None) => continue,
+                Err(e) if e.is_transient() => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let arrived = Instant::now();
+            let Some(seq) = seq_of(r.value.as_deref()) else {
+                continue;
+            };
+            let Some(i) = seq.checked_sub(first).filter(|&i| i < n) else {
+                continue;
+            };
+            let t = handed[i as usize].load(Ordering::Acquire);
+            if t > 0 {
+                let sent = base + Duration::from_nanos(t - 1);
+                record(&mut h, arrived.saturating_duration_since(sent).as_nanos());
+            }
+        }
+        let _ = player.join();
+        let lost = n - h.len();
+        Ok((h, lost))
+    })
+}

@@ -1,0 +1,132 @@
+//! Apache Kafka's own tools as references, run from the broker's jars through
+//! `scripts/kafka.sh run-tool`, with a bound on how long each may take.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+/// Runs a Kafka tool class; returns its stdout. Killed (by its own pid) after `limit`.
+pub fn run_tool(
+    repo: &Path,
+    version: &str,
+    class: &str,
+    args: &[String],
+    limit: Duration,
+) -> Result<String> {
+    let mut child = Command::new("bash")
+        .arg(repo.join("scripts/kafka.sh"))
+        .args(["run-tool", version, class])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("starting scripts/kafka.sh run-tool")?;
+    let started = Instant::now();
+    loop {
+        if child.try_wait()?.is_some() {
+            break;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("{class} did not finish within {} s", limit.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        bail!(
+            "{class} failed ({}): {}{}",
+            out.status,
+            stdout.lines().last().unwrap_or_default(),
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or_default()
+        );
+    }
+    Ok(stdout)
+}
+
+/// EndToEndLatency's result. Percentiles are whole ms rounded down by the tool; the
+/// average is computed from nanoseconds, so it is the one precise figure.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct E2e {
+    pub avg_ms: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+/// Parses "Avg latency: 1.2345 ms" and "Percentiles: 50th = 1, 99th = 3, 99.9th = 7".
+pub fn parse_e2e(out: &str) -> Result<E2e> {
+    let mut r = E2e::default();
+    let mut seen = 0;
+    for line in out.lines() {
+        if let Some(rest) = line.trim().strip_prefix("Avg latency:") {
+            r.avg_ms = rest.trim().trim_end_matches("ms").trim().parse()?;
+            seen += 1;
+        }
+        if let Some(rest) = line.trim().strip_prefix("Percentiles:") {
+            for part in rest.split(',') {
+                let (k, v) = part.split_once('=').context("percentile")?;
+                let v: f64 = v.trim().parse()?;
+                match k.trim() {
+                    "50th" => r.p50_ms = v,
+                    "99th" => r.p99_ms = v,
+                    _ => {}
+                }
+            }
+            seen += 1;
+        }
+    }
+    if seen < 2 {
+        bail!("no latency figures in EndToEndLatency's output: {out}");
+    }
+    Ok(r)
+}
+
+/// ProducerPerformance's final line: records/s and MB/s (MiB, 1024 × 1024).
+pub fn parse_perf(out: &str) -> Result<(f64, f64)> {
+    // "10000 records sent, 2345.6 records/sec (22.91 MB/sec), 5.3 ms avg latency, ..."
+    let line = out
+        .lines()
+        .rev()
+        .find(|l| l.contains("records sent") && l.contains("records/sec"))
+        .with_context(|| format!("no summary line in ProducerPerformance's output: {out}"))?;
+    let rate = line
+        .split(',')
+        .nth(1)
+        .and_then(|p| p.split_whitespace().next())
+        .context("records/sec")?
+        .parse()?;
+    let mb = line
+        .split('(')
+        .nth(1)
+        .and_then(|p| p.split_whitespace().next())
+        .context("MB/sec")?
+        .parse()?;
+    Ok((rate, mb))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_tools_output() {
+        let e = parse_e2e(
+            "0\t2.1\nAvg latency: 1.2345 ms\n\nPercentiles: 50th = 1, 99th = 3, 99.9th = 7\n",
+        )
+        .unwrap();
+        assert_eq!((e.avg_ms, e.p50_ms, e.p99_ms), (1.2345, 1.0, 3.0));
+        let p = parse_perf(
+            "1000 records sent, 200.0 records/sec\n10000 records sent, 2345.6 records/sec (22.91 MB/sec), 5.30 ms avg latency, 9.00 ms max latency.\n",
+        )
+        .unwrap();
+        assert_eq!(p, (2345.6, 22.91));
+    }
+}

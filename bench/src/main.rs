@@ -1,0 +1,170 @@
+//! `kmidi-bench`: kmidi's benchmarks. Every figure is printed beside a reference
+//! measured in the same run (the machine is shared, so absolute numbers drift between
+//! runs but ratios hold). Each subcommand prints its Markdown section(s) on stdout and
+//! its progress on stderr; `scripts/bench.sh` runs them all and writes BENCHMARKS.md.
+
+mod e2e;
+mod footprint;
+mod java;
+mod kafka;
+mod memory;
+mod realtime;
+mod report;
+mod schedule;
+mod song;
+mod stats;
+mod throughput;
+mod transports;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(about = "kmidi's benchmarks, each against a reference from the same run")]
+struct Cli {
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// 1. Player scheduling error with a null transport, vs the naive delta-sleeping loop.
+    Schedule {
+        /// Song length, seconds.
+        #[arg(long, default_value_t = 300.0)]
+        length: f64,
+        /// Speed ratios to play at (1 = as written, 0.1 = ten times faster).
+        #[arg(long, value_delimiter = ',', default_value = "1,0.1")]
+        speeds: Vec<f64>,
+        /// Also run the precise loop under SCHED_FIFO (a warning where not permitted).
+        #[arg(long)]
+        realtime: bool,
+    },
+    /// 3 and 4a. kmidi's own end-to-end overhead, and the plugin boundary's cost alone.
+    Overhead {
+        #[arg(long, default_value_t = 20_000)]
+        notes: u64,
+        /// The testkit plugin [default: libkmidi_plugin_testkit.so beside this binary].
+        #[arg(long)]
+        testkit_so: Option<PathBuf>,
+    },
+    /// 2, 4b and 5. Latency and throughput per transport on a real broker, vs Kafka's tools.
+    Kafka {
+        #[arg(long)]
+        bootstrap: String,
+        /// The broker's Kafka version (picks the Java tools' classes).
+        #[arg(long)]
+        version: String,
+        /// Built-in names or plugin paths.
+        #[arg(long, value_delimiter = ',', required = true)]
+        transports: Vec<String>,
+        #[arg(long, default_value_t = 2_000)]
+        pings: u64,
+        #[arg(long, default_value_t = 600)]
+        notes: u64,
+        #[arg(long, default_value_t = 50)]
+        interval_ms: u64,
+        /// 10 KB records for the throughput ceiling.
+        #[arg(long, default_value_t = 10_000)]
+        records: u64,
+    },
+    /// 6. RSS and CPU of the real `kmidi instrument` and `kmidi player` processes.
+    Footprint {
+        #[arg(long)]
+        bootstrap: String,
+        #[arg(long, value_delimiter = ',', required = true)]
+        transports: Vec<String>,
+        /// Song length, seconds.
+        #[arg(long, default_value_t = 30.0)]
+        length: f64,
+        /// The kmidi binary [default: `kmidi` beside this binary].
+        #[arg(long)]
+        kmidi: Option<PathBuf>,
+        /// Where the song, recordings and logs go.
+        #[arg(long, default_value = "target/bench")]
+        dir: PathBuf,
+    },
+}
+
+fn beside_me(file: &str) -> PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.join(file)))
+        .unwrap_or_else(|| PathBuf::from(file))
+}
+
+/// The repository root: this binary lives in <repo>/target/<profile>/.
+fn repo() -> PathBuf {
+    let exe = beside_me("x");
+    exe.ancestors()
+        .nth(3)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn command_line() -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    format!("kmidi-bench {}", args.join(" "))
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let command = command_line();
+    let sections = match cli.bench {
+        Bench::Schedule {
+            length,
+            speeds,
+            realtime,
+        } => vec![schedule::run(&schedule::Options {
+            length: Duration::from_secs_f64(length),
+            speeds,
+            realtime,
+            command,
+        })?],
+        Bench::Overhead { notes, testkit_so } => memory::run(&memory::Options {
+            notes,
+            testkit_so: testkit_so.unwrap_or_else(|| beside_me("libkmidi_plugin_testkit.so")),
+            command,
+        })?,
+        Bench::Kafka {
+            bootstrap,
+            version,
+            transports,
+            pings,
+            notes,
+            interval_ms,
+            records,
+        } => kafka::run(&kafka::Options {
+            bootstrap,
+            version,
+            transports,
+            pings,
+            notes,
+            interval: Duration::from_millis(interval_ms),
+            records,
+            repo: repo(),
+            command,
+        })?,
+        Bench::Footprint {
+            bootstrap,
+            transports,
+            length,
+            kmidi,
+            dir,
+        } => vec![footprint::run(&footprint::Options {
+            kmidi: kmidi.unwrap_or_else(|| beside_me("kmidi")),
+            bootstrap,
+            transports,
+            song: Duration::from_secs_f64(length),
+            dir,
+            command,
+        })?],
+    };
+    for s in sections {
+        print!("{}", s.markdown());
+    }
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! A long, busy song generated in code, written as a real Standard MIDI File and loaded
+//! through kmidi's own score loader, so the benchmarks play exactly what the player
+//! would play from a file.
+//!
+//! The rhythm mixes straight and triplet values (deadlines that are not whole
+//! milliseconds) with chords (several events at the same instant, delta 0), so both
+//! the precise scheduler and the naive delta-sleeping loop meet their hard cases.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use kmidi_midi::score::Score;
+use midly::num::{u15, u24, u28, u4, u7};
+use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
+
+/// Ticks per quarter note; at 120 bpm one tick is 1.0417 ms.
+const TPQ: u16 = 480;
+/// Durations in ticks: 16th, 8th, triplet 8th, dotted 16th, quarter.
+const STEPS: [u32; 5] = [120, 240, 160, 180, 480];
+
+/// Deterministic pseudo-random numbers: the same song every run, no RNG state to seed.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: u32) -> u32 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) % u64::from(n)) as u32
+    }
+}
+
+/// The bytes of a single-track SMF at 120 bpm lasting about `length`.
+pub fn smf_bytes(length: Duration) -> Result<Vec<u8>> {
+    let tick_us = 500_000.0 / f64::from(TPQ);
+    let end_tick = (length.as_micros() as f64 / tick_us) as u32;
+    // (tick, channel, status, key, velocity), sorted later.
+    let mut events: Vec<(u32, u8, bool, u8, u8)> = Vec::new();
+    let mut rng = Lcg(0x006b_6d69_6469);
+    let mut tick = 0u32;
+    while tick < end_tick {
+        let step = STEPS[rng.next(STEPS.len() as u32) as usize];
+        // A chord of 1 to 3 notes on up to two channels at every step.
+        let voices = 1 + rng.next(3);
+        for v in 0..voices {
+            let key = 48 + rng.next(36) as u8;
+            let channel = (v % 2) as u8;
+            events.push((tick, channel, true, key, 64 + rng.next(40) as u8));
+            events.push((tick + step - 10, channel, false, key, 0));
+        }
+        tick += step;
+    }
+    // Note-offs before note-ons at the same tick, as sequencers write them.
+    events.sort_by_key(|&(t, _, on, _, _)| (t, on));
+    let mut track = vec![TrackEvent {
+        delta: u28::new(0),
+        kind: TrackEventKind::Meta(MetaMessage::Tempo(u24::new(500_000))),
+    }];
+    let mut last = 0u32;
+    for (t, channel, on, key, vel) in events {
+        let message = if on {
+            MidiMessage::NoteOn {
+                key: u7::new(key),
+                vel: u7::new(vel),
+            }
+        } else {
+            MidiMessage::NoteOff {
+                key: u7::new(key),
+                vel: u7::new(vel),
+            }
+        };
+        track.push(TrackEvent {
+            delta: u28::new(t - last),
+            kind: TrackEventKind::Midi {
+                channel: u4::new(channel),
+                message,
+            },
+        });
+        last = t;
+    }
+    track.push(TrackEvent {
+        delta: u28::new(0),
+        kind: TrackEventKind::Meta(MetaMessage::EndOfTrack),
+    });
+    let smf = Smf {
+        header: Header::new(Format::SingleTrack, Timing::Metrical(u15::new(TPQ))),
+        tracks: vec![track],
+    };
+    let mut out = Vec::new();
+    smf.write_std(&mut out)
+        .context("writing the generated song")?;
+    Ok(out)
+}
+
+/// The generated song as kmidi's player loads it.
+pub fn score(length: Duration) -> Result<Score> {
+    let bytes = smf_bytes(length)?;
+    let name = "bench_song.mid";
+    Score::parse(name, Path::new(name), &bytes).context("loading the generated song")
+}
+
+/// Writes the generated song to `path`, for the real `kmidi player`.
+pub fn write(path: &Path, length: Duration) -> Result<()> {
+    std::fs::write(path, smf_bytes(length)?).with_context(|| format!("writing {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_song_lasts_as_asked_and_is_busy() {
+        let s = score(Duration::from_secs(10)).unwrap();
+        let d = s.duration().as_secs_f64();
+        assert!((9.0..11.0).contains(&d), "{d}");
+        assert!(s.events.len() > 100, "{}", s.events.len());
+        assert!(s.events.iter().any(|e| e.delta == 0.0), "no chords");
+    }
+}

@@ -1,0 +1,120 @@
+//! The conformance suite every transport runs, built in or plugin: a real kmidi song
+//! produced and consumed through the transport on a real broker, or the refusal the
+//! transport owes that broker, asserted by its message. One copy, called per
+//! transport × broker version from `kafka_3_9.rs` and `kafka_4.rs`.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use super::*;
+
+/// What a transport owes a broker version.
+pub enum Expect {
+    /// Plays the song: every note, right bytes, in order.
+    Plays,
+    /// Refuses before playing, within the connect timeout, with a message containing
+    /// this text.
+    Refuses(&'static str),
+}
+
+/// Builds a plugin and returns its path: Rust plugins with cargo (next to the `kmidi`
+/// binary), the C and Go ones with their build scripts into `target/plugins`. Always
+/// built, so a stale `.so` from an older checkout is never what gets tested; both
+/// builds are no-ops when nothing changed.
+pub fn plugin(name: &str) -> PathBuf {
+    let file = format!("libkmidi_{}.so", name.replace('-', "_"));
+    let script = repo().join(format!("transports/{name}/build.sh"));
+    if script.exists() {
+        let plugins = repo().join("target/plugins");
+        let status = Command::new("bash")
+            .arg(&script)
+            .arg(&plugins)
+            .stdout(Stdio::null())
+            .status()
+            .expect("bash runs the plugin's build script");
+        assert!(status.success(), "{} failed", script.display());
+        return plugins.join(file);
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let status = Command::new(cargo)
+        .args(["build", "-q", "-p", &format!("kmidi-{name}")])
+        .current_dir(repo())
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the {name} plugin");
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_kmidi"));
+    exe.parent().expect("the binary has a directory").join(file)
+}
+
+/// The song through `transport` (a built-in name or a plugin path) on `broker`.
+pub fn round_trip(broker: &Broker, transport: &str, expect: Expect) {
+    let topic = broker.unique("conformance");
+    broker.create_topic(&topic, 3);
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("heard.mid");
+    let song = repo().join("songs/tempo_change.mid");
+    let instrument = kmidi()
+        .args(["instrument", "-q", "-b", &broker.bootstrap, "-t", &topic])
+        .args(["--transport", transport, "--connect-timeout", "10"])
+        .args([
+            "-g",
+            &format!("g-{topic}"),
+            "--from",
+            "earliest",
+            "--no-port",
+        ])
+        .arg("--record")
+        .arg(&record)
+        .args(["--idle-exit", "5"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kmidi instrument starts");
+    let started = Instant::now();
+    let player = run(kmidi()
+        .args([
+            "player",
+            "-q",
+            "-b",
+            &broker.bootstrap,
+            "-t",
+            &topic,
+            "-s",
+            "0.1",
+        ])
+        .args(["--transport", transport, "--connect-timeout", "10"])
+        .arg("-m")
+        .arg(&song));
+    let heard = wait_bounded(instrument, Duration::from_secs(90));
+    match expect {
+        Expect::Plays => {
+            assert!(
+                player.status.success(),
+                "{transport} player: {}",
+                stderr(&player)
+            );
+            assert!(
+                heard.status.success(),
+                "{transport} instrument: {}",
+                stderr(&heard)
+            );
+            assert_eq!(
+                recorded_bytes(&record),
+                score_bytes(&song),
+                "{transport}: every note, right bytes, in order"
+            );
+        }
+        Expect::Refuses(text) => {
+            for (who, out) in [("player", &player), ("instrument", &heard)] {
+                assert_eq!(out.status.code(), Some(1), "{transport} {who} must refuse");
+                let err = stderr(out);
+                assert!(err.contains(text), "{transport} {who}: {err}");
+                assert!(!err.contains("UnexpectedEof"), "{transport} {who}: {err}");
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "refused in bounded time"
+            );
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! A real Kafka broker with a SASL_SSL (SCRAM-SHA-256 over TLS) listener, started by
+//! `scripts/kafka/secure.sh` once per test binary, for `secure.rs` and `secrets.rs`.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use crate::common::repo;
+
+/// The distinctive password the tests give the broker and search every output for.
+pub const PASSWORD: &str = "s3cr3t-kmidi-XYZ";
+
+pub struct SecureBroker {
+    /// The PLAINTEXT listener (inter-broker; also handy to check what arrived).
+    pub plain: String,
+    /// The SASL_SSL listener clients are tested on.
+    pub secure: String,
+    /// Holds ca.pem and client.properties (mode 600), deleted with the test process.
+    pub dir: tempfile::TempDir,
+}
+
+impl SecureBroker {
+    pub fn start(version: &str) -> SecureBroker {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let script = repo().join("scripts/kafka/secure.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .args(["start", version])
+            .arg(dir.path())
+            .env("KMIDI_SASL_USER", "alice")
+            .env("KMIDI_SASL_PASSWORD", PASSWORD)
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("bash runs scripts/kafka/secure.sh");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "secure.sh start {version} failed: {stdout}"
+        );
+        let last = stdout.lines().last().unwrap_or_default().to_string();
+        let [plain, secure, name] = last.split_whitespace().collect::<Vec<_>>()[..] else {
+            panic!("secure.sh printed {last:?}, not PLAIN SECURE NAME");
+        };
+        // Stop the broker when this test process is gone, however it ends.
+        let watchdog = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; bash {kafka} stop {name} >/dev/null 2>&1",
+            pid = std::process::id(),
+            kafka = repo().join("scripts/kafka.sh").display(),
+        );
+        #[allow(clippy::zombie_processes)]
+        Command::new("bash")
+            .args(["-c", &watchdog])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the broker watchdog starts");
+        SecureBroker {
+            plain: plain.to_string(),
+            secure: secure.to_string(),
+            dir,
+        }
+    }
+
+    /// The client config file secure.sh wrote: SASL_SSL, SCRAM-SHA-256, alice, the CA.
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join("client.properties")
+    }
+
+    /// A copy of the config file with `password` instead of the right one.
+    pub fn config_with_password(&self, password: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let text = std::fs::read_to_string(self.config()).expect("client.properties");
+        let path = self
+            .dir
+            .path()
+            .join(format!("wrong-{}.properties", password.len()));
+        std::fs::write(&path, text.replace(PASSWORD, password)).expect("write config");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        path
+    }
+}
