@@ -42,12 +42,12 @@ pub fn ports() -> Result<i32> {
 
 pub fn transports(args: TransportsArgs) -> Result<i32> {
     println!(
-        "{:<10} {:<32} {:<10} {:<40} PATH",
+        "{:<10} {:<32} {:<10} {:<47} PATH",
         "NAME", "LIBRARY", "VERSION", "CAPABILITIES"
     );
     let row = |info: &TransportInfo, path: &str| {
         println!(
-            "{:<10} {:<32} {:<10} {:<40} {path}",
+            "{:<10} {:<32} {:<10} {:<47} {path}",
             info.name,
             info.library,
             info.library_version,

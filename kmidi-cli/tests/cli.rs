@@ -142,3 +142,89 @@ fn transports_lists_rdkafka_with_its_version() {
         "{text}"
     );
 }
+
+#[test]
+fn compare_on_the_mock_cluster_renders_a_left_and_right_stereo_wav() {
+    if kmidi_midi::sink::find_soundfont().is_none() {
+        eprintln!("skipped: no soundfont installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("ab.wav");
+    let out = run(kmidi()
+        .args([
+            "compare", "-q", "--a", "rdkafka", "--b", "rdkafka", "-s", "0.2",
+        ])
+        .args(["-m", "ode_to_joy.mid", "--render"])
+        .arg(&wav));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("A (rdkafka)") && err.contains("B (rdkafka)"),
+        "{err}"
+    );
+    assert!(err.contains("onset error"), "one side-by-side table: {err}");
+    let s = kmidi_midi::sink::wav_summary(&wav).unwrap();
+    assert_eq!(s.channels, 2);
+    assert!(s.peak > 0.01, "not silent");
+}
+
+#[test]
+fn compare_says_which_transport_the_mock_cluster_cannot_serve() {
+    let out = run(kmidi().args([
+        "compare",
+        "-q",
+        "--a",
+        "rdkafka",
+        "--b",
+        "kafka-rust",
+        "-m",
+        "ode_to_joy.mid",
+        "--no-port",
+        "--report",
+        "/dev/null",
+    ]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("B (kafka-rust) cannot play") && err.contains("v2 record batches"),
+        "{err}"
+    );
+}
+
+#[test]
+fn demo_writes_a_json_report_and_an_svg_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let (json, svg) = (dir.path().join("r.json"), dir.path().join("p.svg"));
+    let out = run(kmidi()
+        .args([
+            "demo",
+            "-q",
+            "--song",
+            "ode_to_joy.mid",
+            "-s",
+            "0.2",
+            "--no-port",
+            "--report",
+        ])
+        .arg(&json)
+        .arg("--plot")
+        .arg(&svg));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(r["played"], 125);
+    assert_eq!(r["samples"].as_array().unwrap().len(), 125);
+    assert!(r["histograms"]["latency"]["percentiles_us"].is_array());
+    assert_eq!(r["context"]["transport"]["name"], "rdkafka");
+    assert!(r["summary"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["name"] == "onset error"));
+    let plot = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        plot.starts_with("<svg") && plot.contains("inaudible"),
+        "an SVG with the band"
+    );
+}
