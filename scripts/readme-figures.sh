@@ -17,5 +17,5 @@ target/release/kmidi compare -q --a rdkafka --b kafka-rust -b "$bootstrap" \
   -m bach_prelude_c.mid --xb fetch.min.bytes=4096 --xb fetch.wait.max.ms=100 \
   --no-port --record "$tmp/both.mid" \
   --report docs/compare.json --plot docs/compare.svg 2>&1 |
-  grep -v -e '^report:' -e '^plot:' -e '^done:' | tee docs/compare.txt
+  grep -v -e '^report:' -e '^plot:' -e '^done:' -e 'WARN' | tee docs/compare.txt
 rm -rf "$tmp"

@@ -124,7 +124,9 @@ pub fn check_topic(
     topic: &str,
     timeout: Duration,
 ) -> Result<i32> {
-    let admin = transport.admin(config)?;
+    let admin = transport
+        .admin(config)
+        .map_err(|e| with_security_hint(config, e))?;
     match admin.topic_partitions(topic, timeout) {
         Ok(Some(n)) => Ok(n),
         Ok(None) => Err(TransportError::TopicMissing {
@@ -144,15 +146,18 @@ pub fn create_topic(
     timeout: Duration,
 ) -> Result<()> {
     transport
-        .admin(config)?
+        .admin(config)
+        .map_err(|e| with_security_hint(config, e))?
         .create_topic(spec, timeout)
         .map_err(|err| with_security_hint(config, err))
 }
 
+/// Also redacts: a client library's error text may quote a secret it was given.
 fn with_security_hint(config: &ClientConfig, err: TransportError) -> anyhow::Error {
+    let text = config.redact(&err.to_string());
     match (&err, security_hint(config)) {
-        (TransportError::Unreachable { .. }, Some(hint)) => anyhow::anyhow!("{err}\n  {hint}"),
-        _ => err.into(),
+        (TransportError::Unreachable { .. }, Some(hint)) => anyhow::anyhow!("{text}\n  {hint}"),
+        _ => anyhow::anyhow!(text),
     }
 }
 

@@ -189,7 +189,7 @@ fn partitions(m: &Meter) -> String {
 /// Two instruments side by side (`compare`).
 pub fn side_by_side(a_name: &str, a: &ListenReport, b_name: &str, b: &ListenReport) -> String {
     let (fa, fb) = (figures(a), figures(b));
-    let mut out = format!("{:<20} {:<46} {:<46}\n", "figure", a_name, b_name);
+    let mut out = format!("{:<20} {:<58} {:<58}\n", "figure", a_name, b_name);
     for (x, y) in fa.iter().zip(fb.iter()) {
         let cell = |f: &Figure| {
             if f.audible == Some(true) {
@@ -198,7 +198,7 @@ pub fn side_by_side(a_name: &str, a: &ListenReport, b_name: &str, b: &ListenRepo
                 f.value.clone()
             }
         };
-        out.push_str(&format!("{:<20} {:<46} {:<46}\n", x.name, cell(x), cell(y)));
+        out.push_str(&format!("{:<20} {:<58} {:<58}\n", x.name, cell(x), cell(y)));
     }
     out
 }

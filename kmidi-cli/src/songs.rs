@@ -38,8 +38,9 @@ pub fn bundled_or_file(name: &str) -> Result<Score> {
     )
 }
 
-/// Loads every file the specs name. Each bad file or spec is one warning; it is an
-/// error only if nothing at all can be played.
+/// Loads every file the specs name. Each bad file or spec is reported on exactly one
+/// line naming it: as a warning when other files still play, or else as one line of the
+/// error (which lists them all rather than repeating the warnings).
 pub fn load_all(specs: &[String], notes_only: bool) -> Result<Vec<Score>> {
     let mut scores = Vec::new();
     let mut problems = Vec::new();
@@ -57,18 +58,22 @@ pub fn load_all(specs: &[String], notes_only: bool) -> Result<Vec<Score>> {
             Err(err) => problems.push(err.to_string()),
         }
     }
-    for problem in &problems {
-        tracing::warn!("skipped: {problem}");
-    }
     if scores.is_empty() {
         bail!(
             "nothing to play: {}",
-            if problems.is_empty() {
-                "no MIDI files given".to_string()
-            } else {
-                problems.join("; ")
+            match problems.as_slice() {
+                [] => "no MIDI files given".to_string(),
+                [one] => one.clone(),
+                many => format!(
+                    "none of {} inputs can be played:\n  {}",
+                    many.len(),
+                    many.join("\n  ")
+                ),
             }
         );
+    }
+    for problem in &problems {
+        tracing::warn!("skipped: {problem}");
     }
     Ok(scores)
 }
@@ -102,5 +107,19 @@ mod tests {
         std::fs::write(&bad, b"").unwrap();
         let err = load_all(&[bad.display().to_string()], false).unwrap_err();
         assert!(err.to_string().contains("bad.mid"), "{err}");
+    }
+
+    #[test]
+    fn when_nothing_plays_each_bad_file_is_named_on_one_line_of_the_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("one.mid"), b"").unwrap();
+        std::fs::write(dir.path().join("two.mid"), b"text").unwrap();
+        let err = load_all(&[dir.path().display().to_string()], false)
+            .unwrap_err()
+            .to_string();
+        for name in ["one.mid", "two.mid"] {
+            let lines = err.lines().filter(|l| l.contains(name)).count();
+            assert_eq!(lines, 1, "{name} in: {err}");
+        }
     }
 }

@@ -28,10 +28,20 @@ impl ClientConfig {
     pub fn parse_pair(arg: &str) -> Result<(String, String), TransportError> {
         match arg.split_once('=') {
             Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
-            _ => Err(TransportError::Config {
-                key: arg.split('=').next().unwrap_or_default().to_string(),
-                reason: "expected key=value, e.g. -X linger.ms=0".to_string(),
-            }),
+            _ => {
+                let key = arg.split('=').next().unwrap_or_default();
+                // `-X "sasl.password hunter2"` has no `=`: echoing the "key" would print
+                // the password.
+                let key = if is_secret_key(key) {
+                    "(a secret property; text not shown)"
+                } else {
+                    key
+                };
+                Err(TransportError::Config {
+                    key: key.to_string(),
+                    reason: "expected key=value, e.g. -X linger.ms=0".to_string(),
+                })
+            }
         }
     }
 
@@ -73,6 +83,14 @@ impl ClientConfig {
     /// `bootstrap.servers`, or the original kmidi's default.
     pub fn bootstrap(&self) -> &str {
         self.get("bootstrap.servers").unwrap_or("localhost:9092")
+    }
+
+    /// `text` with the value of every secret property replaced by `***`: for error
+    /// texts from client libraries that may quote what they were given.
+    pub fn redact(&self, text: &str) -> String {
+        self.iter()
+            .filter(|(k, v)| is_secret_key(k) && !v.is_empty())
+            .fold(text.to_string(), |t, (_, v)| t.replace(v, "***"))
     }
 
     /// The properties as `key=value` text with every secret replaced by `***`.
@@ -130,6 +148,26 @@ mod tests {
         c.set_default("linger.ms", "0");
         assert_eq!(c.get("linger.ms"), Some("7"));
         assert_eq!(c.iter().count(), 1);
+    }
+
+    #[test]
+    fn a_secret_pair_without_equals_is_refused_without_echoing_it() {
+        let err = ClientConfig::parse_pair("sasl.password hunter2")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !err.contains("hunter2") && err.contains("key=value"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn redact_hides_every_secret_value_in_a_text() {
+        let c: ClientConfig = [("sasl.password", "hunter2"), ("sasl.username", "alice")]
+            .into_iter()
+            .collect();
+        let text = c.redact("auth failed for alice with hunter2 (hunter2)");
+        assert_eq!(text, "auth failed for alice with *** (***)");
     }
 
     #[test]

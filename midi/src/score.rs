@@ -140,6 +140,13 @@ impl Score {
             path.display().to_string()
         };
         check_framing(&file, bytes)?;
+        // midly unwraps RMID itself; an empty body lets midly say what is wrong with it.
+        let smf = if bytes.starts_with(b"RIFF") {
+            rmid_body(bytes).unwrap_or_default()
+        } else {
+            bytes
+        };
+        check_smpte_rate(&file, smf)?;
         let (header, track_iter) = midly::parse(bytes).map_err(|e| malformed(&file, e))?;
         if header.format == Format::Sequential {
             return Err(LoadError::Format2 { file });
@@ -283,8 +290,83 @@ fn check_framing(file: &str, bytes: &[u8]) -> Result<(), LoadError> {
         }
         if id == b"MTrk" {
             found += 1;
+            let end = pos + 8 + len as usize;
+            // A missing end-of-track and bytes after a track are each tolerated, but
+            // together they mean the declared length is too short: midly would end the
+            // track there and play only part of it (perhaps leaving a note on).
+            let after = &bytes[end..];
+            let stray = !after.is_empty()
+                && !after
+                    .get(..4)
+                    .is_some_and(|id| id.iter().all(u8::is_ascii_alphabetic))
+                && after.iter().any(|&b| b != 0);
+            if stray && !bytes[pos + 8..end].ends_with(&[0xFF, 0x2F, 0x00]) {
+                let detail = format!(
+                    "track {found} (chunk at byte {pos}) declares {len} bytes, but they do not end \
+                     with an end-of-track event and the bytes after them are not a chunk: \
+                     the declared length is probably too short"
+                );
+                return Err(malformed(file, detail));
+            }
         }
         pos += 8 + len as usize;
+    }
+    Ok(())
+}
+
+/// The Standard MIDI File inside an RMID (RIFF) wrapper, found as midly 0.5 finds it
+/// (the first `data` chunk, a chunk running past the end cut short); `None` without one.
+fn rmid_body(bytes: &[u8]) -> Option<&[u8]> {
+    let le_len = |b: &[u8]| -> Option<usize> {
+        let len = u32::from_le_bytes(b.get(4..8)?.try_into().ok()?);
+        usize::try_from(len).ok()
+    };
+    let riff = bytes.get(8..)?;
+    let riff = &riff[..le_len(bytes)?.min(riff.len())];
+    let mut rest = riff.strip_prefix(b"RMID")?;
+    while rest.len() >= 8 {
+        let (id, len) = (&rest[..4], le_len(rest)?);
+        rest = &rest[8..];
+        let (data, after) = rest.split_at(len.min(rest.len()));
+        // RIFF pads odd-sized chunks to an even length.
+        rest = if len % 2 == 1 && !after.is_empty() {
+            &after[1..]
+        } else {
+            after
+        };
+        if id == b"data" {
+            return Some(data);
+        }
+    }
+    None
+}
+
+/// Refuses an SMPTE division whose frame rate is not one of the four standard ones in
+/// any header chunk, before midly reads it: midly 0.5 negates the rate byte as an `i8`,
+/// which overflows for 0x80 and panics in builds with overflow checks. midly reads every
+/// `MThd` chunk it meets, not only the first, so all are checked, walking the chunks as
+/// midly does (a chunk running past the end takes the rest of the file). Found by
+/// fuzzing; see tests/regressions/err-smpte-rate-0x80*.mid.
+fn check_smpte_rate(file: &str, smf: &[u8]) -> Result<(), LoadError> {
+    let mut pos = 0usize;
+    while let (Some(id), Some(len)) = (smf.get(pos..pos + 4), be_u32(smf, pos + 4)) {
+        let start = pos + 8;
+        let end = start.saturating_add(len as usize).min(smf.len());
+        if id == b"MThd" {
+            if let Some(&[rate, _]) = smf[start..end].get(4..6) {
+                if rate & 0x80 != 0 && !matches!(rate as i8, -24 | -25 | -29 | -30) {
+                    return Err(LoadError::BadDivision {
+                        file: file.to_owned(),
+                        detail: format!(
+                            "header chunk at byte {pos}: SMPTE frame rate byte {rate:#04X} ({}) \
+                             is not -24, -25, -29 or -30",
+                            rate as i8
+                        ),
+                    });
+                }
+            }
+        }
+        pos = end;
     }
     Ok(())
 }

@@ -216,3 +216,4 @@ pub fn songs() -> Vec<PathBuf> {
 }
 pub mod conformance;
 pub mod scenarios;
+pub mod suite;

@@ -37,10 +37,12 @@ pub(crate) fn consumer(config: &ClientConfig) -> rdkafka::ClientConfig {
 pub(crate) fn creation_error(err: rdkafka::error::KafkaError) -> TransportError {
     match err {
         rdkafka::error::KafkaError::ClientConfig(_, desc, key, value) => {
-            let shown = if kmidi_transport::config::is_secret_key(&key) {
-                "***".to_string()
+            let secret = kmidi_transport::config::is_secret_key(&key);
+            let (shown, desc) = if secret && !value.is_empty() {
+                // librdkafka's description may quote the value too.
+                ("***".to_string(), desc.replace(&value, "***"))
             } else {
-                value
+                (value, desc)
             };
             TransportError::Config {
                 key,

@@ -1,0 +1,515 @@
+//! Broker faults against real Apache Kafka: a broker restarted mid-song, a broker that
+//! is not there (or does not answer), a missing topic, and the leader of the song's
+//! partition killed in a three-node cluster. Every transport must fail with a clear
+//! message in bounded time; rdkafka must also lose and repeat nothing.
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use common::{kmidi, recorded_bytes, repo, score_bytes, stderr, wait_bounded, Broker};
+use serde_json::Value;
+
+/// Kafka 3.9: the newest line the kafka-rust transport still speaks to.
+fn broker() -> &'static Broker {
+    Broker::shared(&std::env::var("KMIDI_KAFKA_3_9").unwrap_or_else(|_| "3.9.2".into()))
+}
+
+/// Tests that take the shared broker down hold this for writing; tests that need it up
+/// hold it for reading, so a restart never fails an unrelated test.
+static BROKER_UP: RwLock<()> = RwLock::new(());
+
+fn script(args: &[&str]) -> Output {
+    let out = Command::new("bash")
+        .arg(repo().join("scripts/kafka.sh"))
+        .args(args)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("bash runs scripts/kafka.sh");
+    assert!(
+        out.status.success(),
+        "scripts/kafka.sh {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    out
+}
+
+/// The name `common::Broker` gives its broker (`test-VERSION-PORT`).
+fn broker_name(broker: &Broker) -> String {
+    let port = broker.bootstrap.rsplit(':').next().unwrap();
+    format!("test-{}-{port}", broker.version)
+}
+
+fn read_report(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).expect("the report was written"))
+        .expect("the report is JSON")
+}
+
+fn spawn_instrument(bootstrap: &str, topic: &str, dir: &Path, extra: &[&str]) -> Child {
+    kmidi()
+        .args(["instrument", "-q", "-b", bootstrap, "-t", topic])
+        .args([
+            "-g",
+            &format!("g-{topic}"),
+            "--from",
+            "earliest",
+            "--no-port",
+        ])
+        .arg("--record")
+        .arg(dir.join("heard.mid"))
+        .arg("--report")
+        .arg(dir.join("r.json"))
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kmidi instrument starts")
+}
+
+fn spawn_player(bootstrap: &str, topic: &str, song: &Path, speed: &str) -> Child {
+    kmidi()
+        .args(["player", "-q", "-b", bootstrap, "-t", topic, "-s", speed])
+        .arg("-m")
+        .arg(song)
+        .args(["--flush-timeout", "60"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kmidi player starts")
+}
+
+fn max_latency_us(report: &Value) -> u64 {
+    report["histograms"]["latency"]["max_us"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no latency in {report}"))
+}
+
+/// The broker is halted and started again on the same port with the same data while
+/// the song plays: rdkafka's idempotent producer delivers every note exactly once, the
+/// instrument reconnects by itself, and the report shows the silence.
+#[test]
+fn rdkafka_loses_and_repeats_no_note_across_a_broker_restart() {
+    let broker = broker();
+    let topic = broker.unique("restart");
+    broker.create_topic(&topic, 1);
+    let restarting = BROKER_UP.write().unwrap_or_else(|e| e.into_inner());
+    let song = repo().join("songs/ode_to_joy.mid");
+    let expected = score_bytes(&song);
+    let dir = tempfile::tempdir().unwrap();
+    // The instrument stops on the song's last note; --idle-exit outlasts the outage
+    // (no note arrives while the broker is down) and bounds the wait if notes are lost.
+    let instrument = spawn_instrument(
+        &broker.bootstrap,
+        &topic,
+        dir.path(),
+        &[
+            "--max-messages",
+            &expected.len().to_string(),
+            "--idle-exit",
+            "30",
+        ],
+    );
+    // 0.6: about 12.5 s of song, long enough to restart the broker inside it.
+    let player = spawn_player(&broker.bootstrap, &topic, &song, "0.6");
+    std::thread::sleep(Duration::from_secs(3));
+    let down = Instant::now();
+    script(&["restart", &broker_name(broker)]);
+    let outage = down.elapsed();
+    let played = wait_bounded(player, Duration::from_secs(90));
+    let heard = wait_bounded(instrument, Duration::from_secs(90));
+    drop(restarting);
+
+    let perr = stderr(&played);
+    assert_eq!(played.status.code(), Some(0), "player: {perr}");
+    assert!(
+        perr.contains(&format!("sent {} message(s)", expected.len())),
+        "{perr}"
+    );
+    assert!(!perr.contains("not delivered"), "{perr}");
+    assert_eq!(
+        heard.status.code(),
+        Some(0),
+        "instrument: {}",
+        stderr(&heard)
+    );
+    assert_eq!(
+        recorded_bytes(&dir.path().join("heard.mid")),
+        expected,
+        "every note once, in order"
+    );
+    let r = read_report(&dir.path().join("r.json"));
+    assert_eq!(r["duplicates"], 0, "{r}");
+    assert_eq!(r["songs"][0]["lost"], 0, "{r}");
+    assert_eq!(r["songs"][0]["heard"], expected.len());
+    // The notes sent while the broker was down waited for it: the silence is in the
+    // report (the broker was unreachable for most of the restart command's time).
+    let max = max_latency_us(&r);
+    eprintln!("restart took {outage:?}; max latency {max} µs; report: {r}");
+    assert!(
+        max >= (outage / 2).as_micros() as u64 && max >= 1_000_000,
+        "max latency {max} µs vs a {outage:?} restart"
+    );
+    assert!(r["late"].as_u64().unwrap() > 0, "{r}");
+    assert!(
+        r["transient_errors"].as_u64().unwrap() > 0,
+        "the consumer saw the broker go: {r}"
+    );
+}
+
+/// The transports to check: the built-ins, and the plugins if they were built
+/// (`cargo build --workspace`; `bash transports/c-rdkafka/build.sh`).
+fn transports() -> Vec<String> {
+    let mut v = vec!["rdkafka".to_string(), "kafka-rust".to_string()];
+    let target = repo().join("target");
+    for p in [
+        target.join("debug/libkmidi_rskafka.so"),
+        target.join("plugins/libkmidi_c_rdkafka.so"),
+    ] {
+        if p.exists() {
+            v.push(p.display().to_string());
+        } else {
+            eprintln!("skipping the plugin {} (not built)", p.display());
+        }
+    }
+    v
+}
+
+/// What a command on `transport` against `bootstrap` printed, and how long it took.
+/// Every case runs at once (each is mostly waiting), so the whole matrix costs one
+/// timeout, not one per case.
+fn run_all(cases: Vec<(String, Command)>, limit: Duration) -> Vec<(String, Output, Duration)> {
+    let started: Vec<(String, Child, Instant)> = cases
+        .into_iter()
+        .map(|(what, mut cmd)| {
+            let child = cmd
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("kmidi starts");
+            (what, child, Instant::now())
+        })
+        .collect();
+    started
+        .into_iter()
+        .map(|(what, child, t0)| {
+            let out = wait_bounded(child, limit.saturating_sub(t0.elapsed()));
+            (what, out, t0.elapsed())
+        })
+        .collect()
+}
+
+/// player, instrument and topic create for every transport against `bootstrap`.
+fn commands(bootstrap: &str, topic: &str, timeout: Option<&str>) -> Vec<(String, Command)> {
+    let dir = std::env::temp_dir();
+    let mut cases = Vec::new();
+    for transport in transports() {
+        for what in ["player", "instrument", "topic create"] {
+            let mut cmd = kmidi();
+            match what {
+                "player" => cmd.args(["player", "-q", "-m", "songs/ode_to_joy.mid"]),
+                "instrument" => cmd
+                    .args(["instrument", "-q", "--no-port", "--record"])
+                    .arg(dir.join(format!("kmidi-faults-{}.mid", std::process::id()))),
+                _ => cmd.args(["topic", "create"]),
+            };
+            cmd.args(["-b", bootstrap, "-t", topic, "--transport", &transport]);
+            if let Some(t) = timeout {
+                cmd.args(["--connect-timeout", t]);
+            }
+            cases.push((format!("{transport} {what}"), cmd));
+        }
+    }
+    cases
+}
+
+/// `topic create` is an admin request the kafka crate and rskafka do not have: they
+/// refuse it at once, by name, instead of pretending.
+fn unsupported(what: &str) -> bool {
+    what.ends_with("topic create") && (what.contains("kafka-rust") || what.contains("rskafka"))
+}
+
+fn assert_clear_unreachable(results: &[(String, Output, Duration)], bound: Duration) {
+    for (what, out, took) in results {
+        let err = stderr(out);
+        assert_eq!(out.status.code(), Some(1), "{what}: {err}");
+        assert!(*took < bound, "{what} took {took:?}: {err}");
+        if unsupported(what) {
+            assert!(err.contains("not supported"), "{what}: {err}");
+        } else {
+            assert!(
+                err.contains("cannot reach Kafka at") && err.contains("check that a broker"),
+                "{what}: {err}"
+            );
+        }
+        eprintln!("{what}: exit 1 after {took:?}");
+    }
+}
+
+/// Nothing listens on the port: connections are refused at once.
+#[test]
+fn a_refused_connection_is_a_clear_error_within_the_connect_timeout() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // The listener is dropped: the port is closed (and no broker uses it).
+    let bootstrap = format!("127.0.0.1:{port}");
+    let results = run_all(
+        commands(&bootstrap, "midi_notes", Some("3")),
+        Duration::from_secs(60),
+    );
+    assert_clear_unreachable(&results, Duration::from_secs(3 + 5));
+}
+
+/// Something accepts connections but never answers (a firewall or a hung broker): the
+/// worst case for a client, which the connect timeout must still bound.
+#[test]
+fn a_silent_listener_is_a_clear_error_within_the_connect_timeout() {
+    let (bootstrap, _silent) = silent_listener();
+    let results = run_all(
+        commands(&bootstrap, "midi_notes", Some("3")),
+        Duration::from_secs(60),
+    );
+    assert_clear_unreachable(&results, Duration::from_secs(3 + 5));
+}
+
+/// Without --connect-timeout the bound is about 10 s.
+#[test]
+fn the_default_connect_timeout_is_about_ten_seconds() {
+    let (bootstrap, _silent) = silent_listener();
+    let cases: Vec<(String, Command)> = commands(&bootstrap, "midi_notes", None)
+        .into_iter()
+        .filter(|(what, _)| what.starts_with("rdkafka"))
+        .collect();
+    let results = run_all(cases, Duration::from_secs(60));
+    for (what, _, took) in &results {
+        assert!(
+            *took >= Duration::from_secs(9),
+            "{what} gave up early: {took:?}"
+        );
+    }
+    assert_clear_unreachable(&results, Duration::from_secs(10 + 5));
+    assert!(results
+        .iter()
+        .all(|(_, out, _)| stderr(out).contains("within 10s")));
+}
+
+/// Accepts TCP connections on loopback and holds them without reading or answering, on
+/// a thread that ends with the test process.
+fn silent_listener() -> (String, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let bootstrap = listener.local_addr().unwrap().to_string();
+    let handle = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        // Bounded: enough connections for every client of every case, then stop.
+        for conn in listener.incoming().take(500) {
+            match conn {
+                Ok(c) => held.push(c),
+                Err(_) => break,
+            }
+        }
+    });
+    (bootstrap, handle)
+}
+
+/// A topic that does not exist on a live broker: an error naming the topic and the
+/// fix, for every transport, in bounded time (not after the connect timeout's worth
+/// of retries, and never a hang).
+#[test]
+fn a_missing_topic_is_a_clear_error_on_every_transport() {
+    let broker = broker();
+    let _up = BROKER_UP.read().unwrap_or_else(|e| e.into_inner());
+    let topic = broker.unique("missing");
+    let cases: Vec<(String, Command)> = commands(&broker.bootstrap, &topic, Some("5"))
+        .into_iter()
+        .filter(|(what, _)| !what.ends_with("topic create"))
+        .collect();
+    let results = run_all(cases, Duration::from_secs(60));
+    for (what, out, took) in &results {
+        let err = stderr(out);
+        assert_eq!(out.status.code(), Some(1), "{what}: {err}");
+        assert!(*took < Duration::from_secs(5 + 5), "{what} took {took:?}");
+        assert!(
+            err.contains(&format!("topic \"{topic}\" does not exist"))
+                && err.contains("kmidi topic create"),
+            "{what}: {err}"
+        );
+        eprintln!("{what}: exit 1 after {took:?}");
+    }
+}
+
+/// A three-node cluster (combined broker+controller nodes) that stops itself when this
+/// test process is gone, however it ends.
+struct Cluster {
+    base: String,
+    bootstrap: String,
+}
+
+impl Cluster {
+    fn start(version: &str) -> Cluster {
+        let base = format!("faults-{}", std::process::id());
+        let watchdog = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; bash {script} stop-cluster {base} >/dev/null 2>&1",
+            pid = std::process::id(),
+            script = repo().join("scripts/kafka.sh").display(),
+        );
+        #[allow(clippy::zombie_processes)]
+        Command::new("bash")
+            .args(["-c", &watchdog])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the cluster watchdog starts");
+        let out = script(&["start-cluster", version, "3", &base]);
+        let bootstrap = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        Cluster { base, bootstrap }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(repo().join("scripts/kafka.sh"))
+            .args(["stop-cluster", &self.base])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+fn kcat(args: &[&str]) -> String {
+    let child = Command::new("/usr/bin/kcat")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kcat runs (scripts/install-deps.sh installs it)");
+    let out = wait_bounded(child, Duration::from_secs(20));
+    assert!(out.status.success(), "kcat {args:?}: {}", stderr(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The leader and in-sync replicas of `topic`'s `partition`, from cluster metadata.
+fn leader_of(bootstrap: &str, topic: &str, partition: i64) -> (i64, Vec<i64>) {
+    let meta: Value = serde_json::from_str(&kcat(&["-L", "-b", bootstrap, "-t", topic, "-J"]))
+        .expect("kcat -J prints JSON");
+    let p = meta["topics"][0]["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["partition"] == partition)
+        .unwrap_or_else(|| panic!("no partition {partition} in {meta}"))
+        .clone();
+    let isr = p["isrs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    (p["leader"].as_i64().unwrap(), isr)
+}
+
+/// The original kmidi's example topic (12 partitions, replication factor 3) on three
+/// nodes; the node leading the song's partition is killed (SIGKILL) mid-song. With
+/// acks=all and idempotence every note arrives once, leadership moves, and the report
+/// shows the hiccup.
+#[test]
+fn killing_the_partition_leader_of_a_three_node_cluster_loses_no_note() {
+    let cluster =
+        Cluster::start(&std::env::var("KMIDI_KAFKA_4").unwrap_or_else(|_| "4.3.1".into()));
+    let b = cluster.bootstrap.as_str();
+    let topic = format!("cluster-{}", std::process::id());
+    let created = common::run(kmidi().args([
+        "topic",
+        "create",
+        "-b",
+        b,
+        "-t",
+        &topic,
+        "--partitions",
+        "12",
+        "--replication-factor",
+        "3",
+        "--retention-ms",
+        "600000",
+    ]));
+    assert!(created.status.success(), "{}", stderr(&created));
+    let song = repo().join("songs/ode_to_joy.mid");
+    let expected = score_bytes(&song);
+    let dir = tempfile::tempdir().unwrap();
+    let instrument = spawn_instrument(
+        b,
+        &topic,
+        dir.path(),
+        &[
+            "--max-messages",
+            &expected.len().to_string(),
+            "--idle-exit",
+            "30",
+        ],
+    );
+    let player = spawn_player(b, &topic, &song, "0.6");
+    // The song's partition, from the first record on the topic (the player's warm-up
+    // record has the song's key): whatever the partitioner, this is where it went.
+    let partition: i64 = kcat(&[
+        "-C",
+        "-b",
+        b,
+        "-t",
+        &topic,
+        "-o",
+        "beginning",
+        "-c",
+        "1",
+        "-e",
+        "-f",
+        "%p\n",
+    ])
+    .trim()
+    .parse()
+    .expect("kcat printed a partition");
+    let (leader, _) = leader_of(b, &topic, partition);
+    std::thread::sleep(Duration::from_secs(2));
+    script(&["kill", &format!("{}-{leader}", cluster.base)]);
+    let played = wait_bounded(player, Duration::from_secs(90));
+    let heard = wait_bounded(instrument, Duration::from_secs(90));
+
+    let perr = stderr(&played);
+    assert_eq!(played.status.code(), Some(0), "player: {perr}");
+    assert!(!perr.contains("not delivered"), "{perr}");
+    assert_eq!(
+        heard.status.code(),
+        Some(0),
+        "instrument: {}",
+        stderr(&heard)
+    );
+    assert_eq!(recorded_bytes(&dir.path().join("heard.mid")), expected);
+    let (new_leader, isr) = leader_of(b, &topic, partition);
+    assert_ne!(new_leader, leader, "leadership moved off the killed node");
+    assert!(
+        !isr.contains(&leader),
+        "the killed node left the ISR: {isr:?}"
+    );
+    let r = read_report(&dir.path().join("r.json"));
+    eprintln!(
+        "partition {partition}: leader {leader} killed, now {new_leader} (ISR {isr:?}); report: {r}"
+    );
+    assert_eq!(r["duplicates"], 0, "{r}");
+    assert_eq!(r["songs"][0]["lost"], 0, "{r}");
+    assert_eq!(r["songs"][0]["heard"], expected.len());
+    let counted: Vec<&Value> = r["partitions"].as_array().unwrap().iter().collect();
+    assert_eq!(counted.len(), 1, "one song, one partition: {counted:?}");
+    assert_eq!(counted[0]["partition"], partition);
+    // Failover takes a broker session timeout (3 s here) plus an election: audible.
+    assert!(max_latency_us(&r) >= 500_000, "{r}");
+}
