@@ -57,6 +57,10 @@ fn measure(o: &Options, name: &str, run: &str) -> Measured {
         let t = resolve(name)?;
         let topic = format!("bench-{run}-{label}");
         create_topic(&o.bootstrap, &topic)?;
+        // Created now, used last: a client that loads metadata only when it is created
+        // (kafka-rust) would otherwise see the throughput topic as missing.
+        let ttopic = format!("bench-{run}-tput-{label}");
+        create_topic(&o.bootstrap, &ttopic)?;
         eprintln!("kafka: {label}: ping x{}", o.pings);
         let mut c: Clients = e2e::connect(t.as_ref(), &o.bootstrap, &topic)?;
         m.ping = Summary::of(&e2e::ping(&mut c, &topic, o.pings, 0, 0)?);
@@ -66,8 +70,6 @@ fn measure(o: &Options, name: &str, run: &str) -> Measured {
         m.lost = lost;
         drop(c);
         eprintln!("kafka: {label}: throughput x{}", o.records);
-        let ttopic = format!("bench-{run}-tput-{label}");
-        create_topic(&o.bootstrap, &ttopic)?;
         m.rate = Some(throughput::run(
             t.as_ref(),
             &o.bootstrap,

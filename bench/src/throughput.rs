@@ -39,9 +39,15 @@ pub fn run(t: &dyn Transport, bootstrap: &str, topic: &str, n: u64) -> Result<(f
     }
     producer.flush(Duration::from_secs(300))?;
     let secs = started.elapsed().as_secs_f64();
-    let failed = producer.take_failures().len() as u64 + errors;
-    if failed > 0 {
-        bail!("{} of {n} notes were not delivered", failed);
+    let failures = producer.take_failures();
+    if errors > 0 || !failures.is_empty() {
+        let first = failures
+            .first()
+            .map_or("send refused", |f| f.error.as_str());
+        bail!(
+            "{} of {n} notes were not delivered (first: {first})",
+            errors + failures.len() as u64
+        );
     }
     let rate = n as f64 / secs;
     Ok((rate, rate * RECORD_SIZE as f64 / (1024.0 * 1024.0)))

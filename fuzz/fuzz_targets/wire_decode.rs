@@ -14,7 +14,10 @@ fuzz_target!(|data: &[u8]| {
     let encoded = note.encode();
     let again = NoteMessage::decode(Some(&encoded))
         .unwrap_or_else(|e| panic!("encode() output does not decode: {e}: {encoded:?}"));
-    assert_eq!(again, note, "round trip changed the note; encoded: {encoded:?}");
+    assert_eq!(
+        again, note,
+        "round trip changed the note; encoded: {encoded:?}"
+    );
     // Encoding is deterministic, so a second round trip is byte-identical.
     assert_eq!(again.encode(), encoded);
     if let Ok(m) = ChannelMessage::from_hex(&note.hex) {

@@ -1,18 +1,27 @@
 //! Ctrl-C and SIGTERM: the first asks the running command to stop cleanly (the player
 //! flushes, the instrument silences every channel); a second Ctrl-C exits at once for
 //! when a clean stop itself hangs.
+//!
+//! A command only looks at the stop flag once it plays or listens. Before that it may
+//! sit in a blocking call for the whole connect timeout (a broker that does not
+//! answer), where a clean stop has nothing to do: no note was sent or played yet. So a
+//! signal that arrives before the command first asks [`Stop::requested`] ends the
+//! process at once with 128 + signal, instead of being noticed only after the timeout.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
 /// Set once a stop was requested; shared with every worker thread.
 #[derive(Clone)]
 pub struct Stop {
     flag: Arc<AtomicBool>,
     signal: Arc<AtomicUsize>,
+    /// Set by the first [`Stop::requested`]: from then on the command stops cleanly.
+    engaged: Arc<AtomicBool>,
 }
 
 impl Stop {
@@ -20,6 +29,7 @@ impl Stop {
         Self {
             flag: Arc::new(AtomicBool::new(false)),
             signal: Arc::new(AtomicUsize::new(0)),
+            engaged: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -36,10 +46,27 @@ impl Stop {
             signal_hook::flag::register(sig, Arc::clone(&stop.flag))
                 .context("installing the signal handler")?;
         }
+        let mut signals =
+            Signals::new([SIGINT, SIGTERM]).context("installing the signal handler")?;
+        let engaged = Arc::clone(&stop.engaged);
+        std::thread::Builder::new()
+            .name("kmidi-signals".to_string())
+            .spawn(move || {
+                for sig in signals.forever() {
+                    if !engaged.load(Ordering::SeqCst) {
+                        eprintln!("interrupted while connecting; nothing was played");
+                        std::process::exit(128 + sig);
+                    }
+                }
+            })
+            .context("starting the signal thread")?;
         Ok(stop)
     }
 
+    /// Whether a stop was requested. The first call tells the signal thread that the
+    /// command now stops cleanly (see the module docs).
     pub fn requested(&self) -> bool {
+        self.engaged.store(true, Ordering::SeqCst);
         self.flag.load(Ordering::SeqCst)
     }
 

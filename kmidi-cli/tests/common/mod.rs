@@ -5,16 +5,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the CLI crate lives inside the workspace")
-        .to_path_buf()
-}
+pub use kmidi_test_support::repo;
 
 pub fn kmidi() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_kmidi"));
@@ -37,75 +31,27 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// A broker started once per test binary and stopped by a watchdog when the test
-/// process exits (statics are never dropped).
+/// This test binary's real broker (from `kmidi-test-support`), with topics created
+/// through `kmidi topic create` itself.
 pub struct Broker {
-    pub version: String,
-    pub bootstrap: String,
+    inner: &'static kmidi_test_support::Broker,
 }
 
-fn script(args: &[&str]) -> Output {
-    Command::new("bash")
-        .arg(repo().join("scripts/kafka.sh"))
-        .args(args)
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("bash runs scripts/kafka.sh")
+impl std::ops::Deref for Broker {
+    type Target = kmidi_test_support::Broker;
+
+    fn deref(&self) -> &Self::Target {
+        self.inner
+    }
 }
 
 impl Broker {
-    /// The broker of `version` for this test binary.
+    /// The broker of `version` for this test binary, started on first use.
     pub fn shared(version: &str) -> &'static Broker {
         static BROKER: OnceLock<Broker> = OnceLock::new();
-        BROKER.get_or_init(|| Broker::start(version))
-    }
-
-    fn start(version: &str) -> Broker {
-        let port = String::from_utf8_lossy(&script(&["free-port"]).stdout)
-            .trim()
-            .to_string();
-        let name = format!("test-{version}-{port}");
-        let out = script(&["start", version, &port, &name]);
-        assert!(
-            out.status.success(),
-            "scripts/kafka.sh start {version} {port} failed:\n{}",
-            String::from_utf8_lossy(&out.stdout)
-        );
-        let bootstrap = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .last()
-            .unwrap_or_default()
-            .trim()
-            .to_string();
-        // Stop the broker when this test process is gone, however it ends. The
-        // watchdog must outlive this process, so nobody waits for it.
-        let watchdog = format!(
-            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; bash {script} stop {name} >/dev/null 2>&1",
-            pid = std::process::id(),
-            script = repo().join("scripts/kafka.sh").display(),
-        );
-        #[allow(clippy::zombie_processes)]
-        Command::new("bash")
-            .args(["-c", &watchdog])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the broker watchdog starts");
-        Broker {
-            version: version.to_string(),
-            bootstrap,
-        }
-    }
-
-    /// A topic name no other test uses.
-    pub fn unique(&self, what: &str) -> String {
-        static N: AtomicU32 = AtomicU32::new(0);
-        format!(
-            "{what}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        )
+        BROKER.get_or_init(|| Broker {
+            inner: kmidi_test_support::Broker::shared(version),
+        })
     }
 
     pub fn create_topic(&self, topic: &str, partitions: u32) {

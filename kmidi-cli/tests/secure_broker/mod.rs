@@ -41,20 +41,7 @@ impl SecureBroker {
         let [plain, secure, name] = last.split_whitespace().collect::<Vec<_>>()[..] else {
             panic!("secure.sh printed {last:?}, not PLAIN SECURE NAME");
         };
-        // Stop the broker when this test process is gone, however it ends.
-        let watchdog = format!(
-            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; bash {kafka} stop {name} >/dev/null 2>&1",
-            pid = std::process::id(),
-            kafka = repo().join("scripts/kafka.sh").display(),
-        );
-        #[allow(clippy::zombie_processes)]
-        Command::new("bash")
-            .args(["-c", &watchdog])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the broker watchdog starts");
+        kmidi_test_support::stop_when_this_process_exits(name);
         SecureBroker {
             plain: plain.to_string(),
             secure: secure.to_string(),

@@ -34,7 +34,7 @@ fn err_text<T>(r: Result<T, TransportError>) -> String {
 fn hundreds_of_records_round_trip_in_order_on_every_partition() {
     let broker = Broker::shared(VERSION);
     let topic = broker.unique("kr-round-trip");
-    broker.create_topic(&topic, 3);
+    broker.create_topic_with_tool(&topic, 3);
     let t = KafkaRustTransport;
     let config = broker.config();
     let admin = t.admin(&config).unwrap();
@@ -118,7 +118,7 @@ fn hundreds_of_records_round_trip_in_order_on_every_partition() {
 fn json_note_payloads_round_trip_unchanged() {
     let broker = Broker::shared(VERSION);
     let topic = broker.unique("kr-notes");
-    broker.create_topic(&topic, 1);
+    broker.create_topic_with_tool(&topic, 1);
     let t = KafkaRustTransport;
     let config = broker.config();
     let mut consumer = t.consumer(&config, &sub(&topic, "")).unwrap();
@@ -165,7 +165,7 @@ fn json_note_payloads_round_trip_unchanged() {
 fn poll_honours_its_timeout_on_an_idle_topic() {
     let broker = Broker::shared(VERSION);
     let topic = broker.unique("kr-idle");
-    broker.create_topic(&topic, 2);
+    broker.create_topic_with_tool(&topic, 2);
     let mut c = KafkaRustTransport
         .consumer(&broker.config(), &sub(&topic, ""))
         .unwrap();

@@ -16,7 +16,7 @@ use kmidi_transport::{OffsetReset, Subscription, Transport};
 fn producer_and_consumer_survive_a_broker_restart() {
     let broker = Broker::shared("3.9.2");
     let topic = broker.unique("kr-restart");
-    broker.create_topic(&topic, 1);
+    broker.create_topic_with_tool(&topic, 1);
     let t = KafkaRustTransport;
     let config = broker.config();
     let sub = Subscription {
@@ -37,8 +37,8 @@ fn producer_and_consumer_survive_a_broker_restart() {
         50
     );
 
-    broker.restart();
-    broker.create_topic(&topic, 1);
+    broker.restart_fresh();
+    broker.create_topic_with_tool(&topic, 1);
 
     for i in 0..80 {
         producer
