@@ -112,7 +112,7 @@ fn one(o: &Options, transport: &str, song: &Path) -> Result<Figures> {
     let mut instrument = spawn(&o.kmidi, &args, &log)?;
     let pid = instrument.id();
     // The idle window doubles as the wait for the group to assign the partition.
-    let idle = watch(pid, || true, Duration::from_secs(5));
+    let idle = watch(pid, || true, o.idle);
     let mut args = common("player");
     args.extend(["-m".into(), song.display().to_string()]);
     let mut player = spawn(
@@ -161,6 +161,9 @@ pub struct Options {
     pub bootstrap: String,
     pub transports: Vec<String>,
     pub song: Duration,
+    /// How long the instrument is watched idle before the song (also the time the
+    /// group has to assign it the partition).
+    pub idle: Duration,
     pub dir: PathBuf,
     pub command: String,
 }
@@ -173,15 +176,18 @@ pub fn run(o: &Options) -> Result<Section> {
     let mut s = Section::new(
         "6. Footprint of the real `kmidi instrument` (and player) while a song plays",
         &format!(
-            "`kmidi instrument --record … --idle-exit 3` and `kmidi player -m` a generated \
+            "`kmidi instrument --record … --idle-exit 2` and `kmidi player -m` a generated \
              {:.0} s song of {events} messages ({:.0} messages/s) through each transport; \
              /proc sampled every 100 ms. Peak RSS = VmHWM; CPU = (utime + stime) / wall \
              time while the player runs, in % of one core.",
             o.song.as_secs_f64(),
             events as f64 / o.song.as_secs_f64()
         ),
-        "the same instrument process idle (5 s before the song, connected and assigned), \
-         and the rdkafka transport's figures for the plugins",
+        &format!(
+            "the same instrument process idle ({:.0} s before the song, connected and \
+             assigned), and the rdkafka transport's figures for the plugins",
+            o.idle.as_secs_f64()
+        ),
         &o.command,
     );
     let mut base: Option<Figures> = None;

@@ -80,6 +80,9 @@ enum Bench {
         /// Song length, seconds.
         #[arg(long, default_value_t = 30.0)]
         length: f64,
+        /// Seconds the instrument is watched idle before the song.
+        #[arg(long, default_value_t = 5.0)]
+        idle: f64,
         /// The kmidi binary [default: `kmidi` beside this binary].
         #[arg(long)]
         kmidi: Option<PathBuf>,
@@ -152,9 +155,11 @@ fn main() -> Result<()> {
             bootstrap,
             transports,
             length,
+            idle,
             kmidi,
             dir,
         } => vec![footprint::run(&footprint::Options {
+            idle: Duration::from_secs_f64(idle),
             kmidi: kmidi.unwrap_or_else(|| beside_me("kmidi")),
             bootstrap,
             transports,

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use super::instrument as common_instrument;
 use super::*;
 
 /// What a transport owes a broker version.
@@ -53,16 +54,8 @@ pub fn round_trip(broker: &Broker, transport: &str, expect: Expect) {
     let dir = tempfile::tempdir().unwrap();
     let record = dir.path().join("heard.mid");
     let song = repo().join("songs/tempo_change.mid");
-    let instrument = kmidi()
-        .args(["instrument", "-q", "-b", &broker.bootstrap, "-t", &topic])
+    let instrument = common_instrument(&broker.bootstrap, &topic)
         .args(["--transport", transport, "--connect-timeout", "10"])
-        .args([
-            "-g",
-            &format!("g-{topic}"),
-            "--from",
-            "earliest",
-            "--no-port",
-        ])
         .arg("--record")
         .arg(&record)
         .args(["--idle-exit", "5"])
@@ -71,17 +64,7 @@ pub fn round_trip(broker: &Broker, transport: &str, expect: Expect) {
         .spawn()
         .expect("kmidi instrument starts");
     let started = Instant::now();
-    let player = run(kmidi()
-        .args([
-            "player",
-            "-q",
-            "-b",
-            &broker.bootstrap,
-            "-t",
-            &topic,
-            "-s",
-            "0.1",
-        ])
+    let player = run(player(&broker.bootstrap, &topic)
         .args(["--transport", transport, "--connect-timeout", "10"])
         .arg("-m")
         .arg(&song));

@@ -75,18 +75,32 @@ impl Broker {
     }
 }
 
-/// Starts an instrument that records to `record` and exits after `idle` seconds of
-/// silence once notes have arrived.
-pub fn spawn_instrument(broker: &Broker, topic: &str, record: &Path, idle: u32) -> Child {
-    kmidi()
-        .args(["instrument", "-q", "-b", &broker.bootstrap, "-t", topic])
+/// `kmidi player` on `topic`, quiet and ten times as fast as written; add `-m`.
+pub fn player(bootstrap: &str, topic: &str) -> Command {
+    let mut c = kmidi();
+    c.args(["player", "-q", "-b", bootstrap, "-t", topic, "-s", "0.1"]);
+    c
+}
+
+/// `kmidi instrument` on `topic` in a group of its own, from the earliest offset, to
+/// no port; add what it should write.
+pub fn instrument(bootstrap: &str, topic: &str) -> Command {
+    let mut c = kmidi();
+    c.args(["instrument", "-q", "-b", bootstrap, "-t", topic])
         .args([
             "-g",
             &format!("g-{topic}"),
             "--from",
             "earliest",
             "--no-port",
-        ])
+        ]);
+    c
+}
+
+/// Starts an instrument that records to `record` and exits after `idle` seconds of
+/// silence once notes have arrived.
+pub fn spawn_instrument(broker: &Broker, topic: &str, record: &Path, idle: u32) -> Child {
+    instrument(&broker.bootstrap, topic)
         .arg("--record")
         .arg(record)
         .args(["--idle-exit", &idle.to_string()])

@@ -13,18 +13,7 @@ pub fn every_message_arrives_in_order(broker: &Broker) {
     let dir = tempfile::tempdir().unwrap();
     let record = dir.path().join("heard.mid");
     let instrument = spawn_instrument(broker, &topic, &record, 5);
-    let player = run(kmidi()
-        .args([
-            "player",
-            "-q",
-            "-b",
-            &broker.bootstrap,
-            "-t",
-            &topic,
-            "-s",
-            "0.1",
-        ])
-        .args(["-m", "songs/"]));
+    let player = run(player(&broker.bootstrap, &topic).args(["-m", "songs/"]));
     assert!(
         player.status.success(),
         "player failed: {}",
@@ -47,19 +36,7 @@ pub fn songs_keep_their_order_across_partitions(broker: &Broker) {
     let record = dir.path().join("heard.mid");
     let instrument = spawn_instrument(broker, &topic, &record, 5);
     let song = repo().join("songs/ode_to_joy.mid");
-    let player = run(kmidi()
-        .args([
-            "player",
-            "-q",
-            "-b",
-            &broker.bootstrap,
-            "-t",
-            &topic,
-            "-s",
-            "0.1",
-        ])
-        .arg("-m")
-        .arg(&song));
+    let player = run(player(&broker.bootstrap, &topic).arg("-m").arg(&song));
     assert!(
         player.status.success(),
         "player failed: {}",
@@ -158,34 +135,14 @@ pub fn instrument_silences_every_channel_on_sigterm(broker: &Broker) {
     broker.create_topic(&topic, 1);
     let dir = tempfile::tempdir().unwrap();
     let record = dir.path().join("heard.mid");
-    let instrument = kmidi()
-        .args(["instrument", "-q", "-b", &broker.bootstrap, "-t", &topic])
-        .args([
-            "-g",
-            &format!("g-{topic}"),
-            "--from",
-            "earliest",
-            "--no-port",
-        ])
+    let instrument = instrument(&broker.bootstrap, &topic)
         .arg("--record")
         .arg(&record)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let song = repo().join("songs/ode_to_joy.mid");
-    let player = run(kmidi()
-        .args([
-            "player",
-            "-q",
-            "-b",
-            &broker.bootstrap,
-            "-t",
-            &topic,
-            "-s",
-            "0.1",
-        ])
-        .arg("-m")
-        .arg(&song));
+    let player = run(player(&broker.bootstrap, &topic).arg("-m").arg(&song));
     assert!(player.status.success());
     // Let the instrument catch up with the whole song before stopping it.
     std::thread::sleep(Duration::from_secs(6));
