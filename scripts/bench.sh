@@ -27,8 +27,11 @@ cleanup() {
   for name in "${BROKERS[@]}"; do bash scripts/kafka.sh stop "$name" >/dev/null 2>&1 || true; done
 }
 trap cleanup EXIT
-step() { printf '\n==> %s\n' "$*" >&2; }
 started=$SECONDS
+step() { printf '\n==> [%3d s] %s\n' $((SECONDS - started)) "$*" >&2; }
+# The Java references get the JIT a long-running client has (scripts/kafka.sh's default
+# for tools stops at C1, which suits one-shot admin commands, not a reference).
+export KMIDI_KAFKA_TOOL_JVM_OPTS=${KMIDI_KAFKA_TOOL_JVM_OPTS:--Xmx512m -XX:+UseSerialGC -Xshare:auto -Djava.awt.headless=true}
 
 step "build (release): kmidi, kmidi-bench, plugins"
 cargo build --release --locked -p kmidi -p kmidi-bench -p kmidi-rskafka -p kmidi-plugin-testkit >&2
@@ -49,7 +52,7 @@ broker() {
 
 if [[ -n $QUICK ]]; then
   SCHED=(--length 5) OVER=(--notes 2000)
-  KAFKA=(--pings 100 --notes 40 --records 300) FOOT=(--length 4)
+  KAFKA=(--pings 100 --notes 40 --records 300) FOOT=(--length 3 --idle 2)
 else
   SCHED=(--length 300) OVER=(--notes 20000)
   KAFKA=(--pings 2000 --notes 600 --records 10000) FOOT=(--length 30)

@@ -261,6 +261,18 @@ pub fn run(o: &Options) -> Result<Vec<Section>> {
         }
     };
     for m in &measured {
+        if m.error
+            .as_deref()
+            .is_some_and(|e| e.contains("MessageSizeTooLarge"))
+        {
+            tput.notes.push(format!(
+                "{}: no figure. Its producer thread puts every queued record into one \
+                 produce request, so 10 KB notes sent back to back exceed the broker's \
+                 message.max.bytes (1 MiB) and are refused. What would close it: cap a \
+                 kafka-rust batch at message.max.bytes (transports/kafka-rust/src/producer.rs).",
+                m.name
+            ));
+        }
         let Some((rate, mb)) = m.rate else { continue };
         let rd = m.name == "rdkafka" && jt.is_ok();
         tput.rows.push(

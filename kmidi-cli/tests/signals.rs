@@ -73,7 +73,13 @@ fn player(bootstrap: &str, topic: &str, speed: &str, extra: &[&str]) -> Child {
 fn instrument(bootstrap: &str, topic: &str, record: &Path, extra: &[&str]) -> Child {
     kmidi()
         .args(["instrument", "-q", "-b", bootstrap, "-t", topic])
-        .args(["-g", &format!("g-{topic}"), "--from", "earliest", "--no-port"])
+        .args([
+            "-g",
+            &format!("g-{topic}"),
+            "--from",
+            "earliest",
+            "--no-port",
+        ])
         .arg("--record")
         .arg(record)
         .args(extra)
@@ -98,7 +104,11 @@ fn assert_a_silenced_prefix_of_the_song(record: &Path) -> usize {
     let heard = recorded_bytes(record);
     let score = score_bytes(&repo().join("songs/ode_to_joy.mid"));
     assert!(heard.len() <= score.len());
-    assert_eq!(heard, score[..heard.len()], "the song's first notes, in order");
+    assert_eq!(
+        heard,
+        score[..heard.len()],
+        "the song's first notes, in order"
+    );
     heard.len()
 }
 
@@ -162,7 +172,10 @@ fn mid_song_ctrl_c_silences_the_instrument_and_sigterm_flushes_the_player() {
     std::thread::sleep(Duration::from_secs(5));
     signal(&listening, "INT");
     let (heard, took, exited) = exit_within(listening, Duration::from_secs(15));
-    assert!(exited && took < Duration::from_secs(5), "instrument: {took:?}");
+    assert!(
+        exited && took < Duration::from_secs(5),
+        "instrument: {took:?}"
+    );
     assert_eq!(heard.status.code(), Some(130), "{}", stderr(&heard));
     assert!(stderr(&heard).contains("(interrupted)"));
     let first = assert_a_silenced_prefix_of_the_song(&record);
@@ -177,7 +190,10 @@ fn mid_song_ctrl_c_silences_the_instrument_and_sigterm_flushes_the_player() {
     assert!(err.contains("(interrupted)"), "{err}");
     let sent = sent_count(&err);
     let score = score_bytes(&repo().join("songs/ode_to_joy.mid")).len();
-    assert!(first <= sent && sent < score, "stopped mid-song: {sent} of {score}");
+    assert!(
+        first <= sent && sent < score,
+        "stopped mid-song: {sent} of {score}"
+    );
 
     // A fresh instrument (new group) hears exactly what the player said it sent.
     let all = dir.path().join("all.mid");
@@ -223,7 +239,10 @@ fn signals_while_the_broker_is_down_are_bounded_and_report_undelivered_notes() {
 
     signal(&listening, "TERM");
     let (heard, took, exited) = exit_within(listening, Duration::from_secs(15));
-    assert!(exited && took < Duration::from_secs(5), "instrument: {took:?}");
+    assert!(
+        exited && took < Duration::from_secs(5),
+        "instrument: {took:?}"
+    );
     assert_eq!(heard.status.code(), Some(143), "{}", stderr(&heard));
     assert_a_silenced_prefix_of_the_song(&record);
 

@@ -167,3 +167,28 @@ fn discovery_lists_good_plugins_and_reports_bad_ones() {
         );
     }
 }
+
+#[test]
+fn a_plugin_returning_garbage_lengths_is_refused_not_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(so) = build_c_plugin(dir.path(), "GARBAGE_MESSAGE", "garbage.so") else {
+        return;
+    };
+    let plugin = load_plugin(&so).expect("the table itself is fine");
+    let sub = kmidi_transport::Subscription {
+        topics: vec!["t".into()],
+        group: "g".into(),
+        offset_reset: kmidi_transport::OffsetReset::Earliest,
+    };
+    let mut consumer = plugin
+        .consumer(&ClientConfig::new(), &sub)
+        .expect("consumer");
+    let err = consumer
+        .poll(std::time::Duration::from_millis(10))
+        .expect_err("a key of half the address space is not read")
+        .to_string();
+    assert!(
+        err.contains("claims") && err.contains("garbage.so"),
+        "{err}"
+    );
+}

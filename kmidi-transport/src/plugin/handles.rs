@@ -282,25 +282,40 @@ impl PluginConsumer {
     }
 }
 
-/// Copies a borrowed message into an owned record.
+/// Larger than any record a Kafka broker accepts (its own limit is 1 MiB by default,
+/// configurable, practically far below this): a longer "message" is garbage from a
+/// broken plugin, and reading it could fault, so it is refused before it is touched.
+const MAX_PLAUSIBLE_LEN: usize = 1 << 30;
+
+/// Copies a borrowed message into an owned record, refusing what cannot be one.
 ///
 /// # Safety
 /// `m` was filled by a successful poll and the consumer was not called since.
-unsafe fn to_record(m: &kmidi_message) -> Record {
+unsafe fn to_record(m: &kmidi_message) -> Result<Record, String> {
+    if m.topic.is_null() {
+        return Err("a polled message without a topic (NULL)".to_string());
+    }
+    for (what, p, len) in [("key", m.key, m.key_len), ("value", m.value, m.value_len)] {
+        if !p.is_null() && len > MAX_PLAUSIBLE_LEN {
+            return Err(format!(
+                "a polled message whose {what} claims {len} bytes (more than {MAX_PLAUSIBLE_LEN})"
+            ));
+        }
+    }
     let bytes = |p: *const u8, len: usize| {
         // SAFETY: per the ABI, a non-NULL pointer is valid for `len` bytes until the
-        // next call on the consumer.
+        // next call on the consumer; `len` was checked to be plausible above.
         (!p.is_null()).then(|| unsafe { std::slice::from_raw_parts(p, len) }.to_vec())
     };
-    Record {
-        // SAFETY: NUL-terminated per the ABI, valid until the next call.
+    Ok(Record {
+        // SAFETY: non-NULL, NUL-terminated per the ABI, valid until the next call.
         topic: unsafe { lossy(m.topic) }.unwrap_or_default(),
         partition: m.partition,
         offset: m.offset,
         key: bytes(m.key, m.key_len),
         value: bytes(m.value, m.value_len),
         timestamp_ms: (m.timestamp_ms >= 0).then_some(m.timestamp_ms),
-    }
+    })
 }
 
 impl Consumer for PluginConsumer {
@@ -320,7 +335,12 @@ impl Consumer for PluginConsumer {
         let rc = unsafe { poll(self.handle.0, millis(timeout), &mut m) };
         match rc {
             // SAFETY: filled by this successful poll, copied before the next call.
-            KMIDI_OK => Ok(Some(unsafe { to_record(&m) })),
+            KMIDI_OK => unsafe { to_record(&m) }.map(Some).map_err(|what| {
+                TransportError::Client(format!(
+                    "transport plugin {} returned {what}; the message is skipped",
+                    self.plugin.path.display()
+                ))
+            }),
             KMIDI_TIMEOUT => Ok(None),
             rc => Err(self.fail("poll", rc)),
         }

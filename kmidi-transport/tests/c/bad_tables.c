@@ -3,10 +3,40 @@
  *   cc -shared -fPIC -I include -D<CASE> bad_tables.c -o <case>.so
  * MINIMAL is a valid table with every function pointer NULL ("nothing supported"). */
 #include <stddef.h>
+#include <stdint.h>
 #include "kmidi_transport.h"
 
 #ifndef NAME
 #define NAME "minimal"
+#endif
+
+#if defined(GARBAGE_MESSAGE)
+/* A consumer whose poll "succeeds" with a message no client could have produced: a
+ * key claiming half the address space at a bogus address, and no topic. */
+static int dummy_consumer;
+static int32_t garbage_consumer_new(const kmidi_kv *c, size_t n, const char *g,
+                                    const char *const *t, size_t nt, int32_t reset,
+                                    kmidi_consumer **out, char *errbuf, size_t errlen) {
+    (void)c; (void)n; (void)g; (void)t; (void)nt; (void)reset; (void)errbuf; (void)errlen;
+    *out = (kmidi_consumer *)&dummy_consumer;
+    return KMIDI_OK;
+}
+static int32_t garbage_poll(kmidi_consumer *c, int32_t timeout_ms, kmidi_message *m) {
+    (void)c; (void)timeout_ms;
+    m->topic = "t";
+    m->key = (const uint8_t *)(uintptr_t)0x10;
+    m->key_len = SIZE_MAX / 2;
+    m->value = NULL;
+    m->value_len = 12345;
+    m->partition = 0;
+    m->offset = 0;
+    m->timestamp_ms = -1;
+    return KMIDI_OK;
+}
+static void garbage_consumer_free(kmidi_consumer *c) { (void)c; }
+#define CONSUMER garbage_consumer_new, garbage_poll, NULL, NULL, garbage_consumer_free
+#else
+#define CONSUMER NULL, NULL, NULL, NULL, NULL
 #endif
 
 static const kmidi_transport_table table = {
@@ -37,7 +67,7 @@ static const kmidi_transport_table table = {
     "1.0",
     KMIDI_CAP_TLS | KMIDI_CAP_SASL,
     NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-    NULL, NULL, NULL, NULL, NULL,
+    CONSUMER,
     NULL, NULL,
 };
 
