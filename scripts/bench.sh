@@ -8,7 +8,7 @@
 #   scripts/bench.sh --quick      every benchmark briefly (< 2 min), writes
 #                                 target/bench/BENCHMARKS.quick.md; exit 0 if all ran
 #   KMIDI_BENCH_NO_39=1 ...       skip the 3.9.2 broker (kafka-rust)
-#   KMIDI_BENCH_NO_RT=1 ...       no SCHED_FIFO rows in the scheduling benchmark
+#   KMIDI_BENCH_NO_RT=1 ...       no SCHED_FIFO rows (benchmarks 1 and 3)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,6 +27,8 @@ cleanup() {
   for name in "${BROKERS[@]}"; do bash scripts/kafka.sh stop "$name" >/dev/null 2>&1 || true; done
 }
 trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 started=$SECONDS
 step() { printf '\n==> [%3d s] %s\n' $((SECONDS - started)) "$*" >&2; }
 # The Java references get the JIT a long-running client has (scripts/kafka.sh's default
@@ -40,30 +42,32 @@ BENCH=$REPO/target/release/kmidi-bench
 RSKAFKA=$REPO/target/release/libkmidi_rskafka.so
 CRDK=$REPO/target/plugins/libkmidi_c_rdkafka.so
 
-# Starts a broker named bench-VERSION-PORT; prints its bootstrap address.
-broker() {
+# Starts a broker named bench-VERSION-PORT and sets BOOT to its address. Not called in
+# a $(...) subshell: BROKERS must be recorded here, for the cleanup to stop it.
+start_broker() {
   local version=$1 port name
   port=$(bash scripts/kafka.sh free-port)
   name=bench-$version-$port
   BROKERS+=("$name")
   bash scripts/kafka.sh start "$version" "$port" "$name" >&2
-  echo "127.0.0.1:$port"
+  BOOT=127.0.0.1:$port
 }
 
 if [[ -n $QUICK ]]; then
-  SCHED=(--length 5) OVER=(--notes 2000)
-  KAFKA=(--pings 100 --notes 40 --records 300) FOOT=(--length 3 --idle 2)
+  SCHED=(--length 2) OVER=(--notes 2000)
+  KAFKA=(--pings 100 --notes 40 --records 300) FOOT=(--length 2 --idle 2)
 else
   SCHED=(--length 300) OVER=(--notes 20000)
   KAFKA=(--pings 2000 --notes 600 --records 10000) FOOT=(--length 30)
 fi
-[[ -z ${KMIDI_BENCH_NO_RT:-} ]] && SCHED+=(--realtime)
+[[ -z ${KMIDI_BENCH_NO_RT:-} ]] && SCHED+=(--realtime) OVER+=(--realtime)
 
 step "3, 4a: kmidi's own overhead, the plugin boundary"
 "$BENCH" overhead "${OVER[@]}" >>"$BODY"
 
 step "Kafka $K4 broker"
-B4=$(broker "$K4" | tail -n1)
+start_broker "$K4"
+B4=$BOOT
 step "2, 4b, 5: latency and throughput per transport on Kafka $K4"
 "$BENCH" kafka --bootstrap "$B4" --version "$K4" --transports "rdkafka,$CRDK,$RSKAFKA" \
   "${KAFKA[@]}" >>"$BODY"
@@ -75,7 +79,8 @@ BROKERS=()
 
 if [[ -z ${KMIDI_BENCH_NO_39:-} ]]; then
   step "Kafka $K39 broker (kafka-rust speaks only the v0 protocol 4.x refuses)"
-  B39=$(broker "$K39" | tail -n1)
+  start_broker "$K39"
+  B39=$BOOT
   step "2, 5 on Kafka $K39: kafka-rust, with rdkafka as the same broker's reference"
   "$BENCH" kafka --bootstrap "$B39" --version "$K39" --transports "rdkafka,kafka-rust" \
     "${KAFKA[@]}" >>"$BODY"

@@ -85,7 +85,12 @@ fn measure(o: &Options, name: &str, run: &str) -> Measured {
     m
 }
 
-fn java_refs(o: &Options, run: &str, size: usize) -> (Result<E2e>, Result<(f64, f64)>) {
+/// librdkafka's default batch.size, for the second ProducerPerformance reference.
+const BIG_BATCH: u32 = 1_000_000;
+
+type Perf = ((f64, f64), (f64, f64));
+
+fn java_refs(o: &Options, run: &str, size: usize) -> (Result<E2e>, Result<Perf>) {
     let limit = Duration::from_secs(600);
     let topic = format!("bench-{run}-java-e2e");
     let e2e = create_topic(&o.bootstrap, &topic).and_then(|()| {
@@ -127,7 +132,20 @@ fn java_refs(o: &Options, run: &str, size: usize) -> (Result<E2e>, Result<(f64, 
         .map(|s| s.to_string())
         .collect();
         let class = "org.apache.kafka.tools.ProducerPerformance";
-        java::parse_perf(&java::run_tool(&o.repo, &o.version, class, &args, limit)?)
+        let run = |args: &[String]| {
+            java::parse_perf(&java::run_tool(&o.repo, &o.version, class, args, limit)?)
+        };
+        let default = run(&args)?;
+        // Java's batch.size (16 KiB) holds one 10 KB record; librdkafka's holds ~100.
+        // The ceiling is judged against the better of the two, so a small default
+        // batch on the Java side cannot flatter kmidi.
+        let mut big = args.clone();
+        big.push(format!("batch.size={BIG_BATCH}"));
+        eprintln!(
+            "kafka: Java ProducerPerformance x{} batch.size={BIG_BATCH}",
+            o.records
+        );
+        Ok((default, run(&big)?))
     });
     (e2e, perf)
 }
@@ -181,9 +199,11 @@ pub fn run(o: &Options) -> Result<Vec<Section>> {
         }
         let rd = m.name == "rdkafka" && have_java;
         let target = |t: &str| if rd { t.to_string() } else { String::new() };
-        let check = |ok: bool| {
+        // Targets against Java's whole-ms percentiles: judged against both ends of the
+        // interval the true value lies in.
+        let check = |m: f64, low: f64, high: f64| {
             if rd {
-                Verdict::check(ok)
+                Verdict::bounded(m, low, high)
             } else {
                 Verdict::Info
             }
@@ -196,14 +216,14 @@ pub fn run(o: &Options) -> Result<Vec<Section>> {
             .measured(format!("{} ({})", us(m.ping.p50), us(m.ping.mean)))
             .reference(jref.clone())
             .ratio(format!("avg {}", ratio(m.ping.mean, javg)))
-            .verdict(check(m.ping.p50 <= jp50 + 250.0)),
+            .verdict(check(m.ping.p50, jp50 + 250.0, jp50 + 1_250.0)),
         );
         lat.rows.push(
             Row::new(format!("{} ping p99", m.name), target("≤ 1.25 × Java p99"))
                 .measured(us(m.ping.p99))
                 .reference(format!("p99 {} ms", j_ms(jp99)))
                 .ratio(ratio(m.ping.p99, jp99))
-                .verdict(check(m.ping.p99 <= 1.25 * jp99)),
+                .verdict(check(m.ping.p99, 1.25 * jp99, 1.25 * (jp99 + 1_000.0))),
         );
         lat.rows.push(
             Row::new(
@@ -223,14 +243,36 @@ pub fn run(o: &Options) -> Result<Vec<Section>> {
             ))
             .reference(format!("p50 {} ms", j_ms(jp50)))
             .ratio(format!("avg {}", ratio(m.music.mean, javg)))
-            .verdict(check(m.music.p50 <= jp50 && m.lost == 0)),
+            .verdict(if m.lost > 0 && rd {
+                Verdict::Missed
+            } else {
+                check(m.music.p50, jp50, jp50 + 1_000.0)
+            }),
         );
     }
-    if lat.missed() && have_java {
+    if (lat.missed() || lat.unresolved()) && have_java {
         lat.notes.push(
-            "Java's percentiles are whole ms rounded down, so a target written against them \
-             is strict by up to 1 ms; the average (from ns) is the precise comparison, shown \
-             as the ratio column."
+            "Java's percentiles are whole ms rounded down: a target written against a \
+             printed x ms is met below the target from x, missed above the target from \
+             x + 1 ms, and undecidable in between. The average (from ns) is the tool's one \
+             precise figure: see the ratio column."
+                .to_string(),
+        );
+    }
+    if measured
+        .iter()
+        .any(|m| m.ping.count > 0 && m.music.p50 > 1.5 * m.ping.p50)
+    {
+        lat.notes.push(
+            "music p50 is above ping p50: between notes 50 ms apart the client threads, the \
+             broker's JVM threads and the cores go idle, and each of the half-dozen thread \
+             hand-offs on a note's path (client I/O thread, broker network and handler \
+             threads, purgatory, the consumer's fetch) pays a wake-up. The closed loop (ping, \
+             and the Java tool) keeps that path hot. The Java reference is closed-loop only, \
+             so music against it compares a cold path with a hot one; kmidi's own work on the \
+             path is a few µs (section 3). What would close it: an open-loop Java reference \
+             (a fair target), or keeping the path warm (consumer fetch.wait.max.ms, broker \
+             and client threads pinned/SCHED_FIFO), which costs CPU."
                 .to_string(),
         );
     }
@@ -249,17 +291,27 @@ pub fn run(o: &Options) -> Result<Vec<Section>> {
         ),
         "ProducerPerformance (`kafka-producer-perf-test`) on the same broker, same record \
          count and size, acks=all, linger.ms=0, enable.idempotence=true (kmidi's producer \
-         settings)",
+         settings), run twice: with Java's default batch.size (16 KiB: one 10 KB record \
+         per batch) and with librdkafka's (1 MB); the better of the two is the reference",
         &o.command,
     );
-    let (jrate, jmb) = match &jt {
+    let ((drate, dmb), (brate, bmb)) = match &jt {
         Ok(v) => *v,
         Err(e) => {
             tput.notes
                 .push(format!("ProducerPerformance failed: {e:#}"));
-            (0.0, 0.0)
+            ((0.0, 0.0), (0.0, 0.0))
         }
     };
+    let (jrate, jmb) = if brate > drate {
+        (brate, bmb)
+    } else {
+        (drate, dmb)
+    };
+    let jref = format!(
+        "{jrate:.0} ({jmb:.1}); Java batch.size default: {drate:.0} ({dmb:.1}), \
+         {BIG_BATCH}: {brate:.0} ({bmb:.1})"
+    );
     for m in &measured {
         if m.error
             .as_deref()
@@ -281,7 +333,7 @@ pub fn run(o: &Options) -> Result<Vec<Section>> {
                 if rd { "≥ 0.8 × Java" } else { "" },
             )
             .measured(format!("{rate:.0} ({mb:.1})"))
-            .reference(format!("{jrate:.0} ({jmb:.1})"))
+            .reference(jref.clone())
             .ratio(ratio(rate, jrate))
             .verdict(if rd {
                 Verdict::check(rate >= 0.8 * jrate)
@@ -335,6 +387,19 @@ fn plugin_overhead(measured: &[Measured], command: &str) -> Option<Section> {
                 .reference(format!("{rr:.0}"))
                 .ratio(ratio(cr, rr))
                 .verdict(Verdict::check(cr >= 0.98 * rr)),
+        );
+    }
+    if c.rate
+        .zip(rd.rate)
+        .is_some_and(|((cr, _), (rr, _))| cr > 1.1 * rr)
+    {
+        s.notes.push(
+            "The plugin is faster than the built-in here, the opposite of a boundary cost: \
+             the built-in links librdkafka 2.12.1 (rdkafka-sys 4.10, built by cmake), the \
+             plugin the system's librdkafka 2.0.2, and the rdkafka crate's ThreadedProducer \
+             adds its own polling thread. Worth a profile of the built-in producer (`perf` \
+             on `kmidi-bench kafka --transports rdkafka`); 4a bounds the boundary's own cost."
+                .to_string(),
         );
     }
     if s.missed() {

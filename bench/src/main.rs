@@ -47,6 +47,9 @@ enum Bench {
     Overhead {
         #[arg(long, default_value_t = 20_000)]
         notes: u64,
+        /// Also run the pipeline with both threads under SCHED_FIFO.
+        #[arg(long)]
+        realtime: bool,
         /// The testkit plugin [default: libkmidi_plugin_testkit.so beside this binary].
         #[arg(long)]
         testkit_so: Option<PathBuf>,
@@ -127,8 +130,13 @@ fn main() -> Result<()> {
             realtime,
             command,
         })?],
-        Bench::Overhead { notes, testkit_so } => memory::run(&memory::Options {
+        Bench::Overhead {
             notes,
+            realtime,
+            testkit_so,
+        } => memory::run(&memory::Options {
+            notes,
+            realtime,
             testkit_so: testkit_so.unwrap_or_else(|| beside_me("libkmidi_plugin_testkit.so")),
             command,
         })?,

@@ -113,13 +113,16 @@ fn play(record: &Record, sink: &mut dyn Sink) -> Result<u64> {
 
 /// Player and instrument threads over a channel; `full` = kmidi's work on both sides,
 /// otherwise 8 raw bytes and nothing else (the reference: the bare thread hand-off).
-fn pipeline(n: u64, interval: Duration, full: bool) -> Result<Histogram<u64>> {
+fn pipeline(n: u64, interval: Duration, full: bool, fifo: bool) -> Result<Histogram<u64>> {
     let (tx, rx) = mpsc::channel();
     let base = Instant::now() + Duration::from_millis(10);
     let starts: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(0)).collect();
     std::thread::scope(|s| {
         let starts = &starts;
         let player = s.spawn(move || {
+            if fifo {
+                let _ = crate::realtime::fifo_this_thread();
+            }
             let mut producer = ChanProducer(tx);
             for i in 0..n {
                 sleep_until(base + interval * i as u32);
@@ -136,6 +139,11 @@ fn pipeline(n: u64, interval: Duration, full: bool) -> Result<Histogram<u64>> {
                 }
             }
         });
+        // The instrument side runs on this thread: under --realtime it is switched
+        // for this pipeline only and back to SCHED_OTHER below.
+        if fifo {
+            crate::realtime::fifo_this_thread()?;
+        }
         let mut consumer = ChanConsumer(rx);
         let mut sink = NullSink;
         let mut h = histogram();
@@ -155,6 +163,9 @@ fn pipeline(n: u64, interval: Duration, full: bool) -> Result<Histogram<u64>> {
             record(&mut h, t1.saturating_duration_since(t0).as_nanos());
         }
         let _ = player.join();
+        if fifo {
+            crate::realtime::normal_this_thread()?;
+        }
         Ok(h)
     })
 }
@@ -205,6 +216,8 @@ fn round_trips(transport: &dyn Transport, n: u64) -> Result<(Histogram<u64>, f64
 
 pub struct Options {
     pub notes: u64,
+    /// Also run the pipeline with both threads under SCHED_FIFO.
+    pub realtime: bool,
     pub testkit_so: std::path::PathBuf,
     pub command: String,
 }
@@ -212,8 +225,16 @@ pub struct Options {
 pub fn run(opts: &Options) -> Result<Vec<Section>> {
     let interval = Duration::from_micros(500);
     eprintln!("overhead: in-memory pipeline, {} notes", opts.notes);
-    let bare = Summary::of(&pipeline(opts.notes, interval, false)?);
-    let full = Summary::of(&pipeline(opts.notes, interval, true)?);
+    let bare = Summary::of(&pipeline(opts.notes, interval, false, false)?);
+    let full = Summary::of(&pipeline(opts.notes, interval, true, false)?);
+    let fifo = if opts.realtime {
+        match pipeline(opts.notes, interval, true, true) {
+            Ok(h) => Some(Ok(Summary::of(&h))),
+            Err(e) => Some(Err(e)),
+        }
+    } else {
+        None
+    };
     let work = Summary::of(&work_per_note(opts.notes)?);
     let mut own = Section::new(
         "3. kmidi's own overhead (in-memory transport, end to end)",
@@ -242,6 +263,16 @@ pub fn run(opts: &Options) -> Result<Vec<Section>> {
             .ratio(ratio(full.p99, bare.p99))
             .verdict(Verdict::check(full.p99 <= 100.0)),
     );
+    match &fifo {
+        Some(Ok(f)) => own.rows.push(
+            Row::new("end to end p99, both threads SCHED_FIFO", "")
+                .measured(us(f.p99))
+                .reference(format!("{} (SCHED_OTHER)", us(full.p99)))
+                .ratio(ratio(f.p99, full.p99)),
+        ),
+        Some(Err(e)) => own.notes.push(format!("`--realtime` not applied: {e:#}.")),
+        None => {}
+    }
     own.rows.push(
         Row::new("end to end max", "")
             .measured(us(full.max))

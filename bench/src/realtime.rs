@@ -20,3 +20,15 @@ pub fn fifo_this_thread() -> Result<()> {
     }
     Ok(())
 }
+
+/// Puts the calling thread back under the normal time-sharing policy.
+pub fn normal_this_thread() -> Result<()> {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: as above: a valid sched_param for the calling thread only.
+    let rc = unsafe { libc::sched_setscheduler(0, libc::SCHED_OTHER, &param) };
+    if rc != 0 {
+        let err = std::io::Error::last_os_error();
+        bail!("sched_setscheduler(SCHED_OTHER) refused: {err}");
+    }
+    Ok(())
+}

@@ -9,6 +9,9 @@ use std::fmt::Write as _;
 pub enum Verdict {
     Met,
     Missed,
+    /// Within the reference's resolution: met against its lower bound, not missed
+    /// against its upper bound (Java's tools print whole milliseconds rounded down).
+    Unresolved,
     /// No target: context for the other rows.
     Info,
 }
@@ -22,10 +25,23 @@ impl Verdict {
         }
     }
 
+    /// For a target computed from a reference printed in whole ms rounded down: `low`
+    /// is the target from the printed value, `high` from the printed value + 1 ms.
+    pub fn bounded(measured: f64, low: f64, high: f64) -> Self {
+        if measured <= low {
+            Verdict::Met
+        } else if measured > high {
+            Verdict::Missed
+        } else {
+            Verdict::Unresolved
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             Verdict::Met => "met",
             Verdict::Missed => "**missed**",
+            Verdict::Unresolved => "within the reference's 1 ms resolution",
             Verdict::Info => "",
         }
     }
@@ -95,6 +111,10 @@ impl Section {
 
     pub fn missed(&self) -> bool {
         self.rows.iter().any(|r| r.verdict == Verdict::Missed)
+    }
+
+    pub fn unresolved(&self) -> bool {
+        self.rows.iter().any(|r| r.verdict == Verdict::Unresolved)
     }
 
     pub fn markdown(&self) -> String {

@@ -194,8 +194,14 @@ pub fn listen(
     report.listened = started.elapsed();
     report.meter.finish();
     silence(sinks, started.elapsed());
-    if let Err(err) = consumer.commit() {
-        tracing::debug!("final commit: {err}");
+    // A synchronous commit waits for the group coordinator with no bound (librdkafka
+    // waits until the broker is back, observed 90 s), and the recording is written only
+    // after this returns: after Ctrl-C or SIGTERM, stop now. The client still commits
+    // what was played, by its periodic auto-commit and when it closes.
+    if !report.interrupted {
+        if let Err(err) = consumer.commit() {
+            tracing::debug!("final commit: {err}");
+        }
     }
     report
 }

@@ -10,6 +10,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -22,7 +23,12 @@ pub struct Stop {
     signal: Arc<AtomicUsize>,
     /// Set by the first [`Stop::requested`]: from then on the command stops cleanly.
     engaged: Arc<AtomicBool>,
+    /// Set once the teardown watchdog of [`Stop::exit_code`] runs.
+    teardown_bounded: Arc<AtomicBool>,
 }
+
+/// How long the clients' teardown may take after a signal-initiated stop.
+pub const TEARDOWN_GRACE: Duration = Duration::from_secs(3);
 
 impl Stop {
     fn new() -> Self {
@@ -30,6 +36,7 @@ impl Stop {
             flag: Arc::new(AtomicBool::new(false)),
             signal: Arc::new(AtomicUsize::new(0)),
             engaged: Arc::new(AtomicBool::new(false)),
+            teardown_bounded: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -72,10 +79,31 @@ impl Stop {
 
     /// The process exit code a signal-initiated stop should end with (128 + signal),
     /// or `None` when no signal arrived.
+    ///
+    /// A command asks for it last, when its work is done (notes flushed, files
+    /// written); what is left is the clients' teardown, which can wait long for a
+    /// broker that is down (librdkafka's consumer close waited 45 s in tests). After a
+    /// signal the user wants out, so the teardown gets [`TEARDOWN_GRACE`], then the
+    /// process exits with this code anyway.
     pub fn exit_code(&self) -> Option<i32> {
         match self.signal.load(Ordering::SeqCst) {
             0 => None,
-            sig => Some(128 + sig as i32),
+            sig => {
+                let code = 128 + sig as i32;
+                if !self.teardown_bounded.swap(true, Ordering::SeqCst) {
+                    let _ = std::thread::Builder::new()
+                        .name("kmidi-teardown".to_string())
+                        .spawn(move || {
+                            std::thread::sleep(TEARDOWN_GRACE);
+                            eprintln!(
+                                "the Kafka client did not close within {}s; exiting",
+                                TEARDOWN_GRACE.as_secs()
+                            );
+                            std::process::exit(code);
+                        });
+                }
+                Some(code)
+            }
         }
     }
 }
