@@ -61,7 +61,9 @@ Commands:
                                 KMIDI_KAFKA_CLUSTER_HEAP_OPTS (-Xmx384m -Xms128m).
                                 Prints the bootstrap list last. halt/kill/resume
                                 take the node names.
-  stop-cluster BASE             Stop every node of cluster BASE and delete data.
+  stop-cluster BASE             Stop every node of cluster BASE at once (SIGKILL
+                                after KMIDI_KAFKA_CLUSTER_STOP_TIMEOUT, 5 s) and
+                                delete their data.
   status                        List brokers this script started (NAME VERSION
                                 PORT PID STATE).
   run-tool VERSION CLASS ARGS   Run a Kafka command-line tool from VERSION's jars.
@@ -738,14 +740,19 @@ cmd_start_cluster() {
 
 cmd_stop_cluster() {
   (($# == 1)) || die "usage: stop-cluster BASE_NAME"
-  local base=$1 d found=0
+  local base=$1 d
+  local -a pids=()
   [[ $base =~ ^[A-Za-z0-9._-]+$ ]] || die "bad cluster name '$base'"
+  # All nodes at once, with a short SIGTERM grace: a node's controlled shutdown waits
+  # for a controller quorum that its peers are leaving too (30 s each, one after the
+  # other), and the data is deleted anyway.
   for d in "$RUN_ROOT/$base"-*/; do
     [[ -f ${d}cluster && $(cat "${d}cluster") == "$base" ]] || continue
-    found=1
-    stop_run "${d%/}"
+    STOP_TIMEOUT=${KMIDI_KAFKA_CLUSTER_STOP_TIMEOUT:-5} stop_run "${d%/}" &
+    pids+=("$!")
   done
-  ((found)) || log "no cluster named '$base' (nothing to stop)"
+  ((${#pids[@]})) || log "no cluster named '$base' (nothing to stop)"
+  for d in "${pids[@]}"; do wait "$d" || true; done
 }
 
 # ---------------------------------------------------------------- main

@@ -404,11 +404,12 @@ fn plugin_overhead(measured: &[Measured], command: &str) -> Option<Section> {
     }
     if s.missed() {
         s.notes.push(
-            "A miss of a few % here is within run-to-run noise on 2 shared cores and mixes in \
-             the librdkafka version difference; 4a gives the boundary's own cost, which is \
-             microseconds against a millisecond round trip. Closing it for good: build the C \
-             plugin against the same librdkafka as the rdkafka crate, and repeat runs \
-             alternately (A/B/A/B) to average out the machine's noise."
+            "A miss here is not the boundary's cost (4a: below a µs per note): on this \
+             shared 2-core machine the built-in/plugin ratio swings by tens of % between \
+             runs, either way, and the two link different librdkafka versions (2.12.1 built \
+             in, the system's 2.0.2 in the plugin). Closing it: build the C plugin against \
+             the rdkafka crate's librdkafka, and alternate the two (A/B/A/B, median of \
+             several rounds) instead of one round each."
                 .to_string(),
         );
     }

@@ -116,6 +116,8 @@ pub fn listen(
     let mut last_arrival: Option<Instant> = None;
     let mut handled = 0u64;
     let mut shown = Instant::now();
+    // A transient error and no record since: the broker may be gone right now.
+    let mut broker_in_doubt = false;
     loop {
         if shown.elapsed() >= LIVE_EVERY {
             shown = Instant::now();
@@ -138,10 +140,14 @@ pub fn listen(
             }
         }
         let record = match consumer.poll(POLL) {
-            Ok(Some(r)) => r,
+            Ok(Some(r)) => {
+                broker_in_doubt = false;
+                r
+            }
             Ok(None) => continue,
             Err(err) if err.is_transient() => {
                 report.transient_errors += 1;
+                broker_in_doubt = true;
                 tracing::warn!("consumer: {err} (retrying)");
                 continue;
             }
@@ -194,11 +200,11 @@ pub fn listen(
     report.listened = started.elapsed();
     report.meter.finish();
     silence(sinks, started.elapsed());
-    // A synchronous commit waits for the group coordinator with no bound (librdkafka
-    // waits until the broker is back, observed 90 s), and the recording is written only
-    // after this returns: after Ctrl-C or SIGTERM, stop now. The client still commits
-    // what was played, by its periodic auto-commit and when it closes.
-    if !report.interrupted {
+    // rdkafka's synchronous commit waits for the group coordinator with no bound (90 s
+    // with the broker down, in tests), and the recording is written only after this
+    // returns. After Ctrl-C or SIGTERM with the broker in doubt, stop now: rdkafka
+    // still commits by its periodic auto-commit, and a replay is better than a hang.
+    if !(report.interrupted && broker_in_doubt) {
         if let Err(err) = consumer.commit() {
             tracing::debug!("final commit: {err}");
         }

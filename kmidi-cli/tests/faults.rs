@@ -49,7 +49,7 @@ fn read_report(path: &Path) -> Value {
         .expect("the report is JSON")
 }
 
-fn spawn_instrument(bootstrap: &str, topic: &str, dir: &Path, extra: &[&str]) -> Child {
+fn spawn_instrument(bootstrap: &str, topic: &str, dir: &Path, extra: &[&str]) -> Reap {
     kmidi()
         .args(["instrument", "-q", "-b", bootstrap, "-t", topic])
         .args([
@@ -67,10 +67,11 @@ fn spawn_instrument(bootstrap: &str, topic: &str, dir: &Path, extra: &[&str]) ->
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
+        .map(|c| Reap(Some(c)))
         .expect("kmidi instrument starts")
 }
 
-fn spawn_player(bootstrap: &str, topic: &str, song: &Path, speed: &str, extra: &[&str]) -> Child {
+fn spawn_player(bootstrap: &str, topic: &str, song: &Path, speed: &str, extra: &[&str]) -> Reap {
     kmidi()
         .args(["player", "-q", "-b", bootstrap, "-t", topic, "-s", speed])
         .arg("-m")
@@ -80,7 +81,27 @@ fn spawn_player(bootstrap: &str, topic: &str, song: &Path, speed: &str, extra: &
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
+        .map(|c| Reap(Some(c)))
         .expect("kmidi player starts")
+}
+
+/// A kmidi process that is killed if the test fails before waiting for it: an
+/// instrument that never got a note would otherwise wait on a dead cluster forever.
+struct Reap(Option<Child>);
+
+impl Reap {
+    fn take(&mut self) -> Child {
+        self.0.take().expect("a child is waited for once")
+    }
+}
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 fn max_latency_us(report: &Value) -> u64 {
@@ -103,7 +124,7 @@ fn rdkafka_loses_and_repeats_no_note_across_a_broker_restart() {
     let dir = tempfile::tempdir().unwrap();
     // The instrument stops on the song's last note; --idle-exit outlasts the outage
     // (no note arrives while the broker is down) and bounds the wait if notes are lost.
-    let instrument = spawn_instrument(
+    let mut instrument = spawn_instrument(
         &broker.bootstrap,
         &topic,
         dir.path(),
@@ -115,13 +136,13 @@ fn rdkafka_loses_and_repeats_no_note_across_a_broker_restart() {
         ],
     );
     // 0.6: about 12.5 s of song, long enough to restart the broker inside it.
-    let player = spawn_player(&broker.bootstrap, &topic, &song, "0.6", &[]);
+    let mut player = spawn_player(&broker.bootstrap, &topic, &song, "0.6", &[]);
     std::thread::sleep(Duration::from_secs(3));
     let down = Instant::now();
     script(&["restart", &broker_name(broker)]);
     let outage = down.elapsed();
-    let played = wait_bounded(player, Duration::from_secs(90));
-    let heard = wait_bounded(instrument, Duration::from_secs(90));
+    let played = wait_bounded(player.take(), Duration::from_secs(90));
+    let heard = wait_bounded(instrument.take(), Duration::from_secs(90));
     drop(restarting);
 
     let perr = stderr(&played);
@@ -354,19 +375,7 @@ struct Cluster {
 impl Cluster {
     fn start(version: &str) -> Cluster {
         let base = format!("faults-{}", std::process::id());
-        let watchdog = format!(
-            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; bash {script} stop-cluster {base} >/dev/null 2>&1",
-            pid = std::process::id(),
-            script = repo().join("scripts/kafka.sh").display(),
-        );
-        #[allow(clippy::zombie_processes)]
-        Command::new("bash")
-            .args(["-c", &watchdog])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the cluster watchdog starts");
+        kmidi_test_support::kafka_sh_when_this_process_exits(&["stop-cluster", &base]);
         let out = script(&["start-cluster", version, "3", &base]);
         let bootstrap = String::from_utf8_lossy(&out.stdout)
             .lines()
@@ -448,7 +457,7 @@ fn killing_the_partition_leader_of_a_three_node_cluster_loses_no_note() {
     let song = repo().join("songs/ode_to_joy.mid");
     let expected = score_bytes(&song);
     let dir = tempfile::tempdir().unwrap();
-    let instrument = spawn_instrument(
+    let mut instrument = spawn_instrument(
         b,
         &topic,
         dir.path(),
@@ -459,7 +468,7 @@ fn killing_the_partition_leader_of_a_three_node_cluster_loses_no_note() {
             "30",
         ],
     );
-    let player = spawn_player(b, &topic, &song, "0.6", &[]);
+    let mut player = spawn_player(b, &topic, &song, "0.6", &[]);
     // The song's partition, from the first record on the topic (the player's warm-up
     // record has the song's key): whatever the partitioner, this is where it went.
     // kcat waits for that record (no -e: the player may not have sent it yet); the
@@ -483,8 +492,8 @@ fn killing_the_partition_leader_of_a_three_node_cluster_loses_no_note() {
     let (leader, _) = leader_of(b, &topic, partition);
     std::thread::sleep(Duration::from_secs(2));
     script(&["kill", &format!("{}-{leader}", cluster.base)]);
-    let played = wait_bounded(player, Duration::from_secs(90));
-    let heard = wait_bounded(instrument, Duration::from_secs(90));
+    let played = wait_bounded(player.take(), Duration::from_secs(90));
+    let heard = wait_bounded(instrument.take(), Duration::from_secs(90));
 
     let perr = stderr(&played);
     assert_eq!(played.status.code(), Some(0), "player: {perr}");
@@ -534,17 +543,17 @@ fn every_transport_across_a_broker_restart() {
         let restarting = BROKER_UP.write().unwrap_or_else(|e| e.into_inner());
         let dir = tempfile::tempdir().unwrap();
         let t = ["--transport", transport.as_str()];
-        let instrument = spawn_instrument(
+        let mut instrument = spawn_instrument(
             &broker.bootstrap,
             &topic,
             dir.path(),
             &[&t[..], &["--idle-exit", "20"]].concat(),
         );
-        let player = spawn_player(&broker.bootstrap, &topic, &song, "0.6", &t);
+        let mut player = spawn_player(&broker.bootstrap, &topic, &song, "0.6", &t);
         std::thread::sleep(Duration::from_secs(3));
         script(&["restart", &broker_name(broker)]);
-        let played = wait_bounded(player, Duration::from_secs(120));
-        let heard = wait_bounded(instrument, Duration::from_secs(120));
+        let played = wait_bounded(player.take(), Duration::from_secs(120));
+        let heard = wait_bounded(instrument.take(), Duration::from_secs(120));
         drop(restarting);
         let perr = stderr(&played);
         // Notes the client refused to take, and notes it took but could not deliver.

@@ -69,8 +69,9 @@ fn player(bootstrap: &str, topic: &str, speed: &str, extra: &[&str]) -> Child {
         .expect("kmidi player starts")
 }
 
-/// An instrument that plays until it is stopped (no --idle-exit), in a group of its
-/// own (not `common::spawn_instrument`'s, which must start from the beginning).
+/// An instrument that plays until it is stopped, in a group of its own (not
+/// `common::spawn_instrument`'s, which must start from the beginning). Its --idle-exit
+/// is far beyond any test's signal; it only ends it if a failed test leaves it behind.
 fn instrument(bootstrap: &str, topic: &str, record: &Path, extra: &[&str]) -> Child {
     kmidi()
         .args(["instrument", "-q", "-b", bootstrap, "-t", topic])
@@ -83,6 +84,7 @@ fn instrument(bootstrap: &str, topic: &str, record: &Path, extra: &[&str]) -> Ch
         ])
         .arg("--record")
         .arg(record)
+        .args(["--idle-exit", "60"])
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -213,7 +215,7 @@ fn mid_song_ctrl_c_silences_the_instrument_and_sigterm_flushes_the_player() {
 /// code is 1, not 130.
 #[test]
 fn signals_while_the_broker_is_down_are_bounded_and_report_undelivered_notes() {
-    const FLUSH_TIMEOUT: u64 = 6;
+    const FLUSH_TIMEOUT: u64 = 8;
     let broker = broker();
     let topic = broker.unique("flush");
     broker.create_topic(&topic, 1);
@@ -221,8 +223,10 @@ fn signals_while_the_broker_is_down_are_bounded_and_report_undelivered_notes() {
     let dir = tempfile::tempdir().unwrap();
     let record = dir.path().join("heard.mid");
     let listening = instrument(&broker.bootstrap, &topic, &record, &[]);
-    // 0.2: the song is over (and the flush under way) about 4.5 s in.
-    let playing = player(
+    // 0.2: the song is over (and the flush under way) about 4.5 s in; the flush then
+    // lasts FLUSH_TIMEOUT, to about 12.5 s in.
+    let started = Instant::now();
+    let mut playing = player(
         &broker.bootstrap,
         &topic,
         "0.2",
@@ -249,8 +253,14 @@ fn signals_while_the_broker_is_down_are_bounded_and_report_undelivered_notes() {
     assert_eq!(heard.status.code(), Some(143), "{}", stderr(&heard));
     assert_a_silenced_prefix_of_the_song(&record);
 
-    // Well after the last note's deadline: the player is flushing.
-    std::thread::sleep(Duration::from_secs(5));
+    // Well after the last note's deadline, well before the flush's bound: the player
+    // is flushing.
+    std::thread::sleep(Duration::from_millis(6500).saturating_sub(started.elapsed()));
+    assert!(
+        playing.try_wait().unwrap().is_none(),
+        "the player is still flushing after {:?}",
+        started.elapsed()
+    );
     let flushing = Instant::now();
     signal(&playing, "INT");
     let (played, took, exited) = exit_within(playing, Duration::from_secs(FLUSH_TIMEOUT + 20));

@@ -29,13 +29,19 @@ pub fn kafka_sh(args: &[&str]) -> Output {
         .expect("bash runs scripts/kafka.sh")
 }
 
-/// Stops broker `name` once this process has exited, however it ends. The watchdog
-/// must outlive this process, so nobody waits for it.
+/// Stops broker `name` once this process has exited, however it ends.
 pub fn stop_when_this_process_exits(name: &str) {
+    kafka_sh_when_this_process_exits(&["stop", name]);
+}
+
+/// Runs `scripts/kafka.sh ARGS` once this process has exited (e.g. `stop-cluster`).
+/// The watchdog must outlive this process, so nobody waits for it.
+pub fn kafka_sh_when_this_process_exits(args: &[&str]) {
     let watchdog = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; bash {script} stop {name} >/dev/null 2>&1",
+        "while kill -0 {pid} 2>/dev/null; do sleep 1; done; bash {script} {args} >/dev/null 2>&1",
         pid = std::process::id(),
         script = repo().join("scripts/kafka.sh").display(),
+        args = args.join(" "),
     );
     #[allow(clippy::zombie_processes)]
     Command::new("bash")

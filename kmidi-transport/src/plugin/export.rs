@@ -243,7 +243,12 @@ unsafe fn no_handle_call(
 }
 
 fn failed(err: TransportError) -> (i32, String) {
-    (status_of(&err), err.to_string())
+    match err {
+        // The host rebuilds this error from KMIDI_TIMEOUT around the text: pass only
+        // the detail, or the user reads "cannot reach Kafka at ..." twice.
+        TransportError::Unreachable { detail, .. } => (KMIDI_TIMEOUT, detail),
+        other => (status_of(&other), other.to_string()),
+    }
 }
 
 /// `producer_new` for `T`.

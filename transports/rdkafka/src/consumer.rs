@@ -75,7 +75,9 @@ impl Consumer for RdConsumer {
     }
 
     fn commit(&mut self) -> Result<(), TransportError> {
-        match self.inner.commit_consumer_state(CommitMode::Sync) {
+        // Async: a synchronous commit waits without a time limit when the broker is
+        // down, and the instrument's files are written after this returns.
+        match self.inner.commit_consumer_state(CommitMode::Async) {
             // Nothing consumed since the last commit is not a failure.
             Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => Ok(()),
             other => other.map_err(|e| crate::client_error("commit", e)),

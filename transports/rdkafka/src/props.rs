@@ -12,6 +12,9 @@ pub(crate) fn base(config: &ClientConfig) -> rdkafka::ClientConfig {
     let mut rd = rdkafka::ClientConfig::new();
     rd.set("bootstrap.servers", config.bootstrap());
     rd.set("client.id", "kmidi");
+    // librdkafka backs off reconnecting for up to 10 s; after a broker restart that is
+    // 10 s of silence in the middle of a song. Music wants the broker back at once.
+    rd.set("reconnect.backoff.max.ms", "1000");
     for (k, v) in config.iter() {
         rd.set(k, v);
     }
