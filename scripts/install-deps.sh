@@ -26,6 +26,9 @@ PACKAGES=(
 # already on PATH will do for scripts/kafka.sh).
 command -v java >/dev/null 2>&1 || PACKAGES+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || PACKAGES+=(maven)
+# Go for the franz-go plugin; an older Debian Go fetches the toolchain go.mod asks for
+# from the Go module proxy by itself (GOTOOLCHAIN=auto).
+command -v go >/dev/null 2>&1 || PACKAGES+=(golang-go)
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
 

@@ -6,6 +6,7 @@
 #
 #   scripts/test.sh            everything
 #   KMIDI_SKIP_SOUND=1 ...     everything but the JACK/FluidSynth test
+#   KMIDI_SKIP_BENCH=1 ...     everything but the short benchmark run
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -38,6 +39,13 @@ cargo test --workspace --locked
 if [[ -z ${KMIDI_SKIP_SOUND:-} ]]; then
   step "the real sound path: kmidi instrument -> JACK -> FluidSynth"
   bash scripts/test-sound.sh
+fi
+
+if [[ -z ${KMIDI_SKIP_BENCH:-} ]]; then
+  # Benchmarks are not timed tests (a shared machine would make them flake): this
+  # only checks that each one builds and completes a short run.
+  step "benchmarks build and complete a short run"
+  bash scripts/bench.sh --quick
 fi
 
 step "all tests passed"

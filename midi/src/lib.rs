@@ -6,6 +6,7 @@
 //! This crate knows nothing about Kafka: the CLI moves [`message::ChannelMessage`]
 //! bytes through a transport and hands what arrives to a [`sink::Sink`].
 
+mod framing;
 pub mod inputs;
 pub mod message;
 pub mod schedule;

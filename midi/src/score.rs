@@ -4,8 +4,8 @@
 //!
 //! Parsing is midly's, in its default lenient mode, which tolerates the benign faults
 //! common in files found in the wild (unknown chunks, a wrong track count, bytes after the
-//! last track, a missing end-of-track). What lenient mode would hide is refused here
-//! instead, because silently playing half a song would look like message loss to the
+//! last track, a missing end-of-track). What lenient mode would hide is refused first, by
+//! `framing`, because silently playing half a song would look like message loss to the
 //! instrument: a chunk that runs past the end of the file (truncated), fewer tracks than
 //! the header declares (truncated), and an event midly cannot decode (malformed).
 
@@ -16,6 +16,7 @@ use std::time::Duration;
 use midly::live::LiveEvent;
 use midly::{Format, MetaMessage, Timing, TrackEvent, TrackEventKind};
 
+use crate::framing::{check_framing, check_smpte_rate, rmid_body};
 use crate::message::ChannelMessage;
 use crate::tempo::TempoMap;
 
@@ -210,165 +211,11 @@ impl Score {
     }
 }
 
-fn malformed(file: &str, detail: impl std::fmt::Display) -> LoadError {
+pub(crate) fn malformed(file: &str, detail: impl std::fmt::Display) -> LoadError {
     LoadError::Malformed {
         file: file.to_owned(),
         detail: detail.to_string(),
     }
-}
-
-fn be_u32(bytes: &[u8], at: usize) -> Option<u32> {
-    let b = bytes.get(at..at.checked_add(4)?)?;
-    Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-}
-
-/// Checks the chunk framing midly's lenient mode would paper over (see the module doc).
-/// This reads only chunk ids and lengths; everything inside chunks is left to midly.
-fn check_framing(file: &str, bytes: &[u8]) -> Result<(), LoadError> {
-    let truncated = |detail: String| LoadError::Truncated {
-        file: file.to_owned(),
-        detail,
-    };
-    if bytes.is_empty() {
-        return Err(LoadError::Empty {
-            file: file.to_owned(),
-        });
-    }
-    if bytes.starts_with(b"RIFF") {
-        // RMID wrapping: midly unwraps it; framing inside is left to midly's leniency.
-        return Ok(());
-    }
-    if bytes.len() < 4 && b"MThd".starts_with(bytes) {
-        return Err(truncated(format!(
-            "the file ends after {} bytes of the MThd header",
-            bytes.len()
-        )));
-    }
-    if !bytes.starts_with(b"MThd") {
-        return Err(LoadError::NotMidi {
-            file: file.to_owned(),
-        });
-    }
-    let (Some(header_len), Some(&[_, _, n_hi, n_lo, ..])) = (be_u32(bytes, 4), bytes.get(8..14))
-    else {
-        return Err(truncated(format!(
-            "the header is cut off after {} of its 14 bytes",
-            bytes.len()
-        )));
-    };
-    if header_len < 6 {
-        let detail = format!("header chunk is {header_len} bytes long, at least 6 are needed");
-        return Err(malformed(file, detail));
-    }
-    let declared = u16::from_be_bytes([n_hi, n_lo]);
-    let mut pos = 8usize.saturating_add(header_len as usize);
-    if pos > bytes.len() {
-        return Err(truncated(format!(
-            "the header chunk declares {header_len} bytes but the file is only {} bytes",
-            bytes.len()
-        )));
-    }
-    let mut found = 0u16;
-    while found < declared {
-        let remaining = bytes.len() - pos;
-        if remaining == 0 {
-            return Err(truncated(format!(
-                "the header declares {declared} tracks but the file ends after {found}"
-            )));
-        }
-        let (Some(id), Some(len)) = (bytes.get(pos..pos + 4), be_u32(bytes, pos + 4)) else {
-            return Err(truncated(format!(
-                "a chunk header at byte {pos} is cut off"
-            )));
-        };
-        let available = remaining - 8;
-        if len as usize > available {
-            return Err(truncated(format!(
-                "track {} (chunk at byte {pos}) declares {len} bytes but only {available} remain",
-                found + 1
-            )));
-        }
-        if id == b"MTrk" {
-            found += 1;
-            let end = pos + 8 + len as usize;
-            // A missing end-of-track and bytes after a track are each tolerated, but
-            // together they mean the declared length is too short: midly would end the
-            // track there and play only part of it (perhaps leaving a note on).
-            let after = &bytes[end..];
-            let stray = !after.is_empty()
-                && !after
-                    .get(..4)
-                    .is_some_and(|id| id.iter().all(u8::is_ascii_alphabetic))
-                && after.iter().any(|&b| b != 0);
-            if stray && !bytes[pos + 8..end].ends_with(&[0xFF, 0x2F, 0x00]) {
-                let detail = format!(
-                    "track {found} (chunk at byte {pos}) declares {len} bytes, but they do not end \
-                     with an end-of-track event and the bytes after them are not a chunk: \
-                     the declared length is probably too short"
-                );
-                return Err(malformed(file, detail));
-            }
-        }
-        pos += 8 + len as usize;
-    }
-    Ok(())
-}
-
-/// The Standard MIDI File inside an RMID (RIFF) wrapper, found as midly 0.5 finds it
-/// (the first `data` chunk, a chunk running past the end cut short); `None` without one.
-fn rmid_body(bytes: &[u8]) -> Option<&[u8]> {
-    let le_len = |b: &[u8]| -> Option<usize> {
-        let len = u32::from_le_bytes(b.get(4..8)?.try_into().ok()?);
-        usize::try_from(len).ok()
-    };
-    let riff = bytes.get(8..)?;
-    let riff = &riff[..le_len(bytes)?.min(riff.len())];
-    let mut rest = riff.strip_prefix(b"RMID")?;
-    while rest.len() >= 8 {
-        let (id, len) = (&rest[..4], le_len(rest)?);
-        rest = &rest[8..];
-        let (data, after) = rest.split_at(len.min(rest.len()));
-        // RIFF pads odd-sized chunks to an even length.
-        rest = if len % 2 == 1 && !after.is_empty() {
-            &after[1..]
-        } else {
-            after
-        };
-        if id == b"data" {
-            return Some(data);
-        }
-    }
-    None
-}
-
-/// Refuses an SMPTE division whose frame rate is not one of the four standard ones in
-/// any header chunk, before midly reads it: midly 0.5 negates the rate byte as an `i8`,
-/// which overflows for 0x80 and panics in builds with overflow checks. midly reads every
-/// `MThd` chunk it meets, not only the first, so all are checked, walking the chunks as
-/// midly does (a chunk running past the end takes the rest of the file). Found by
-/// fuzzing; see tests/regressions/err-smpte-rate-0x80*.mid.
-fn check_smpte_rate(file: &str, smf: &[u8]) -> Result<(), LoadError> {
-    let mut pos = 0usize;
-    while let (Some(id), Some(len)) = (smf.get(pos..pos + 4), be_u32(smf, pos + 4)) {
-        let start = pos + 8;
-        let end = start.saturating_add(len as usize).min(smf.len());
-        if id == b"MThd" {
-            if let Some(&[rate, _]) = smf[start..end].get(4..6) {
-                if rate & 0x80 != 0 && !matches!(rate as i8, -24 | -25 | -29 | -30) {
-                    return Err(LoadError::BadDivision {
-                        file: file.to_owned(),
-                        detail: format!(
-                            "header chunk at byte {pos}: SMPTE frame rate byte {rate:#04X} ({}) \
-                             is not -24, -25, -29 or -30",
-                            rate as i8
-                        ),
-                    });
-                }
-            }
-        }
-        pos = end;
-    }
-    Ok(())
 }
 
 fn check_division(file: &str, timing: Timing) -> Result<(), LoadError> {
