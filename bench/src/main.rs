@@ -8,6 +8,7 @@ mod footprint;
 mod java;
 mod kafka;
 mod memory;
+mod plugin;
 mod realtime;
 mod report;
 mod schedule;
