@@ -24,6 +24,8 @@ pub struct PlayOptions {
     pub record_size: usize,
     pub repeat: bool,
     pub run_id: String,
+    /// Run the scheduler thread under SCHED_FIFO where the OS permits it.
+    pub realtime: bool,
 }
 
 /// What the progress display reads while the engine plays.
@@ -213,6 +215,29 @@ pub fn count_failures(producer: &mut dyn Producer, report: &mut PlayReport) {
     }
 }
 
+/// SCHED_FIFO for the calling (scheduler) thread: on a busy machine the OS otherwise
+/// wakes it late now and then (BENCHMARKS.md: p99 1.5 ms normal, 35 µs FIFO). Where it
+/// is not permitted, playback goes on at normal priority with a warning.
+fn realtime_this_thread() {
+    use thread_priority::{
+        set_thread_priority_and_policy, thread_native_id, RealtimeThreadSchedulePolicy,
+        ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy,
+    };
+    // Low among real-time priorities: above every normal thread, below the kernel's.
+    let priority = ThreadPriorityValue::try_from(10u8)
+        .map(ThreadPriority::Crossplatform)
+        .unwrap_or(ThreadPriority::Min);
+    let fifo = ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo);
+    match set_thread_priority_and_policy(thread_native_id(), priority, fifo) {
+        Ok(()) => tracing::info!("scheduler thread runs under SCHED_FIFO"),
+        Err(e) => tracing::warn!(
+            "--realtime: SCHED_FIFO was refused ({e:?}); playing at normal priority. It needs \
+             root or CAP_SYS_NICE (`sudo setcap cap_sys_nice+ep $(which kmidi)`) and a \
+             real-time budget"
+        ),
+    }
+}
+
 /// Runs [`perform`] on a dedicated thread and flushes at the end, bounded by
 /// `flush_timeout` (also after Ctrl-C). Returns the report and the flush outcome.
 pub fn spawn(
@@ -226,6 +251,9 @@ pub fn spawn(
     std::thread::Builder::new()
         .name("kmidi-scheduler".to_string())
         .spawn(move || {
+            if opts.realtime {
+                realtime_this_thread();
+            }
             let mut report = perform(producer.as_mut(), &songs, &opts, &stop, &progress);
             let flushed = producer.flush(flush_timeout).map_err(|e| e.to_string());
             count_failures(producer.as_mut(), &mut report);

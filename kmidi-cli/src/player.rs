@@ -42,6 +42,7 @@ pub fn run(args: PlayerArgs, stop: Stop) -> Result<i32> {
         record_size: args.record_size,
         repeat: args.repeat,
         run_id: new_run_id(),
+        realtime: args.realtime,
     };
     let progress = Arc::new(Progress::default());
     let handle = perform::spawn(

@@ -89,6 +89,7 @@ impl Ready {
             record_size: 0,
             repeat: false,
             run_id: s.run_id.clone(),
+            realtime: false,
         };
         let target = Arc::new(AtomicU64::new(u64::MAX));
         let play = perform::spawn(

@@ -123,6 +123,11 @@ pub struct PlayerArgs {
     #[arg(long)]
     pub notes_only: bool,
 
+    /// Run the scheduling thread under SCHED_FIFO, where permitted (root or
+    /// CAP_SYS_NICE): fewer late wake-ups on a busy machine; a warning where not.
+    #[arg(long)]
+    pub realtime: bool,
+
     /// Seconds to wait at the end (or on Ctrl-C) for the last notes to be delivered.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub flush_timeout: f64,

@@ -21,6 +21,10 @@ use crate::probe;
 const QUEUE_CAPACITY: usize = 10_000;
 /// Records sent in one Produce request at most.
 const MAX_BATCH: usize = 500;
+/// Bytes (keys and values) sent in one Produce request at most: the broker refuses a
+/// request over its `message.max.bytes` (1 MiB by default) whole, so back-to-back large
+/// notes must be split well below it.
+const MAX_BATCH_BYTES: usize = 512 * 1024;
 /// How long `send` waits for room in a full queue before reporting the cluster as too
 /// slow; bounded so the scheduler thread never hangs.
 const QUEUE_FULL_PATIENCE: Duration = Duration::from_secs(5);
@@ -187,12 +191,30 @@ fn partition_for(key: &[u8], partitions: i32, round_robin: &mut u32) -> i32 {
 
 fn run(mut session: Session, rx: Receiver<Job>, log: &DeliveryLog) {
     let mut round_robin = 0u32;
-    // Blocks until the first record or until the producer is dropped.
-    while let Ok(first) = rx.recv() {
+    // A record that did not fit the last batch opens the next one.
+    let mut carried: Option<Job> = None;
+    loop {
+        // Blocks until the first record or until the producer is dropped.
+        let first = match carried.take() {
+            Some(job) => job,
+            None => match rx.recv() {
+                Ok(job) => job,
+                Err(_) => break,
+            },
+        };
+        let mut bytes = first.key.len() + first.value.len();
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(job) => {
+                    let size = job.key.len() + job.value.len();
+                    if bytes + size > MAX_BATCH_BYTES {
+                        carried = Some(job);
+                        break;
+                    }
+                    bytes += size;
+                    batch.push(job);
+                }
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }

@@ -277,3 +277,24 @@ fn librdkafkas_mock_cluster_is_refused_clearly() {
     }
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+#[test]
+fn large_records_sent_back_to_back_are_split_below_the_brokers_request_limit() {
+    let broker = Broker::shared(VERSION);
+    let topic = broker.unique("kr-large");
+    broker.create_topic_with_tool(&topic, 1);
+    let t = KafkaRustTransport;
+    let mut producer = t.producer(&broker.config()).unwrap();
+    let value = vec![b'x'; 10 * 1024];
+    for _ in 0..300 {
+        producer.send(&topic, b"big.mid", &value).unwrap();
+    }
+    producer.flush(Duration::from_secs(30)).unwrap();
+    let failures = producer.take_failures();
+    assert!(failures.is_empty(), "{:?}", failures.first());
+    assert_eq!(
+        producer.stats().delivered,
+        300,
+        "3 MB in 10 KB notes, none refused"
+    );
+}
