@@ -107,14 +107,25 @@ impl Transport for KafkaRustTransport {
             }
         }
         let reset = settings.offset_reset.unwrap_or(subscription.offset_reset);
-        let positions = consumer::start_positions(&mut client, &subscription.topics, &group, reset)
-            .map_err(|e| {
-                TransportError::Client(format!(
-                    "kafka-rust: finding where to start reading {:?}: {}",
-                    subscription.topics,
-                    client::describe(&e)
-                ))
-            })?;
+        // A topic created a moment ago may still be electing its leaders: the broker
+        // answers NotLeaderForPartition until it has. Retry that, briefly.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let positions = loop {
+            match consumer::start_positions(&mut client, &subscription.topics, &group, reset) {
+                Ok(positions) => break positions,
+                Err(e) if std::time::Instant::now() < deadline && leader_moving(&e) => {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                    let _ = client.load_metadata_all();
+                }
+                Err(e) => {
+                    return Err(TransportError::Client(format!(
+                        "kafka-rust: finding where to start reading {:?}: {}",
+                        subscription.topics,
+                        client::describe(&e)
+                    )))
+                }
+            }
+        };
         let session = client::Session::new(settings, !group.is_empty(), client);
         Ok(Box::new(KrConsumer::new(session, group, reset, positions)))
     }
@@ -122,6 +133,17 @@ impl Transport for KafkaRustTransport {
     fn admin(&self, config: &ClientConfig) -> Result<Box<dyn Admin>, TransportError> {
         let settings = props::parse(config)?;
         Ok(Box::new(KrAdmin::new(settings)))
+    }
+}
+
+/// Errors that mean "ask again after a metadata refresh".
+fn leader_moving(e: &kafka::Error) -> bool {
+    match e {
+        kafka::Error::Kafka(code) => client::is_stale_metadata(*code),
+        kafka::Error::TopicPartitionError { error_code, .. } => {
+            client::is_stale_metadata(*error_code)
+        }
+        _ => false,
     }
 }
 

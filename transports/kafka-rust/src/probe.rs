@@ -226,11 +226,15 @@ pub(crate) fn probe(settings: &Settings) -> Result<ApiVersions, TransportError> 
     }
     let detail = failures.join("; ");
     if connected {
-        Err(TransportError::Client(format!(
-            "the broker at {} accepted a connection but gave no usable ApiVersions answer within {:.1}s: {detail}",
-            settings.bootstrap,
-            timeout.as_secs_f32()
-        )))
+        // Unreachable all the same for the user (nothing Kafka answers there), with
+        // what was seen: a listener that accepts and stays silent.
+        Err(TransportError::Unreachable {
+            bootstrap: settings.bootstrap.clone(),
+            timeout,
+            detail: format!(
+                "something accepted the connection but gave no usable ApiVersions answer: {detail}"
+            ),
+        })
     } else {
         Err(TransportError::Unreachable {
             bootstrap: settings.bootstrap.clone(),
