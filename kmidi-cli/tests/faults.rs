@@ -182,20 +182,11 @@ fn rdkafka_loses_and_repeats_no_note_across_a_broker_restart() {
     );
 }
 
-/// The transports to check: the built-ins, and the plugins if they were built
-/// (`cargo build --workspace`; `bash transports/c-rdkafka/build.sh`).
+/// The transports to check: the built-ins and the plugins, built if need be.
 fn transports() -> Vec<String> {
     let mut v = vec!["rdkafka".to_string(), "kafka-rust".to_string()];
-    let target = repo().join("target");
-    for p in [
-        target.join("debug/libkmidi_rskafka.so"),
-        target.join("plugins/libkmidi_c_rdkafka.so"),
-    ] {
-        if p.exists() {
-            v.push(p.display().to_string());
-        } else {
-            eprintln!("skipping the plugin {} (not built)", p.display());
-        }
+    for plugin in ["rskafka", "c-rdkafka"] {
+        v.push(common::conformance::plugin(plugin).display().to_string());
     }
     v
 }
