@@ -23,6 +23,19 @@ pub enum Expect {
 /// built, so a stale `.so` from an older checkout is never what gets tested; both
 /// builds are no-ops when nothing changed.
 pub fn plugin(name: &str) -> PathBuf {
+    // Once per test process, under a lock: tests run on parallel threads, and one
+    // test rebuilding a .so while another loads it would load half a file.
+    static BUILT: std::sync::Mutex<Vec<(String, PathBuf)>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, path)) = built.iter().find(|(n, _)| n == name) {
+        return path.clone();
+    }
+    let path = build_plugin(name);
+    built.push((name.to_string(), path.clone()));
+    path
+}
+
+fn build_plugin(name: &str) -> PathBuf {
     let file = format!("libkmidi_{}.so", name.replace('-', "_"));
     let script = repo().join(format!("transports/{name}/build.sh"));
     if script.exists() {
