@@ -159,11 +159,12 @@ pub fn listen(
         let arrived = Instant::now();
         let arrived_wall = wall_us();
         last_arrival = Some(arrived);
-        handled += 1;
         match decode(&record) {
-            // The player's warm-up: nothing to play or to measure.
+            // The player's warm-up: nothing to play or to measure, and not one of the
+            // notes the player counts as sent.
             Ok((_, note)) if note.measure.warmup => {}
             Ok((msg, note)) => {
+                handled += 1;
                 let at = arrived.duration_since(started);
                 for sink in sinks.iter_mut() {
                     if let Err(err) = sink.send(msg.bytes(), at) {
@@ -183,6 +184,7 @@ pub fn listen(
                 );
             }
             Err((kind, detail)) => {
+                handled += 1;
                 let count = report.bad.entry(kind).or_default();
                 *count += 1;
                 if *count == 1 {
