@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod scenarios;
+pub mod suite;
 
 use std::path::PathBuf;
 
