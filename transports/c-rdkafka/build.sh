@@ -20,7 +20,9 @@ mkdir -p "$OUTDIR"
 "$CC" -std=c11 -Wall -Wextra -pedantic -Werror -O2 -g -fPIC -shared -pthread \
   -fvisibility=hidden -Wl,--no-undefined \
   -I"$REPO/kmidi-transport/include" -I"$HERE" \
-  -o "$OUTDIR/.libkmidi_c_rdkafka.so.$$" "$HERE/kmidi_c_rdkafka.c" \
+  -o "$OUTDIR/.libkmidi_c_rdkafka.so.$$" \
+  "$HERE/kmidi_c_rdkafka.c" "$HERE/common.c" "$HERE/producer.c" "$HERE/consumer.c" \
+  "$HERE/admin.c" \
   $(pkg-config --cflags --libs rdkafka)
 # Renamed into place, so a process loading the plugin never sees half a file.
 mv -f "$OUTDIR/.libkmidi_c_rdkafka.so.$$" "$OUTDIR/libkmidi_c_rdkafka.so"
