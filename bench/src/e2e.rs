@@ -3,19 +3,16 @@
 //!
 //! - ping: the tool's algorithm (produce one record, wait until it is consumed,
 //!   repeat), with µs resolution where the tool prints whole milliseconds.
-//! - music: open loop, one note every 50 ms on absolute deadlines (`SongClock` +
-//!   `sleep_until`, as the player's engine) from a player thread, consumed and decoded
-//!   by the instrument's loop (poll 50 ms, `NoteMessage::decode`) on another thread.
+//! - music: open loop, one note every 50 ms, played by kmidi's own engines (the
+//!   player's `perform` loop, the instrument's `listen` loop) as `kmidi demo` runs them.
 //!
-//! Both sides live in this process, so latency is measured on one monotonic clock
-//! (no wall-clock skew): arrival − hand-off to `Producer::send`.
+//! Both sides live in this process, so there is no clock skew between the player's
+//! send time and the instrument's arrival time.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use hdrhistogram::Histogram;
-use kmidi_midi::schedule::{sleep_until, SongClock};
 use kmidi_transport::wire::NoteMessage;
 use kmidi_transport::{Consumer, OffsetReset, Producer, Subscription, Transport};
 
@@ -96,58 +93,16 @@ pub fn ping(
     Ok(h)
 }
 
-/// Open loop: a note every `interval`; latency = arrival − hand-off. Returns the
-/// histogram and how many notes never arrived.
-pub fn music(
-    c: &mut Clients,
-    topic: &str,
-    n: u64,
-    interval: Duration,
-    first: u64,
-) -> Result<(Histogram<u64>, u64)> {
-    let base = Instant::now() + Duration::from_millis(50);
-    // 0 = not sent yet; otherwise 1 + ns since `base`.
-    let handed: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(0)).collect();
-    let producer = &mut c.producer;
-    let consumer = &mut c.consumer;
-    std::thread::scope(|s| {
-        let handed = &handed;
-        let player = s.spawn(move || {
-            let clock = SongClock::new(base, 1.0);
-            for i in 0..n {
-                let value = note(first + i, 0).encode();
-                let deadline = clock.deadline(interval * i as u32);
-                sleep_until(deadline);
-                let t = Instant::now().duration_since(base).as_nanos() as u64;
-                handed[i as usize].store(t + 1, Ordering::Release);
-                let _ = producer.send(topic, b"bench_song.mid", &value);
-            }
-            let _ = producer.flush(Duration::from_secs(10));
-        });
-        let mut h = histogram();
-        let give_up = base + interval * n as u32 + Duration::from_secs(10);
-        while h.len() < n && Instant::now() < give_up {
-            let r = match consumer.poll(Duration::from_millis(50)) {
-                Ok(Some(r)) => r,
-                Ok(None) => continue,
-                Err(e) if e.is_transient() => continue,
-                Err(e) => return Err(e.into()),
-            };
-            let arrived = Instant::now();
-            let Some(seq) = seq_of(r.value.as_deref()) else {
-                continue;
-            };
-            let Some(i) = seq.checked_sub(first).filter(|&i| i < n) else {
-                continue;
-            };
-            let t = handed[i as usize].load(Ordering::Acquire);
-            if t > 0 {
-                let sent = base + Duration::from_nanos(t - 1);
-                record(&mut h, arrived.saturating_duration_since(sent).as_nanos());
-            }
-        }
-        let _ = player.join();
-        let lost = n - h.len();
-        Ok((h, lost))
-    })
+/// Open loop, as the player plays: a note every `interval`, through kmidi's own engines
+/// (`perform` → transport → `listen`). Returns the instrument's latency histogram (µs)
+/// and how many notes never arrived.
+pub fn music(c: Clients, topic: &str, n: u64, interval: Duration) -> Result<(Histogram<u64>, u64)> {
+    let Clients {
+        producer,
+        mut consumer,
+    } = c;
+    let score = crate::song::pulse(n as usize, interval);
+    let run = crate::memory::through_engines(producer, consumer.as_mut(), score, topic, false)?;
+    let lost = n.saturating_sub(run.listened.played);
+    Ok((run.listened.meter.latency_us, lost))
 }

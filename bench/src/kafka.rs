@@ -66,10 +66,9 @@ fn measure(o: &Options, name: &str, run: &str) -> Measured {
         let mut c: Clients = e2e::connect(t.as_ref(), &o.bootstrap, &topic)?;
         m.ping = Summary::of(&e2e::ping(&mut c, &topic, o.pings, 0, 0)?);
         eprintln!("kafka: {label}: music x{}", o.notes);
-        let (h, lost) = e2e::music(&mut c, &topic, o.notes, o.interval, 1_000_000)?;
-        m.music = Summary::of(&h);
+        let (h, lost) = e2e::music(c, &topic, o.notes, o.interval)?;
+        m.music = Summary::of_us(&h);
         m.lost = lost;
-        drop(c);
         eprintln!("kafka: {label}: throughput x{}", o.records);
         m.rate = Some(throughput::run(
             t.as_ref(),

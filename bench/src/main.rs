@@ -9,7 +9,6 @@ mod java;
 mod kafka;
 mod memory;
 mod plugin;
-mod realtime;
 mod report;
 mod schedule;
 mod song;

@@ -24,6 +24,11 @@ use kmidi_transport::{
     Subscription, Transport, TransportError,
 };
 
+use kmidi_engine::perform::PlayOptions;
+use kmidi_engine::session::{self, Outcome};
+use kmidi_engine::Stop;
+use kmidi_midi::score::Score;
+
 use crate::report::{Row, Section, Verdict};
 use crate::stats::{histogram, ratio, record, us, Summary};
 
@@ -64,7 +69,7 @@ impl Consumer for ChanConsumer {
 }
 
 /// A synthesizer that plays nothing.
-struct NullSink;
+pub struct NullSink;
 
 impl Sink for NullSink {
     fn send(&mut self, bytes: &[u8], _at: Duration) -> Result<(), SinkError> {
@@ -111,63 +116,105 @@ fn play(record: &Record, sink: &mut dyn Sink) -> Result<u64> {
     note.measure.seq.context("no seq")
 }
 
-/// Player and instrument threads over a channel; `full` = kmidi's work on both sides,
-/// otherwise 8 raw bytes and nothing else (the reference: the bare thread hand-off).
-fn pipeline(n: u64, interval: Duration, full: bool, fifo: bool) -> Result<Histogram<u64>> {
+/// Plays `score` through `producer` while `consumer` listens, with kmidi's engines as
+/// `kmidi demo` runs them (`kmidi_engine::session`), into a sink that drops the bytes.
+/// `fifo` puts both engine threads under SCHED_FIFO, and fails if the OS refuses.
+pub fn through_engines(
+    producer: Box<dyn Producer>,
+    consumer: &mut dyn Consumer,
+    score: Score,
+    topic: &str,
+    fifo: bool,
+) -> Result<Outcome> {
+    let opts = PlayOptions {
+        topic: topic.to_string(),
+        speed: 1.0,
+        record_size: 0,
+        repeat: false,
+        run_id: "bench".to_string(),
+        realtime: fifo,
+    };
+    std::thread::scope(|s| {
+        s.spawn(move || -> Result<Outcome> {
+            if fifo {
+                kmidi_engine::realtime::fifo_this_thread()?;
+            }
+            let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(NullSink)];
+            let stop = Stop::new();
+            let outcome = session::play_and_listen(
+                producer,
+                consumer,
+                vec![score],
+                opts,
+                &mut sinks,
+                &stop,
+                |_, _| {},
+            )?;
+            Ok(outcome)
+        })
+        .join()
+        .map_err(|_| anyhow::anyhow!("the listening thread panicked"))?
+    })
+}
+
+/// The reference: two threads and the same channel moving 8 raw bytes, no encoding,
+/// decoding or sink: the cost of the thread hand-off alone. ns.
+fn bare_handoff(n: u64, interval: Duration) -> Result<Histogram<u64>> {
     let (tx, rx) = mpsc::channel();
     let base = Instant::now() + Duration::from_millis(10);
     let starts: Vec<AtomicU64> = (0..n).map(|_| AtomicU64::new(0)).collect();
     std::thread::scope(|s| {
         let starts = &starts;
         let player = s.spawn(move || {
-            if fifo {
-                let _ = crate::realtime::fifo_this_thread();
-            }
             let mut producer = ChanProducer(tx);
             for i in 0..n {
                 sleep_until(base + interval * i as u32);
                 let t0 = Instant::now();
                 starts[i as usize]
                     .store(t0.duration_since(base).as_nanos() as u64, Ordering::Release);
-                let value = if full {
-                    note(i, 0).encode()
-                } else {
-                    i.to_le_bytes().to_vec()
-                };
-                if producer.send("bench", b"bench_song.mid", &value).is_err() {
+                if producer
+                    .send("bench", b"bench_song.mid", &i.to_le_bytes())
+                    .is_err()
+                {
                     break;
                 }
             }
         });
-        // The instrument side runs on this thread: under --realtime it is switched
-        // for this pipeline only and back to SCHED_OTHER below.
-        if fifo {
-            crate::realtime::fifo_this_thread()?;
-        }
         let mut consumer = ChanConsumer(rx);
-        let mut sink = NullSink;
         let mut h = histogram();
         let give_up = Instant::now() + interval * n as u32 + Duration::from_secs(10);
         while h.len() < n && Instant::now() < give_up {
             let Some(rec) = consumer.poll(Duration::from_millis(50))? else {
                 continue;
             };
-            let seq = if full {
-                play(&rec, &mut sink)?
-            } else {
-                let v = rec.value.as_deref().unwrap_or_default();
-                u64::from_le_bytes(v.try_into().context("8 bytes")?)
-            };
+            let v = rec.value.as_deref().unwrap_or_default();
+            let seq = u64::from_le_bytes(v.try_into().context("8 bytes")?);
             let t1 = Instant::now();
             let t0 = base + Duration::from_nanos(starts[seq as usize].load(Ordering::Acquire));
             record(&mut h, t1.saturating_duration_since(t0).as_nanos());
         }
         let _ = player.join();
-        if fifo {
-            crate::realtime::normal_this_thread()?;
-        }
         Ok(h)
     })
+}
+
+/// kmidi's engines over the same channel: the player's `perform` loop and the
+/// instrument's `listen` loop, as in `kmidi demo`. Latency as the instrument reports it
+/// (arrival − the player's send time), µs.
+fn engines(n: u64, interval: Duration, fifo: bool) -> Result<Histogram<u64>> {
+    let (tx, rx) = mpsc::channel();
+    let score = crate::song::pulse(n as usize, interval);
+    let run = through_engines(
+        Box::new(ChanProducer(tx)),
+        &mut ChanConsumer(rx),
+        score,
+        "bench",
+        fifo,
+    )?;
+    if run.listened.played != n {
+        bail!("{} of {n} notes were played", run.listened.played);
+    }
+    Ok(run.listened.meter.latency_us)
 }
 
 /// kmidi's CPU work per note on one thread, no hand-off: encode, decode, hex, sink.
@@ -225,11 +272,11 @@ pub struct Options {
 pub fn run(opts: &Options) -> Result<Vec<Section>> {
     let interval = Duration::from_micros(500);
     eprintln!("overhead: in-memory pipeline, {} notes", opts.notes);
-    let bare = Summary::of(&pipeline(opts.notes, interval, false, false)?);
-    let full = Summary::of(&pipeline(opts.notes, interval, true, false)?);
+    let bare = Summary::of(&bare_handoff(opts.notes, interval)?);
+    let full = Summary::of_us(&engines(opts.notes, interval, false)?);
     let fifo = if opts.realtime {
-        match pipeline(opts.notes, interval, true, true) {
-            Ok(h) => Some(Ok(Summary::of(&h))),
+        match engines(opts.notes, interval, true) {
+            Ok(h) => Some(Ok(Summary::of_us(&h))),
             Err(e) => Some(Err(e)),
         }
     } else {
@@ -239,10 +286,12 @@ pub fn run(opts: &Options) -> Result<Vec<Section>> {
     let mut own = Section::new(
         "3. kmidi's own overhead (in-memory transport, end to end)",
         &format!(
-            "{} notes, one every {} µs, from a player thread (encode JSON → `Producer::send`) \
-             over an in-memory channel transport to an instrument thread (`Consumer::poll` \
-             → `NoteMessage::decode` → `ChannelMessage::from_hex` → sink), as listen.rs \
-             does. Also kmidi's CPU work per note on one thread (no hand-off).",
+            "{} notes, one every {} µs, played by kmidi's own engines (`kmidi_engine`: the \
+             player's `perform` loop on its scheduler thread, the instrument's `listen` loop \
+             with a sink that drops the bytes) over an in-memory channel transport; latency \
+             as the instrument reports it (arrival − the player's send time, stamped before \
+             the note is encoded). Also kmidi's CPU work per note on one thread (encode, \
+             decode, hex, sink; no hand-off).",
             opts.notes,
             interval.as_micros()
         ),

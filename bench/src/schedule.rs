@@ -1,25 +1,23 @@
 //! Benchmark 1: the player's scheduling error with a null transport.
 //!
-//! `precise` reproduces kmidi-cli's `perform` loop line for line from the library
-//! pieces it is built on (`SongClock`, `sleep_until`, `NoteMessage::encode`): the
-//! CLI is a binary crate, so its engine cannot be called. `naive` is the original
-//! Python player's method: sleep each event's delta, then send. Both play the same
-//! generated song in the same run; error = hand-off instant − score instant, on the
-//! monotonic clock.
+//! `precise` is kmidi's own player engine (`kmidi_engine::perform`), the loop `kmidi
+//! player` runs. `naive` is the original Python player's method: sleep each event's
+//! delta, then send. Both play the same generated song in the same run; error =
+//! hand-off instant − score instant, on the monotonic clock, in µs.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Result;
 use hdrhistogram::Histogram;
-use kmidi_midi::schedule::{sleep_until, SongClock};
+use kmidi_engine::measure;
+use kmidi_engine::perform::{self, PlayOptions, Progress};
+use kmidi_engine::Stop;
 use kmidi_midi::score::Score;
-use kmidi_transport::wire::{Measure, NoteMessage};
 use kmidi_transport::{DeliveryFailure, Producer, ProducerStats, TransportError};
 
-use crate::realtime;
 use crate::report::{Row, Section, Verdict};
-use crate::stats::{histogram, ratio, record, us, Summary};
+use crate::stats::{ratio, us, Summary};
 
 /// Accepts everything and keeps nothing: what is left is the scheduler's own error.
 #[derive(Default)]
@@ -48,9 +46,8 @@ impl Producer for NullProducer {
     }
 }
 
-/// The same constants as kmidi-cli's perform.rs.
+/// The naive loop's lead before the first note, as the engine's.
 const LEAD: Duration = Duration::from_millis(20);
-const WATCH_SLICE: Duration = Duration::from_millis(20);
 
 /// One playback's errors, and the error of its last note (the drift).
 pub struct Played {
@@ -65,61 +62,34 @@ fn now_us() -> u64 {
         .unwrap_or(0)
 }
 
-fn note_for(song: &Score, seq: usize, offset: Duration) -> NoteMessage {
-    let event = &song.events[seq];
-    let m = event.message;
-    NoteMessage {
-        time: event.delta,
-        kind: m.kind().to_string(),
-        channel: m.channel(),
-        note: m.note(),
-        velocity: m.velocity(),
-        hex: m.hex(),
-        extra_payload: String::new(),
-        measure: Measure {
-            run: Some("bench".to_string()),
-            song: Some(song.name.clone()),
-            seq: Some(seq as u64),
-            total: Some(song.events.len() as u64),
-            offset_us: Some(offset.as_micros() as u64),
-            sent_us: None,
-            warmup: false,
-        },
-    }
-}
-
 /// kmidi's engine: absolute deadlines from the song's start, the note prepared before
 /// its deadline, slices of sleep, then `sleep_until`'s spin for the last stretch.
 pub fn precise(song: &Score, speed: f64, producer: &mut dyn Producer) -> Played {
-    let mut errors = histogram();
-    let clock = SongClock::new(Instant::now() + LEAD, speed);
-    let mut last_us = 0.0;
-    for (seq, event) in song.events.iter().enumerate() {
-        let mut note = note_for(song, seq, clock.offset(event.at));
-        let deadline = clock.deadline(event.at);
-        // perform.rs's wait_for, without the Ctrl-C check (nothing stops a bench).
-        loop {
-            let now = Instant::now();
-            if deadline <= now + WATCH_SLICE {
-                sleep_until(deadline);
-                break;
-            }
-            std::thread::sleep(deadline - now - WATCH_SLICE);
-        }
-        let handed = Instant::now();
-        note.measure.sent_us = Some(now_us());
-        let late = handed.saturating_duration_since(deadline);
-        record(&mut errors, late.as_nanos());
-        last_us = late.as_nanos() as f64 / 1e3;
-        let _ = producer.send("bench", song.name.as_bytes(), &note.encode());
+    let opts = PlayOptions {
+        topic: "bench".to_string(),
+        speed,
+        record_size: 0,
+        repeat: false,
+        run_id: "bench".to_string(),
+        realtime: false,
+    };
+    let report = perform::perform(
+        producer,
+        std::slice::from_ref(song),
+        &opts,
+        &Stop::new(),
+        &Progress::default(),
+    );
+    Played {
+        errors: report.lateness_us,
+        last_us: report.last_lateness_us.unwrap_or(0) as f64,
     }
-    Played { errors, last_us }
 }
 
 /// The original player: `time.sleep(msg.time * ratio)` before each message, so every
 /// oversleep and every send's cost is added to all the notes after it.
 pub fn naive(song: &Score, speed: f64, producer: &mut dyn Producer) -> Played {
-    let mut errors = histogram();
+    let mut errors = measure::histogram();
     let start = Instant::now() + LEAD;
     std::thread::sleep(LEAD);
     let mut last_us = 0.0;
@@ -132,9 +102,9 @@ pub fn naive(song: &Score, speed: f64, producer: &mut dyn Producer) -> Played {
             Duration::try_from_secs_f64(event.at.as_secs_f64() * speed).unwrap_or_default();
         let handed = Instant::now();
         let late = handed.saturating_duration_since(start + offset);
-        record(&mut errors, late.as_nanos());
-        last_us = late.as_nanos() as f64 / 1e3;
-        let mut note = note_for(song, seq, offset);
+        let _ = errors.record((late.as_micros() as u64).max(1));
+        last_us = late.as_micros() as f64;
+        let mut note = perform::note_of(song, seq, offset, "bench");
         note.measure.sent_us = Some(now_us());
         let _ = producer.send("bench", song.name.as_bytes(), &note.encode());
     }
@@ -149,7 +119,7 @@ fn on_thread(fifo: bool, f: impl FnOnce() -> Played + Send) -> Result<Played> {
             .name("kmidi-scheduler".to_string())
             .spawn_scoped(s, move || {
                 if fifo {
-                    realtime::fifo_this_thread()?;
+                    kmidi_engine::realtime::fifo_this_thread()?;
                 }
                 Ok(f())
             })?;
@@ -171,10 +141,9 @@ pub fn run(opts: &Options) -> Result<Section> {
     let mut section = Section::new(
         "1. Player scheduling error (null transport)",
         &format!(
-            "A generated {:.0} s song of {} messages (chords, triplets) played by a copy of \
-             kmidi-cli's `perform` loop built from `kmidi_midi::schedule::{{SongClock, \
-             sleep_until}}` (the CLI is a binary crate), into a transport that drops \
-             everything. Error = hand-off − score time, monotonic clock. Drift = the error \
+            "A generated {:.0} s song of {} messages (chords, triplets) played by kmidi's \
+             player engine (`kmidi_engine::perform`, as `kmidi player` runs it) into a \
+             transport that drops everything. Error = hand-off − score time, monotonic clock. Drift = the error \
              of the song's last note.",
             song.duration().as_secs_f64(),
             song.events.len()
@@ -191,7 +160,7 @@ pub fn run(opts: &Options) -> Result<Section> {
         })?;
         eprintln!("schedule: speed {speed}: naive");
         let n = on_thread(false, || naive(&song, speed, &mut NullProducer::default()))?;
-        let (ps, ns) = (Summary::of(&p.errors), Summary::of(&n.errors));
+        let (ps, ns) = (Summary::of_us(&p.errors), Summary::of_us(&n.errors));
         let tag = format!("speed {speed}");
         section.rows.push(
             Row::new(format!("{tag}: p50 error"), "≤ 50 µs")
@@ -224,7 +193,7 @@ pub fn run(opts: &Options) -> Result<Section> {
             eprintln!("schedule: speed {speed}: precise under SCHED_FIFO");
             match on_thread(true, || precise(&song, speed, &mut NullProducer::default())) {
                 Ok(r) => {
-                    let rs = Summary::of(&r.errors);
+                    let rs = Summary::of_us(&r.errors);
                     section.rows.push(
                         Row::new(format!("{tag}: SCHED_FIFO p50 / p99 / max"), "")
                             .measured(format!("{} / {} / {}", us(rs.p50), us(rs.p99), us(rs.max)))
@@ -268,7 +237,8 @@ mod tests {
         let song = crate::song::score(Duration::from_secs(1)).unwrap();
         let mut sink = NullProducer::default();
         let played = precise(&song, 0.2, &mut sink);
-        assert_eq!(sink.sent as usize, song.events.len());
+        // Every note, and the warm-up record before them.
+        assert_eq!(sink.sent as usize, song.events.len() + 1);
         assert_eq!(played.errors.len() as usize, song.events.len());
     }
 }

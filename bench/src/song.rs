@@ -10,7 +10,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use kmidi_midi::score::Score;
+use kmidi_midi::message::ChannelMessage;
+use kmidi_midi::score::{Score, ScoreEvent};
 use midly::num::{u15, u24, u28, u4, u7};
 use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
 
@@ -99,6 +100,27 @@ pub fn score(length: Duration) -> Result<Score> {
     let bytes = smf_bytes(length)?;
     let name = "bench_song.mid";
     Score::parse(name, Path::new(name), &bytes).context("loading the generated song")
+}
+
+/// `n` short notes, one every `interval`: a steady stream for latency benchmarks.
+pub fn pulse(n: usize, interval: Duration) -> Score {
+    let events = (0..n)
+        .map(|i| {
+            let on = i % 2 == 0;
+            let key = 60 + (i / 2 % 24) as u8;
+            let bytes = if on { [0x90, key, 100] } else { [0x80, key, 0] };
+            ScoreEvent {
+                at: interval * i as u32,
+                delta: if i == 0 { 0.0 } else { interval.as_secs_f64() },
+                message: ChannelMessage::from_bytes(&bytes).expect("a note is a channel message"),
+            }
+        })
+        .collect();
+    Score {
+        name: "bench_song.mid".to_string(),
+        path: "bench_song.mid".into(),
+        events,
+    }
 }
 
 /// Writes the generated song to `path`, for the real `kmidi player`.

@@ -27,16 +27,26 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Of a histogram in ns (this module's).
     pub fn of(h: &Histogram<u64>) -> Self {
+        Self::scaled(h, 1e-3)
+    }
+
+    /// Of a histogram in µs (kmidi's engines record in µs).
+    pub fn of_us(h: &Histogram<u64>) -> Self {
+        Self::scaled(h, 1.0)
+    }
+
+    fn scaled(h: &Histogram<u64>, to_us: f64) -> Self {
         if h.is_empty() {
             return Self::default();
         }
         Self {
             count: h.len(),
-            p50: h.value_at_quantile(0.5) as f64 / 1e3,
-            p99: h.value_at_quantile(0.99) as f64 / 1e3,
-            max: h.max() as f64 / 1e3,
-            mean: h.mean() / 1e3,
+            p50: h.value_at_quantile(0.5) as f64 * to_us,
+            p99: h.value_at_quantile(0.99) as f64 * to_us,
+            max: h.max() as f64 * to_us,
+            mean: h.mean() * to_us,
         }
     }
 }

@@ -7,15 +7,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use kmidi_transport::{ClientConfig, TopicSpec, Transport};
 
+/// As `--transport` resolves it (no plugin directories: plugins are given as paths).
 pub fn resolve(name: &str) -> Result<Box<dyn Transport>> {
-    Ok(match name {
-        "rdkafka" => Box::new(kmidi_rdkafka::RdKafkaTransport),
-        "kafka-rust" => Box::new(kmidi_kafka_rust::KafkaRustTransport),
-        path => Box::new(
-            kmidi_transport::load_plugin(Path::new(path))
-                .with_context(|| format!("loading the plugin {path}"))?,
-        ),
-    })
+    Ok(kmidi_engine::registry::resolve(name, &[])?)
 }
 
 /// The name shown in tables: a plugin's file stem without `libkmidi_`.

@@ -12,11 +12,14 @@ use kmidi_midi::sink::Sink;
 use kmidi_transport::wire::NoteMessage;
 use kmidi_transport::{Consumer, Record};
 
+use crate::assignment::AssignmentLog;
 use crate::measure::Meter;
-use crate::signals::Stop;
+use crate::stop::Stop;
 
 pub struct ListenOptions {
-    /// Stop after this long without a record, once records have arrived.
+    /// Stop after this long without a record, counted from the last record, or from
+    /// the moment `target` became known if that is later (so a session whose notes
+    /// never arrive still ends).
     pub idle_exit: Option<Duration>,
     pub max_messages: Option<u64>,
     /// Stop once this many records were handled (set by the demo when its player is
@@ -32,6 +35,8 @@ pub struct ListenReport {
     pub transient_errors: u64,
     pub sink_errors: u64,
     pub meter: Meter,
+    /// The partitions this member held over time: where a rebalance shows.
+    pub assignments: AssignmentLog,
     /// How long the instrument listened.
     pub listened: Duration,
     pub interrupted: bool,
@@ -108,12 +113,14 @@ pub fn listen(
         transient_errors: 0,
         sink_errors: 0,
         meter: Meter::default(),
+        assignments: AssignmentLog::default(),
         listened: Duration::ZERO,
         interrupted: false,
         fatal: None,
     };
     let started = Instant::now();
     let mut last_arrival: Option<Instant> = None;
+    let mut target_known: Option<Instant> = None;
     let mut handled = 0u64;
     let mut shown = Instant::now();
     // A transient error and no record since: the broker may be gone right now.
@@ -129,13 +136,20 @@ pub fn listen(
             report.interrupted = true;
             break;
         }
-        if handled >= opts.target.load(Ordering::Relaxed)
-            || opts.max_messages.is_some_and(|m| report.played >= m)
-        {
+        report.assignments.check(&*consumer, started);
+        let target = opts.target.load(Ordering::Relaxed);
+        if handled >= target || opts.max_messages.is_some_and(|m| report.played >= m) {
             break;
         }
-        if let (Some(idle), Some(last)) = (opts.idle_exit, last_arrival) {
-            if last.elapsed() >= idle {
+        if target != u64::MAX && target_known.is_none() {
+            target_known = Some(Instant::now());
+        }
+        let quiet_since = match (last_arrival, target_known) {
+            (Some(a), Some(t)) => Some(a.max(t)),
+            (a, t) => a.or(t),
+        };
+        if let (Some(idle), Some(since)) = (opts.idle_exit, quiet_since) {
+            if since.elapsed() >= idle {
                 break;
             }
         }

@@ -16,7 +16,7 @@ use kmidi_transport::wire::{Measure, NoteMessage};
 use kmidi_transport::Producer;
 use rand::distr::{Alphanumeric, SampleString};
 
-use crate::signals::Stop;
+use crate::stop::Stop;
 
 pub struct PlayOptions {
     pub topic: String,
@@ -45,6 +45,8 @@ pub struct PlayReport {
     pub delivery_failures: u64,
     /// Hand-off time minus deadline, µs.
     pub lateness_us: Histogram<u64>,
+    /// The last note's lateness, µs: a loop that drifts shows it here.
+    pub last_lateness_us: Option<u64>,
     pub interrupted: bool,
 }
 
@@ -57,6 +59,7 @@ impl PlayReport {
             // 1 µs to 1 h at 3 significant digits.
             lateness_us: Histogram::new_with_bounds(1, 3_600_000_000, 3)
                 .expect("static histogram bounds are valid"),
+            last_lateness_us: None,
             interrupted: false,
         }
     }
@@ -110,6 +113,31 @@ fn warm_up(producer: &mut dyn Producer, topic: &str, key: &str, run_id: &str) {
     }
 }
 
+/// The wire message for note `seq` of `song`, `offset` after the song's start (after
+/// speed), without padding or send time.
+pub fn note_of(song: &Score, seq: usize, offset: Duration, run_id: &str) -> NoteMessage {
+    let event = &song.events[seq];
+    let m = event.message;
+    NoteMessage {
+        time: event.delta,
+        kind: m.kind().to_string(),
+        channel: m.channel(),
+        note: m.note(),
+        velocity: m.velocity(),
+        hex: m.hex(),
+        extra_payload: String::new(),
+        measure: Measure {
+            run: Some(run_id.to_string()),
+            song: Some(song.name.clone()),
+            seq: Some(seq as u64),
+            total: Some(song.events.len() as u64),
+            offset_us: Some(offset.as_micros() as u64),
+            sent_us: None,
+            warmup: false,
+        },
+    }
+}
+
 fn now_us() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -142,31 +170,11 @@ pub fn perform(
                 clock.offset(song.duration()).as_millis() as u64,
                 Ordering::Relaxed,
             );
-            let total = song.events.len() as u64;
             for (seq, event) in song.events.iter().enumerate() {
-                let m = event.message;
-                let mut note = NoteMessage {
-                    time: event.delta,
-                    kind: m.kind().to_string(),
-                    channel: m.channel(),
-                    note: m.note(),
-                    velocity: m.velocity(),
-                    hex: m.hex(),
-                    extra_payload: if opts.record_size > 0 {
-                        Alphanumeric.sample_string(&mut rng, opts.record_size)
-                    } else {
-                        String::new()
-                    },
-                    measure: Measure {
-                        run: Some(opts.run_id.clone()),
-                        song: Some(song.name.clone()),
-                        seq: Some(seq as u64),
-                        total: Some(total),
-                        offset_us: Some(clock.offset(event.at).as_micros() as u64),
-                        sent_us: None,
-                        warmup: false,
-                    },
-                };
+                let mut note = note_of(song, seq, clock.offset(event.at), &opts.run_id);
+                if opts.record_size > 0 {
+                    note.extra_payload = Alphanumeric.sample_string(&mut rng, opts.record_size);
+                }
                 let deadline = clock.deadline(event.at);
                 if !wait_for(deadline, stop) {
                     report.interrupted = true;
@@ -176,6 +184,7 @@ pub fn perform(
                 note.measure.sent_us = Some(now_us());
                 let lateness = handed.saturating_duration_since(deadline).as_micros() as u64;
                 let _ = report.lateness_us.record(lateness.max(1));
+                report.last_lateness_us = Some(lateness);
                 match producer.send(&opts.topic, song.name.as_bytes(), &note.encode()) {
                     Ok(()) => report.sent += 1,
                     Err(err) => {
@@ -215,29 +224,6 @@ pub fn count_failures(producer: &mut dyn Producer, report: &mut PlayReport) {
     }
 }
 
-/// SCHED_FIFO for the calling (scheduler) thread: on a busy machine the OS otherwise
-/// wakes it late now and then (BENCHMARKS.md: p99 1.5 ms normal, 35 µs FIFO). Where it
-/// is not permitted, playback goes on at normal priority with a warning.
-fn realtime_this_thread() {
-    use thread_priority::{
-        set_thread_priority_and_policy, thread_native_id, RealtimeThreadSchedulePolicy,
-        ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy,
-    };
-    // Low among real-time priorities: above every normal thread, below the kernel's.
-    let priority = ThreadPriorityValue::try_from(10u8)
-        .map(ThreadPriority::Crossplatform)
-        .unwrap_or(ThreadPriority::Min);
-    let fifo = ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo);
-    match set_thread_priority_and_policy(thread_native_id(), priority, fifo) {
-        Ok(()) => tracing::info!("scheduler thread runs under SCHED_FIFO"),
-        Err(e) => tracing::warn!(
-            "--realtime: SCHED_FIFO was refused ({e:?}); playing at normal priority. It needs \
-             root or CAP_SYS_NICE (`sudo setcap cap_sys_nice+ep $(which kmidi)`) and a \
-             real-time budget"
-        ),
-    }
-}
-
 /// Runs [`perform`] on a dedicated thread and flushes at the end, bounded by
 /// `flush_timeout` (also after Ctrl-C). Returns the report and the flush outcome.
 pub fn spawn(
@@ -252,7 +238,10 @@ pub fn spawn(
         .name("kmidi-scheduler".to_string())
         .spawn(move || {
             if opts.realtime {
-                realtime_this_thread();
+                match crate::realtime::fifo_this_thread() {
+                    Ok(()) => tracing::info!("scheduler thread runs under SCHED_FIFO"),
+                    Err(e) => tracing::warn!("--realtime: {e}; playing at normal priority"),
+                }
             }
             let mut report = perform(producer.as_mut(), &songs, &opts, &stop, &progress);
             let flushed = producer.flush(flush_timeout).map_err(|e| e.to_string());

@@ -1,5 +1,5 @@
-//! Resolves `--transport` to a client library. The rest of the CLI only ever sees
-//! `dyn Transport`.
+//! Resolves a transport name (`--transport`) to a client library: the built-ins linked
+//! in, plugins by path or by name. Everything past this point only sees `dyn Transport`.
 //!
 //! Order: a built-in name; else a path (anything with a `/` or ending in `.so`) loaded
 //! as a plugin; else a plugin found by name in the `--plugin-dir` directories and
@@ -8,11 +8,43 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
 use kmidi_kafka_rust::KafkaRustTransport;
 use kmidi_rdkafka::RdKafkaTransport;
-use kmidi_transport::plugin::{discover, load_plugin, plugin_dirs};
+use kmidi_transport::plugin::{discover, load_plugin, plugin_dirs, PluginError};
 use kmidi_transport::Transport;
+
+/// Why a name could not be resolved.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error("--transport {name}: cannot use this plugin")]
+    Plugin {
+        name: String,
+        #[source]
+        source: PluginError,
+    },
+    #[error(
+        "unknown transport {name:?}; built-in transports: {built_in}; plugins: {plugins}\n  \
+         ({searched}; a path to a .so also works; `kmidi transports` lists them with their versions)"
+    )]
+    Unknown {
+        name: String,
+        built_in: String,
+        plugins: String,
+        searched: String,
+    },
+}
+
+type Result<T> = std::result::Result<T, ResolveError>;
+
+fn load(name: &str, path: &Path) -> Result<Box<dyn Transport>> {
+    match load_plugin(path) {
+        Ok(t) => Ok(Box::new(t)),
+        Err(source) => Err(ResolveError::Plugin {
+            name: name.to_string(),
+            source,
+        }),
+    }
+}
 
 /// The names users can pass to `--transport` without a plugin.
 pub const BUILT_IN: &[&str] = &["rdkafka", "kafka-rust"];
@@ -32,9 +64,7 @@ fn looks_like_path(name: &str) -> bool {
 
 fn plugin(name: &str, dirs: &[PathBuf]) -> Result<Box<dyn Transport>> {
     if looks_like_path(name) {
-        let t = load_plugin(Path::new(name))
-            .with_context(|| format!("--transport {name}: cannot use this plugin"))?;
-        return Ok(Box::new(t));
+        return load(name, Path::new(name));
     }
     let search = plugin_dirs(dirs);
     let files = [
@@ -46,9 +76,7 @@ fn plugin(name: &str, dirs: &[PathBuf]) -> Result<Box<dyn Transport>> {
         for file in &files {
             let path = dir.join(file);
             if path.is_file() {
-                let t = load_plugin(&path)
-                    .with_context(|| format!("--transport {name}: cannot use this plugin"))?;
-                return Ok(Box::new(t));
+                return load(name, &path);
             }
         }
     }
@@ -57,7 +85,7 @@ fn plugin(name: &str, dirs: &[PathBuf]) -> Result<Box<dyn Transport>> {
         .iter()
         .find(|(_, info)| info.as_ref().is_ok_and(|i| i.name == name))
     {
-        return Ok(Box::new(load_plugin(path)?));
+        return load(name, path);
     }
     let plugins: Vec<String> = found
         .iter()
@@ -73,16 +101,16 @@ fn plugin(name: &str, dirs: &[PathBuf]) -> Result<Box<dyn Transport>> {
         let shown: Vec<String> = search.iter().map(|d| d.display().to_string()).collect();
         format!("searched {}", shown.join(", "))
     };
-    bail!(
-        "unknown transport {name:?}; built-in transports: {}; plugins: {}\n  \
-         ({where_}; a path to a .so also works; `kmidi transports` lists them with their versions)",
-        BUILT_IN.join(", "),
-        if plugins.is_empty() {
+    Err(ResolveError::Unknown {
+        name: name.to_string(),
+        built_in: BUILT_IN.join(", "),
+        plugins: if plugins.is_empty() {
             "none found".to_string()
         } else {
             plugins.join(", ")
-        }
-    )
+        },
+        searched: where_,
+    })
 }
 
 /// All built-in transports, for `kmidi transports`.
@@ -112,7 +140,8 @@ mod tests {
 
     #[test]
     fn a_path_is_loaded_as_a_plugin_with_a_clear_error() {
-        let err = format!("{:#}", resolve("/nonexistent/x.so", &[]).err().unwrap());
+        let err = resolve("/nonexistent/x.so", &[]).err().unwrap();
+        let err = format!("{err}: {}", std::error::Error::source(&err).unwrap());
         assert!(
             err.contains("/nonexistent/x.so") && err.contains("no such file"),
             "{err}"

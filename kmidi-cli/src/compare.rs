@@ -13,9 +13,11 @@ use kmidi_transport::{ClientConfig, TopicSpec, Transport};
 use serde_json::json;
 
 use crate::cli::CompareArgs;
-use crate::session::{Outcome, Session};
+use crate::session::Session;
 use crate::signals::Stop;
-use crate::{connect, instrument, outputs, player, plot, registry, report, songs};
+use crate::{connect, instrument, outputs, player, plot, report, songs};
+use kmidi_engine::registry;
+use kmidi_engine::session::Outcome;
 
 pub fn run(args: CompareArgs, stop: Stop) -> Result<i32> {
     let speed = args.speed.ratio();
@@ -218,7 +220,7 @@ fn write_outputs(
         instrument::write_json(path, &doc)?;
     }
     if let Some(path) = &args.output.plot {
-        let series: Vec<(&str, &[crate::measure::Sample])> = sides
+        let series: Vec<(&str, &[kmidi_engine::measure::Sample])> = sides
             .iter()
             .map(|(label, o)| (label.as_str(), o.listened.meter.samples.as_slice()))
             .collect();

@@ -9,9 +9,11 @@ use kmidi_midi::sink::wav_summary;
 use kmidi_rdkafka::mock::EmbeddedCluster;
 
 use crate::cli::DemoArgs;
-use crate::session::{Outcome, Session};
+use crate::session::Session;
 use crate::signals::Stop;
-use crate::{connect, instrument, outputs, player, registry, songs};
+use crate::{connect, instrument, outputs, player, songs};
+use kmidi_engine::registry;
+use kmidi_engine::session::Outcome;
 
 const TOPIC: &str = "midi_notes";
 

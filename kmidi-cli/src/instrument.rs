@@ -13,9 +13,10 @@ use kmidi_transport::{OffsetReset, Subscription};
 use serde_json::{json, Value};
 
 use crate::cli::{From, InstrumentArgs, OutputArgs};
-use crate::listen::{self, ListenOptions, ListenReport, Live};
 use crate::signals::Stop;
-use crate::{connect, plot, registry, report};
+use crate::{connect, plot, report};
+use kmidi_engine::listen::{self, ListenOptions, ListenReport, Live};
+use kmidi_engine::registry;
 
 pub fn run(args: InstrumentArgs, stop: Stop) -> Result<i32> {
     let idle_exit = args
@@ -56,7 +57,7 @@ pub fn run(args: InstrumentArgs, stop: Stop) -> Result<i32> {
     };
     let live = Arc::new(Live::default());
     let status = status_line(args.quiet, Arc::clone(&live));
-    let report = listen::listen(consumer.as_mut(), &mut sinks, &opts, &stop, &live);
+    let report = listen::listen(consumer.as_mut(), &mut sinks, &opts, stop.engine(), &live);
     status.finish_and_clear();
     let finished = finish(&mut sinks);
     print_report(&report);

@@ -9,9 +9,10 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::cli::PlayerArgs;
-use crate::perform::{self, PlayOptions, PlayReport, Progress};
 use crate::signals::Stop;
-use crate::{connect, registry, songs};
+use crate::{connect, songs};
+use kmidi_engine::perform::{self, PlayOptions, PlayReport, Progress};
+use kmidi_engine::registry;
 
 pub fn run(args: PlayerArgs, stop: Stop) -> Result<i32> {
     let speed = args.speed.ratio();
@@ -49,7 +50,7 @@ pub fn run(args: PlayerArgs, stop: Stop) -> Result<i32> {
         producer,
         scores,
         opts,
-        stop.clone(),
+        stop.engine().clone(),
         Arc::clone(&progress),
         flush_timeout,
     )

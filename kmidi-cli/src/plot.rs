@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{anyhow, Result};
 use plotters::prelude::*;
 
-use crate::measure::{Sample, AUDIBLE_SHIFT_US};
+use kmidi_engine::measure::{Sample, AUDIBLE_SHIFT_US};
 
 const COLORS: [RGBColor; 2] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40)];
 

@@ -5,8 +5,8 @@
 use hdrhistogram::Histogram;
 use serde_json::{json, Value};
 
-use crate::listen::ListenReport;
-use crate::measure::{Meter, AUDIBLE_FLIP_US, AUDIBLE_SHIFT_US, AUDIBLE_TEMPO};
+use kmidi_engine::listen::ListenReport;
+use kmidi_engine::measure::{Meter, AUDIBLE_FLIP_US, AUDIBLE_SHIFT_US, AUDIBLE_TEMPO};
 
 /// One row of the summary.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -129,6 +129,17 @@ pub fn figures(report: &ListenReport) -> Vec<Figure> {
         value: m.duplicates.to_string(),
         audible: Some(m.duplicates > 0),
     });
+    let log = &report.assignments;
+    rows.push(Figure {
+        name: "rebalances",
+        value: if log.history.is_empty() {
+            "unknown (the client does not report its assignment)".to_string()
+        } else {
+            format!("{}: {}", log.rebalances(), log.describe())
+        },
+        // Heard as the late notes and jitter above, not by itself.
+        audible: None,
+    });
     rows.push(Figure {
         name: "bad records",
         value: if report.bad.is_empty() {
@@ -240,6 +251,8 @@ pub fn json(report: &ListenReport, context: Value) -> Value {
         "unmeasured": m.unmeasured,
         "bad_records": report.bad,
         "transient_errors": report.transient_errors,
+        "rebalances": report.assignments.rebalances(),
+        "assignments": report.assignments.history,
         "songs": m.songs(),
         "partitions": m.partitions.iter().map(|((t, p), f)| json!({
             "topic": t, "partition": p, "count": f.count, "latency": percentiles(&f.latency_us),

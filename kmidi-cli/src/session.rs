@@ -1,9 +1,7 @@
-//! One player and one instrument in this process, on one topic: what `demo` runs once
-//! and `compare` runs twice side by side. The session ends when the instrument has
-//! handled everything the player sent (or after a quiet spell, or on Ctrl-C).
+//! A session's clients: both created (and so both checked against the cluster) before
+//! any note is played, then handed to the engine's session (`kmidi_engine::session`),
+//! with the player's progress bar. What `demo` runs once and `compare` twice.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -11,10 +9,11 @@ use kmidi_midi::score::Score;
 use kmidi_midi::sink::Sink;
 use kmidi_transport::{ClientConfig, OffsetReset, Subscription, Transport};
 
-use crate::listen::{self, ListenOptions, ListenReport, Live};
-use crate::perform::{self, PlayOptions, PlayReport, Progress};
 use crate::player;
 use crate::signals::Stop;
+use kmidi_engine::listen;
+use kmidi_engine::perform::PlayOptions;
+use kmidi_engine::session::{self, Outcome};
 
 /// What one session needs.
 pub struct Session {
@@ -26,13 +25,6 @@ pub struct Session {
     pub score: Score,
     pub speed: f64,
     pub run_id: String,
-}
-
-/// Its outcome.
-pub struct Outcome {
-    pub listened: ListenReport,
-    pub played: PlayReport,
-    pub flushed: Result<(), String>,
 }
 
 /// A session with its clients created: creating them is where a transport refuses a
@@ -59,7 +51,11 @@ impl Session {
         if self.transport.info().capabilities.consumer_groups {
             // From `latest`, only notes sent after the group assigned us partitions are
             // heard: wait for that before the player starts.
-            let _ = listen::wait_for_assignment(consumer.as_mut(), Duration::from_secs(15), stop);
+            let _ = listen::wait_for_assignment(
+                consumer.as_mut(),
+                Duration::from_secs(15),
+                stop.engine(),
+            );
         }
         let producer = self
             .transport
@@ -76,13 +72,16 @@ impl Session {
 impl Ready {
     /// Plays the song and listens until done; `show_progress` draws the player's bar.
     pub fn run(
-        mut self,
+        self,
         sinks: &mut [Box<dyn Sink>],
         stop: &Stop,
         show_progress: bool,
     ) -> Result<Outcome> {
-        let s = &self.session;
-        let progress = Arc::new(Progress::default());
+        let Ready {
+            session: s,
+            mut consumer,
+            producer,
+        } = self;
         let opts = PlayOptions {
             topic: s.topic.clone(),
             speed: s.speed,
@@ -91,50 +90,27 @@ impl Ready {
             run_id: s.run_id.clone(),
             realtime: false,
         };
-        let target = Arc::new(AtomicU64::new(u64::MAX));
-        let play = perform::spawn(
-            self.producer,
+        let bar = player::progress_bar(!show_progress);
+        let outcome = session::play_and_listen(
+            producer,
+            consumer.as_mut(),
             vec![s.score.clone()],
             opts,
-            stop.clone(),
-            Arc::clone(&progress),
-            Duration::from_secs(10),
-        )
-        .context("starting the scheduler thread")?;
-        let watcher = {
-            let target = Arc::clone(&target);
-            std::thread::spawn(move || {
-                let bar = player::progress_bar(!show_progress);
-                while !play.is_finished() {
-                    player::update_bar(&bar, &progress);
-                    std::thread::sleep(Duration::from_millis(100));
+            sinks,
+            stop.engine(),
+            move |progress, finished| {
+                if finished {
+                    bar.finish_and_clear();
+                } else {
+                    player::update_bar(&bar, progress);
                 }
-                bar.finish_and_clear();
-                let joined = play.join();
-                let sent = joined.as_ref().map(|(r, _)| r.sent).unwrap_or(0);
-                target.store(sent, Ordering::Relaxed);
-                joined
-            })
-        };
-        let listen_opts = ListenOptions {
-            idle_exit: Some(Duration::from_secs(5)),
-            max_messages: None,
-            target,
-        };
-        let live = Live::default();
-        let listened = listen::listen(self.consumer.as_mut(), sinks, &listen_opts, stop, &live);
-        let (played, flushed) = watcher
-            .join()
-            .ok()
-            .and_then(|r| r.ok())
-            .context("the player thread panicked")?;
-        Ok(Outcome {
-            listened,
-            played,
-            flushed,
-        })
+            },
+        )?;
+        Ok(outcome)
     }
+}
 
+impl Ready {
     pub fn transport(&self) -> &dyn Transport {
         self.session.transport.as_ref()
     }

@@ -5,7 +5,7 @@
 //! A command only looks at the stop flag once it plays or listens. Before that it may
 //! sit in a blocking call for the whole connect timeout (a broker that does not
 //! answer), where a clean stop has nothing to do: no note was sent or played yet. So a
-//! signal that arrives before the command first asks [`Stop::requested`] ends the
+//! signal that arrives before an engine first asks `kmidi_engine::Stop::requested` ends the
 //! process at once with 128 + signal, instead of being noticed only after the timeout.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -16,13 +16,11 @@ use anyhow::{Context, Result};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-/// Set once a stop was requested; shared with every worker thread.
+/// The engines' stop flag, raised by SIGINT or SIGTERM, and which signal it was.
 #[derive(Clone)]
 pub struct Stop {
-    flag: Arc<AtomicBool>,
+    engine: kmidi_engine::Stop,
     signal: Arc<AtomicUsize>,
-    /// Set by the first [`Stop::requested`]: from then on the command stops cleanly.
-    engaged: Arc<AtomicBool>,
     /// Set once the teardown watchdog of [`Stop::exit_code`] runs.
     teardown_bounded: Arc<AtomicBool>,
 }
@@ -31,36 +29,31 @@ pub struct Stop {
 pub const TEARDOWN_GRACE: Duration = Duration::from_secs(3);
 
 impl Stop {
-    fn new() -> Self {
-        Self {
-            flag: Arc::new(AtomicBool::new(false)),
-            signal: Arc::new(AtomicUsize::new(0)),
-            engaged: Arc::new(AtomicBool::new(false)),
-            teardown_bounded: Arc::new(AtomicBool::new(false)),
-        }
-    }
-
     /// A stop flag raised by SIGINT or SIGTERM.
     pub fn from_signals() -> Result<Self> {
-        let stop = Self::new();
+        let stop = Self {
+            engine: kmidi_engine::Stop::new(),
+            signal: Arc::new(AtomicUsize::new(0)),
+            teardown_bounded: Arc::new(AtomicBool::new(false)),
+        };
         for sig in [SIGINT, SIGTERM] {
             // Registered first, so the second signal finds the flag already set and
             // terminates the process instead of being swallowed.
-            signal_hook::flag::register_conditional_shutdown(sig, 1, Arc::clone(&stop.flag))
+            signal_hook::flag::register_conditional_shutdown(sig, 1, stop.engine.flag())
                 .context("installing the signal handler")?;
             signal_hook::flag::register_usize(sig, Arc::clone(&stop.signal), sig as usize)
                 .context("installing the signal handler")?;
-            signal_hook::flag::register(sig, Arc::clone(&stop.flag))
+            signal_hook::flag::register(sig, stop.engine.flag())
                 .context("installing the signal handler")?;
         }
         let mut signals =
             Signals::new([SIGINT, SIGTERM]).context("installing the signal handler")?;
-        let engaged = Arc::clone(&stop.engaged);
+        let engine = stop.engine.clone();
         std::thread::Builder::new()
             .name("kmidi-signals".to_string())
             .spawn(move || {
                 for sig in signals.forever() {
-                    if !engaged.load(Ordering::SeqCst) {
+                    if !engine.engaged() {
                         eprintln!("interrupted while connecting; nothing was played");
                         std::process::exit(128 + sig);
                     }
@@ -70,11 +63,9 @@ impl Stop {
         Ok(stop)
     }
 
-    /// Whether a stop was requested. The first call tells the signal thread that the
-    /// command now stops cleanly (see the module docs).
-    pub fn requested(&self) -> bool {
-        self.engaged.store(true, Ordering::SeqCst);
-        self.flag.load(Ordering::SeqCst)
+    /// The flag the engines watch.
+    pub fn engine(&self) -> &kmidi_engine::Stop {
+        &self.engine
     }
 
     /// The process exit code a signal-initiated stop should end with (128 + signal),

@@ -277,13 +277,60 @@ fn a_second_instrument_joining_shows_the_rebalance_gap_and_the_split() {
         !before.is_empty() && !after.is_empty(),
         "the partition was split in time"
     );
-    let worst = j2["histograms"]["latency"]["max_us"]
-        .as_u64()
-        .unwrap()
-        .max(j1["histograms"]["latency"]["max_us"].as_u64().unwrap());
+    // The reports say when the partition moved. How long the music stalled is measured,
+    // not asserted: on loopback an eager rebalance can finish between two notes.
+    let history = |j: &Value| -> Vec<(f64, Vec<i64>)> {
+        j["assignments"]
+            .as_array()
+            .expect("the report has the assignment history")
+            .iter()
+            .map(|a| {
+                let parts = a["partitions"].as_array().unwrap().iter();
+                (
+                    a["at_unix_ms"].as_f64().unwrap(),
+                    parts.map(|p| p[1].as_i64().unwrap()).collect(),
+                )
+            })
+            .collect()
+    };
+    let (h1, h2) = (history(&j1), history(&j2));
+    eprintln!("assignments: first {h1:?}, second {h2:?}");
+    assert_eq!(h1.first().map(|a| a.1.clone()), Some(vec![0, 1]), "{h1:?}");
+    assert!(j1["rebalances"].as_u64().unwrap() >= 1, "{h1:?}");
+    // Whichever instrument stops first hands its partitions back to the other, so
+    // only the start of each history is fixed.
+    let kept = 1 - moved;
+    assert!(h1.iter().any(|a| a.1 == vec![kept]), "{h1:?}");
+    assert_eq!(h2.first().map(|a| a.1.clone()), Some(vec![moved]), "{h2:?}");
+    let left = h1
+        .iter()
+        .find(|a| !a.1.contains(&moved))
+        .map(|a| a.0)
+        .unwrap();
+    let joined = h2[0].0;
+    eprintln!(
+        "the first instrument saw partition {moved} go at {:+.0} ms, the second saw it come at {:+.0} ms (from the last note before)",
+        left - last_before,
+        joined - last_before
+    );
+    // The assignment is read every 100 ms, between polls of 50 ms.
     assert!(
-        worst > 20_000 || first_after - last_before > 20.0,
-        "the rebalance shows: worst latency {worst} µs"
+        last_before <= left + 500.0 && joined <= first_after + 500.0,
+        "the reported handover agrees with the notes: left {left}, joined {joined}, notes until {last_before} and from {first_after}"
+    );
+    let summary = |j: &Value| -> String {
+        j["summary"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["name"] == "rebalances")
+            .map(|f| f["value"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert!(
+        summary(&j1).starts_with(&format!("{}: [0, 1] at", h1.len() - 1)),
+        "the summary table shows the rebalance: {}",
+        summary(&j1)
     );
 }
 

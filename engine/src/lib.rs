@@ -1,0 +1,15 @@
+//! kmidi's engines without a terminal: the player's scheduler loop, the instrument's
+//! listening loop, and what they measure. The `kmidi` binary wires them to arguments
+//! and output; the benchmarks (`kmidi-bench`) drive the same code, so what they
+//! measure is what users run.
+
+pub mod assignment;
+pub mod listen;
+pub mod measure;
+pub mod perform;
+pub mod realtime;
+pub mod registry;
+pub mod session;
+pub mod stop;
+
+pub use stop::Stop;

@@ -1,0 +1,218 @@
+//! The engines end to end on the in-memory testkit transport (no Kafka: what is tested
+//! here is kmidi's own loops, not a client library): every note arrives once and in
+//! order, figures are measured, a stop is answered, and a session ends by itself.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use kmidi_engine::listen::{self, ListenOptions, Live};
+use kmidi_engine::perform::{self, PlayOptions, Progress};
+use kmidi_engine::session;
+use kmidi_engine::Stop;
+use kmidi_midi::message::ChannelMessage;
+use kmidi_midi::score::{Score, ScoreEvent};
+use kmidi_midi::sink::{Sink, SinkError};
+use kmidi_plugin_testkit::TestkitTransport;
+use kmidi_transport::{
+    ClientConfig, Consumer, OffsetReset, Record, Subscription, Transport, TransportError,
+};
+
+/// `n` notes, alternately on and off, `every` apart.
+fn score(n: usize, every: Duration) -> Score {
+    let events = (0..n)
+        .map(|i| ScoreEvent {
+            at: every * i as u32,
+            delta: every.as_secs_f64(),
+            message: ChannelMessage::from_bytes(&[
+                if i % 2 == 0 { 0x90 } else { 0x80 },
+                60 + (i / 2 % 24) as u8,
+                64,
+            ])
+            .unwrap(),
+        })
+        .collect();
+    Score {
+        name: "test.mid".to_string(),
+        path: "test.mid".into(),
+        events,
+    }
+}
+
+fn opts(topic: &str) -> PlayOptions {
+    PlayOptions {
+        topic: topic.to_string(),
+        speed: 1.0,
+        record_size: 0,
+        repeat: false,
+        run_id: "r1".to_string(),
+        realtime: false,
+    }
+}
+
+/// Keeps every message played, to compare with the score.
+#[derive(Clone, Default)]
+struct Keep(Arc<Mutex<Vec<Vec<u8>>>>);
+
+impl Sink for Keep {
+    fn send(&mut self, bytes: &[u8], _at: Duration) -> Result<(), SinkError> {
+        self.0.lock().unwrap().push(bytes.to_vec());
+        Ok(())
+    }
+    fn finish(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
+    fn describe(&self) -> String {
+        "kept".to_string()
+    }
+}
+
+fn clients(topic: &str) -> (Box<dyn kmidi_transport::Producer>, Box<dyn Consumer>) {
+    let t = TestkitTransport;
+    let config = ClientConfig::new();
+    let sub = Subscription {
+        topics: vec![topic.to_string()],
+        group: "g".to_string(),
+        offset_reset: OffsetReset::Earliest,
+    };
+    let consumer = t.consumer(&config, &sub).unwrap();
+    (t.producer(&config).unwrap(), consumer)
+}
+
+#[test]
+fn every_note_is_played_once_in_order_and_measured() {
+    let song = score(40, Duration::from_millis(5));
+    let (producer, mut consumer) = clients("engine-every-note");
+    let keep = Keep::default();
+    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(keep.clone())];
+    let finished = Arc::new(Mutex::new(false));
+    let seen = Arc::clone(&finished);
+    let out = session::play_and_listen(
+        producer,
+        consumer.as_mut(),
+        vec![song.clone()],
+        opts("engine-every-note"),
+        &mut sinks,
+        &Stop::new(),
+        move |_, done| *seen.lock().unwrap() |= done,
+    )
+    .unwrap();
+    assert_eq!(out.played.sent, 40);
+    assert!(out.flushed.is_ok());
+    assert_eq!(out.listened.played, 40);
+    let played = keep.0.lock().unwrap();
+    let expected: Vec<Vec<u8>> = song
+        .events
+        .iter()
+        .map(|e| e.message.bytes().to_vec())
+        .collect();
+    assert_eq!(&played[..40], &expected[..], "the score's bytes, in order");
+    assert!(played.len() > 40, "then the silencing messages");
+    let m = &out.listened.meter;
+    assert_eq!((m.lost(), m.duplicates, m.reordered), (0, 0, 0));
+    assert_eq!(m.latency_us.len(), 40, "every note has a latency");
+    assert_eq!(out.played.lateness_us.len(), 40);
+    assert!(out.played.last_lateness_us.is_some());
+    assert!(
+        *finished.lock().unwrap(),
+        "the progress callback heard the end"
+    );
+}
+
+#[test]
+fn a_stop_ends_the_player_and_the_instrument_early() {
+    let song = score(1000, Duration::from_millis(10));
+    let (producer, mut consumer) = clients("engine-stop");
+    let stop = Stop::new();
+    let later = stop.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        later.request();
+    });
+    let started = Instant::now();
+    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(Keep::default())];
+    let out = session::play_and_listen(
+        producer,
+        consumer.as_mut(),
+        vec![song],
+        opts("engine-stop"),
+        &mut sinks,
+        &stop,
+        |_, _| {},
+    )
+    .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "a 10 s song stopped early"
+    );
+    assert!(out.played.interrupted && out.listened.interrupted);
+    assert!(out.played.sent < 1000);
+}
+
+/// A consumer on which nothing ever arrives (a partition that is not assigned).
+struct Silent;
+
+impl Consumer for Silent {
+    fn poll(&mut self, timeout: Duration) -> Result<Option<Record>, TransportError> {
+        std::thread::sleep(timeout.min(Duration::from_millis(10)));
+        Ok(None)
+    }
+    fn commit(&mut self) -> Result<(), TransportError> {
+        Ok(())
+    }
+}
+
+#[test]
+fn listening_ends_when_the_notes_sent_never_arrive() {
+    let started = Instant::now();
+    let opts = ListenOptions {
+        idle_exit: Some(Duration::from_millis(300)),
+        max_messages: None,
+        // The player is done and sent 5 notes, none of which will come.
+        target: Arc::new(AtomicU64::new(5)),
+    };
+    let report = listen::listen(&mut Silent, &mut [], &opts, &Stop::new(), &Live::default());
+    assert_eq!(report.played, 0);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn without_a_target_an_idle_limit_waits_for_the_first_note() {
+    // `kmidi instrument --idle-exit`: waiting for a player to start is not idleness.
+    let stop = Stop::new();
+    let later = stop.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(600));
+        later.request();
+    });
+    let opts = ListenOptions {
+        idle_exit: Some(Duration::from_millis(100)),
+        max_messages: None,
+        target: Arc::new(AtomicU64::new(u64::MAX)),
+    };
+    let report = listen::listen(&mut Silent, &mut [], &opts, &stop, &Live::default());
+    assert!(report.interrupted, "it was still waiting when stopped");
+}
+
+#[test]
+fn the_scheduler_warms_up_then_hands_every_note_over_on_time() {
+    let song = score(20, Duration::from_millis(2));
+    let (mut producer, mut consumer) = clients("engine-schedule");
+    let report = perform::perform(
+        producer.as_mut(),
+        &[song],
+        &opts("engine-schedule"),
+        &Stop::new(),
+        &Progress::default(),
+    );
+    assert_eq!(report.sent, 20);
+    let first = consumer.poll(Duration::from_secs(1)).unwrap().unwrap();
+    let warmup = kmidi_transport::wire::NoteMessage::decode(first.value.as_deref()).unwrap();
+    assert!(warmup.measure.warmup, "the warm-up record goes first");
+    // Lateness is measured for every note; its size is the benchmarks' business.
+    assert_eq!(report.lateness_us.len(), 20);
+}
