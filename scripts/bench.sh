@@ -36,11 +36,13 @@ step() { printf '\n==> [%3d s] %s\n' $((SECONDS - started)) "$*" >&2; }
 export KMIDI_KAFKA_TOOL_JVM_OPTS=${KMIDI_KAFKA_TOOL_JVM_OPTS:--Xmx512m -XX:+UseSerialGC -Xshare:auto -Djava.awt.headless=true}
 
 step "build (release): kmidi, kmidi-bench, plugins"
-cargo build --release --locked -p kmidi -p kmidi-bench -p kmidi-rskafka -p kmidi-plugin-testkit >&2
-bash transports/c-rdkafka/build.sh "$REPO/target/plugins" >&2
+cargo build --release --locked -p kmidi -p kmidi-bench -p kmidi-plugin-testkit >&2
+bash scripts/build-plugins.sh "$REPO/target/plugins" >&2
 BENCH=$REPO/target/release/kmidi-bench
-RSKAFKA=$REPO/target/release/libkmidi_rskafka.so
-CRDK=$REPO/target/plugins/libkmidi_c_rdkafka.so
+PLUGINS=$REPO/target/plugins
+# Every transport 4.x accepts: the built-in rdkafka first (the others' reference).
+ON_4="rdkafka,$PLUGINS/libkmidi_c_rdkafka.so,$PLUGINS/libkmidi_rskafka.so"
+[[ -f $PLUGINS/libkmidi_franz_go.so ]] && ON_4+=",$PLUGINS/libkmidi_franz_go.so"
 
 # Starts a broker named bench-VERSION-PORT and sets BOOT to its address. Not called in
 # a $(...) subshell: BROKERS must be recorded here, for the cleanup to stop it.
@@ -69,10 +71,10 @@ step "Kafka $K4 broker"
 start_broker "$K4"
 B4=$BOOT
 step "2, 4b, 5: latency and throughput per transport on Kafka $K4"
-"$BENCH" kafka --bootstrap "$B4" --version "$K4" --transports "rdkafka,$CRDK,$RSKAFKA" \
+"$BENCH" kafka --bootstrap "$B4" --version "$K4" --transports "$ON_4" \
   "${KAFKA[@]}" >>"$BODY"
 step "6: footprint of the real kmidi instrument and player"
-"$BENCH" footprint --bootstrap "$B4" --transports "rdkafka,$CRDK,$RSKAFKA" \
+"$BENCH" footprint --bootstrap "$B4" --transports "$ON_4" \
   --dir "$OUTDIR" "${FOOT[@]}" >>"$BODY"
 cleanup
 BROKERS=()
@@ -113,6 +115,9 @@ elapsed=$((SECONDS - started))
   echo "Each section names the \`kmidi-bench\` command that regenerates it alone (with a"
   echo "broker at --bootstrap); \`scripts/bench.sh\` regenerates this whole file."
   echo
-  cat "$BODY"
+  # The sections in their numbers' order (1, 2, 3, 4a, 4b, 5, 6), whatever order they
+  # ran in; sections with the same number keep theirs.
+  awk '/^## /{key=$2; sub(/\.$/, "", key)} {printf "%s\t%08d\t%s\n", key, NR, $0}' "$BODY" |
+    LC_ALL=C sort -t$'\t' -k1,1 -k2,2n | cut -f3-
 } >"$OUT"
 step "wrote $OUT in ${elapsed} s"

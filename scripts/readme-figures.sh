@@ -1,21 +1,55 @@
 #!/usr/bin/env bash
-# Regenerates the measurement example in the README (docs/compare.txt, .json, .svg):
-# `kmidi compare` on a real Apache Kafka 3.9 broker, A = rdkafka with kmidi's
-# settings, B = the kafka crate with its own fetch defaults (min bytes 4096, 100 ms
-# wait): the difference the README's table and plot show is measured, not drawn.
+# Regenerates the README's example output from real runs, so what it shows is
+# measured, not drawn:
+# - the demo block: `kmidi demo --song ode_to_joy.mid` on librdkafka's mock cluster;
+# - the measurement example (docs/compare.txt, .json, .svg): `kmidi compare` on a real
+#   Apache Kafka 3.9 broker, A = rdkafka with kmidi's settings, B = the kafka crate
+#   with its own fetch defaults (min bytes 4096, 100 ms wait).
+# Each block is spliced between its <!-- readme-figures:NAME --> markers in README.md.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
 VERSION=${KMIDI_KAFKA_39:-3.9.2}
+KMIDI=$REPO/target/release/kmidi
 cargo build --release --locked -p kmidi
+tmp=$(mktemp -d)
 port=$(bash scripts/kafka.sh free-port)
 name=readme-$port
-trap 'bash scripts/kafka.sh stop "$name" >/dev/null 2>&1 || true' EXIT
+trap 'bash scripts/kafka.sh stop "$name" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
+
+# Replaces the lines between the markers of block $1 with a code block: `$ $2`, then
+# the contents of file $3.
+splice() {
+  local block=$1 command=$2 body=$3
+  {
+    echo '```'
+    echo "\$ $command"
+    cat "$body"
+    echo '```'
+  } >"$tmp/block"
+  awk -v start="<!-- readme-figures:$block -->" -v end="<!-- /readme-figures:$block -->" \
+    -v body="$tmp/block" '
+      $0 == start { print; while ((getline line < body) > 0) print line; skip = 1; next }
+      $0 == end { skip = 0 }
+      !skip { print }' README.md >"$tmp/README.md"
+  grep -qF "<!-- /readme-figures:$block -->" "$tmp/README.md" || {
+    echo "readme-figures.sh: README.md has no block '$block'" >&2
+    exit 1
+  }
+  mv "$tmp/README.md" README.md
+}
+
+mkdir "$tmp/demo"
+(cd "$tmp/demo" && "$KMIDI" demo --song ode_to_joy.mid) >"$tmp/demo.txt" 2>&1
+splice demo "target/release/kmidi demo --song ode_to_joy.mid" "$tmp/demo.txt"
+
 bootstrap=$(bash scripts/kafka.sh start "$VERSION" "$port" "$name" | tail -n1)
-tmp=$(mktemp -d)
-target/release/kmidi compare -q --a rdkafka --b kafka-rust -b "$bootstrap" \
+"$KMIDI" compare -q --a rdkafka --b kafka-rust -b "$bootstrap" \
   -m bach_prelude_c.mid --xb fetch.min.bytes=4096 --xb fetch.wait.max.ms=100 \
   --no-port --record "$tmp/both.mid" \
   --report docs/compare.json --plot docs/compare.svg 2>&1 |
   grep -v -e '^report:' -e '^plot:' -e '^done:' -e 'WARN' | tee docs/compare.txt
-rm -rf "$tmp"
+splice compare "kmidi compare --a rdkafka --b kafka-rust -b $bootstrap -m bach_prelude_c.mid \\
+    --xb fetch.min.bytes=4096 --xb fetch.wait.max.ms=100 --no-port --record both.mid \\
+    --report docs/compare.json --plot docs/compare.svg" docs/compare.txt
+echo "readme-figures.sh: README.md, docs/compare.{txt,json,svg} regenerated" >&2

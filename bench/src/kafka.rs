@@ -160,8 +160,9 @@ pub fn run(o: &Options) -> Result<Vec<Section>> {
         &format!(
             "One broker on 127.0.0.1, a one-partition topic per client. ping: {} closed-loop \
              round trips after {} warm-up pings (EndToEndLatency's algorithm, in µs). music: \
-             {} notes, one every {} ms on absolute deadlines, player and instrument on two \
-             threads (open loop). Notes of {size} bytes (a typical kmidi note); the Java tool \
+             {} notes, one every {} ms, played by kmidi's own engines as `kmidi demo` runs \
+             them (the player's scheduler thread, the instrument's listening loop; open \
+             loop), latency as the instrument reports it. Notes of {size} bytes (a typical kmidi note); the Java tool \
              sends {size}-byte records with acks=all, as kmidi's idempotent producer. Clients \
              use kmidi's defaults (the instrument's consumer settings, linger.ms=0).",
             o.pings,

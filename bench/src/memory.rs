@@ -2,10 +2,9 @@
 //! transport → decode → hex → sink), and the plugin boundary's cost alone (part of
 //! benchmark 4): the same in-memory transport (testkit) linked in vs loaded as a `.so`.
 //!
-//! The player and instrument sides run on two threads as in the CLI; the listening
-//! side is `listen::decode` (NoteMessage::decode + ChannelMessage::from_hex) and a sink
-//! that drops the bytes. Latency = sink hand-off − the moment the player side started
-//! encoding, both on one monotonic clock.
+//! The notes go through kmidi's own engines (`kmidi_engine::session`, as `kmidi demo`
+//! runs them) over a channel, into a sink that drops the bytes; latency is what the
+//! instrument reports. The reference is the same channel between two bare threads.
 
 use std::hint::black_box;
 use std::path::Path;

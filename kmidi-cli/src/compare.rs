@@ -86,7 +86,7 @@ pub fn run(args: CompareArgs, stop: Stop) -> Result<i32> {
     }
     let (mut sinks_a, mut sinks_b, shared) = open_sinks(&args)?;
     eprintln!(
-        "kmidi compare: {} on {where_}: A = {} (left), B = {} (right), playing to {}",
+        "kmidi compare: {} on {where_}: A = {} (left), B = {} (right), output: {}",
         score.name,
         names[0],
         names[1],

@@ -31,7 +31,7 @@ pub fn run(args: DemoArgs, stop: Stop) -> Result<i32> {
     let mut consumer_config = config.clone();
     consumer_config.set_default("fetch.wait.max.ms", "5");
     eprintln!(
-        "kmidi demo: {} on librdkafka's in-process mock cluster ({}) via {}, playing to {}",
+        "kmidi demo: {} on librdkafka's in-process mock cluster ({}) via {}, output: {}",
         score.name,
         cluster.bootstrap(),
         transport.info().name,

@@ -43,7 +43,7 @@ pub fn run(args: InstrumentArgs, stop: Stop) -> Result<i32> {
     };
     let mut consumer = transport.consumer(&config, &subscription)?;
     eprintln!(
-        "kmidi instrument: {} ({partitions} partition(s)) on {} via {}, group {}, playing to {}",
+        "kmidi instrument: {} ({partitions} partition(s)) on {} via {}, group {}, output: {}",
         args.kafka.topic,
         config.bootstrap(),
         transport.info().name,
@@ -82,6 +82,9 @@ pub fn run(args: InstrumentArgs, stop: Stop) -> Result<i32> {
 }
 
 pub fn describe(sinks: &[Box<dyn Sink>]) -> String {
+    if sinks.is_empty() {
+        return "none (measuring only)".to_string();
+    }
     sinks
         .iter()
         .map(|s| s.describe())

@@ -73,10 +73,11 @@ pub fn open_or_fallback(out: &OutputArgs, dir: &Path, stem: &str) -> Result<Vec<
     match open_port(DEFAULT_PORT) {
         Ok(port) => return Ok(vec![port]),
         Err(err) => {
+            // The first sentence says why; `kmidi ports` repeats the whole advice.
             let text = err.to_string();
+            let why = text.split(". ").next().unwrap_or(&text);
             eprintln!(
-                "no FluidSynth port ({}); writing files instead",
-                text.lines().next().unwrap_or(&text)
+                "no FluidSynth port ({why}); writing files instead (`kmidi ports` says how to get one)"
             );
         }
     }

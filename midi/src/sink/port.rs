@@ -2,12 +2,11 @@
 //! connecting to one by name, and sending each message the moment it arrives.
 //!
 //! The backend is chosen at build time: ALSA sequencer by default, JACK with the
-//! crate feature `jack`. With ALSA and no `/dev/snd/seq`, midir returns an
-//! `InitError` (it does not panic), but alsa-lib itself prints a line such as
-//! `ALSA lib seq_hw.c:...:(snd_seq_hw_open) open /dev/snd/seq failed` to stderr
-//! before kmidi's own error; with JACK and no server, libjack prints
-//! `Cannot connect to server socket` lines the same way. That noise comes from the
-//! C libraries and is harmless.
+//! crate feature `jack`. With ALSA and no `/dev/snd/seq`, kmidi does not ask alsa-lib
+//! at all (it would print `ALSA lib seq_hw.c:...(snd_seq_hw_open) open /dev/snd/seq
+//! failed` to stderr before kmidi's own, more useful error). With JACK and no server,
+//! libjack still prints `Cannot connect to server socket` lines: harmless noise from
+//! the C library.
 
 use std::time::Duration;
 
@@ -122,6 +121,12 @@ impl Sink for PortSink {
 }
 
 fn open_midi_output() -> Result<MidiOutput, SinkError> {
+    // Without the sequencer device, alsa-lib would only print its own error line to
+    // stderr before failing: say kmidi's, which tells the user what to do, alone.
+    #[cfg(all(target_os = "linux", not(feature = "jack")))]
+    if !std::path::Path::new("/dev/snd/seq").exists() {
+        return Err(SinkError::NoMidiSystem);
+    }
     MidiOutput::new(CLIENT_NAME).map_err(|e| {
         tracing::debug!(error = %e, "midir could not initialise");
         SinkError::NoMidiSystem
