@@ -1,5 +1,5 @@
 //! The host side of a loaded plugin: [`PluginTransport`] implements [`Transport`] by
-//! calling through the plugin's table, and its admin wrapper.
+//! calling through the plugin's table (its admin calls are in `admin`).
 //!
 //! Blocking policy. The host cannot preempt a native call that ignores its timeout.
 //! Calls made before playback starts (producer_new, consumer_new, topic_partitions,
@@ -17,16 +17,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::plugin::abi::{
-    kmidi_consumer, kmidi_producer, KMIDI_INVALID_ARG, KMIDI_OFFSET_EARLIEST, KMIDI_OFFSET_LATEST,
-    KMIDI_OK, KMIDI_PANICKED, KMIDI_TIMEOUT, KMIDI_TRANSIENT, KMIDI_UNSUPPORTED,
+    KMIDI_INVALID_ARG, KMIDI_OFFSET_EARLIEST, KMIDI_OFFSET_LATEST, KMIDI_OK, KMIDI_PANICKED,
+    KMIDI_TRANSIENT, KMIDI_UNSUPPORTED,
 };
+use crate::plugin::admin::PluginAdmin;
 use crate::plugin::ffi::{c_string, errbuf_text, KvList, ERRBUF_LEN};
 use crate::plugin::handles::{PluginConsumer, PluginProducer};
 use crate::plugin::loader::Plugin;
 use crate::plugin::watchdog;
 use crate::{
-    Admin, ClientConfig, Consumer, OffsetReset, Producer, Subscription, TopicSpec, Transport,
-    TransportError, TransportInfo,
+    Admin, ClientConfig, Consumer, OffsetReset, Producer, Subscription, Transport, TransportError,
+    TransportInfo,
 };
 
 /// How long the host waits for plugin calls before abandoning them.
@@ -120,7 +121,7 @@ pub(crate) fn status_error(plugin: &Plugin, call: &str, rc: i32, detail: String)
     }
 }
 
-fn abandoned(plugin: &Plugin, call: &str, waited: Duration) -> TransportError {
+pub(crate) fn abandoned(plugin: &Plugin, call: &str, waited: Duration) -> TransportError {
     TransportError::Timeout {
         doing: format!(
             "waiting for the {} transport plugin ({}) to return from {call}; it ignored its \
@@ -139,6 +140,52 @@ impl PluginTransport {
             what: what.to_string(),
         }
     }
+
+    /// Runs a constructor entry (`call`, creating `what`) under the constructor
+    /// deadline. `new(out, errbuf)` makes the native call; a handle it returns after
+    /// the host gave up is freed with `free`, never used.
+    fn construct<T: 'static>(
+        &self,
+        call: &'static str,
+        what: &str,
+        free: Option<unsafe extern "C" fn(*mut T)>,
+        new: impl FnOnce(&mut *mut T, &mut [u8]) -> i32 + Send + 'static,
+    ) -> Result<SendPtr<T>, TransportError> {
+        let deadline = self.deadlines.constructor;
+        let outcome = watchdog::bounded(
+            call,
+            deadline,
+            move || {
+                let mut out = SendPtr(std::ptr::null_mut::<T>());
+                let mut errbuf = vec![0u8; ERRBUF_LEN];
+                let rc = new(&mut out.0, &mut errbuf);
+                (rc, out, errbuf_text(&errbuf))
+            },
+            move |(rc, out, _)| {
+                if rc == KMIDI_OK && !out.0.is_null() {
+                    if let Some(free) = free {
+                        // SAFETY: a handle nobody else holds: the caller gave up on it.
+                        unsafe { free(out.0) }
+                    }
+                }
+            },
+        );
+        match outcome {
+            None => Err(abandoned(&self.plugin, call, deadline)),
+            Some((KMIDI_OK, out, _)) if !out.0.is_null() => Ok(out),
+            Some((KMIDI_OK, _, _)) => Err(TransportError::Client(format!(
+                "{} plugin: {call} returned OK but no {}",
+                self.plugin.info.name,
+                what.trim_start_matches("a ")
+            ))),
+            Some((rc, _, detail)) => Err(status_error(
+                &self.plugin,
+                &format!("creating {what}"),
+                rc,
+                detail,
+            )),
+        }
+    }
 }
 
 impl Transport for PluginTransport {
@@ -151,56 +198,31 @@ impl Transport for PluginTransport {
         let (Some(new), Some(_), Some(_)) = (t.producer_new, t.produce, t.producer_free) else {
             return Err(self.unsupported("producing"));
         };
-        let free = t.producer_free;
         let kv = KvList::from_config(config)?;
-        let deadline = self.deadlines.constructor;
-        let outcome = watchdog::bounded(
+        let handle = self.construct(
             "producer_new",
-            deadline,
-            move || {
-                let mut out = SendPtr(std::ptr::null_mut::<kmidi_producer>());
-                let mut errbuf = vec![0u8; ERRBUF_LEN];
-                // SAFETY: kv's array and strings live until the call returns (kv is
-                // owned by this closure); `out` and `errbuf` are valid for writes of
-                // their sizes; `new` is the plugin's producer_new per the ABI.
-                let rc = unsafe {
+            "a producer",
+            t.producer_free,
+            move |out, errbuf| {
+                // SAFETY: kv's array and strings live until the call returns (kv is owned by
+                // this closure); `out` and `errbuf` are valid for writes of their sizes;
+                // `new` is the plugin's producer_new per the ABI.
+                unsafe {
                     new(
                         kv.as_ptr(),
                         kv.len(),
-                        &mut out.0,
+                        out,
                         errbuf.as_mut_ptr().cast(),
                         errbuf.len(),
                     )
-                };
-                (rc, out, errbuf_text(&errbuf))
-            },
-            move |(rc, out, _)| {
-                if rc == KMIDI_OK && !out.0.is_null() {
-                    if let Some(free) = free {
-                        // SAFETY: a producer nobody else holds: the caller gave up on it.
-                        unsafe { free(out.0) }
-                    }
                 }
             },
-        );
-        match outcome {
-            None => Err(abandoned(&self.plugin, "producer_new", deadline)),
-            Some((KMIDI_OK, out, _)) if !out.0.is_null() => Ok(Box::new(PluginProducer::new(
-                Arc::clone(&self.plugin),
-                out,
-                self.deadlines.grace,
-            ))),
-            Some((KMIDI_OK, _, _)) => Err(TransportError::Client(format!(
-                "{} plugin: producer_new returned OK but no producer",
-                self.plugin.info.name
-            ))),
-            Some((rc, _, detail)) => Err(status_error(
-                &self.plugin,
-                "creating a producer",
-                rc,
-                detail,
-            )),
-        }
+        )?;
+        Ok(Box::new(PluginProducer::new(
+            Arc::clone(&self.plugin),
+            handle,
+            self.deadlines.grace,
+        )))
     }
 
     fn consumer(
@@ -212,7 +234,6 @@ impl Transport for PluginTransport {
         let (Some(new), Some(_), Some(_)) = (t.consumer_new, t.poll, t.consumer_free) else {
             return Err(self.unsupported("consuming"));
         };
-        let free = t.consumer_free;
         let kv = KvList::from_config(config)?;
         let group = c_string("group", &subscription.group)?;
         let topics: Vec<CString> = subscription
@@ -224,18 +245,17 @@ impl Transport for PluginTransport {
             OffsetReset::Latest => KMIDI_OFFSET_LATEST,
             OffsetReset::Earliest => KMIDI_OFFSET_EARLIEST,
         };
-        let deadline = self.deadlines.constructor;
-        let outcome = watchdog::bounded(
+        let handle = self.construct(
             "consumer_new",
-            deadline,
-            move || {
+            "a consumer",
+            t.consumer_free,
+            move |out, errbuf| {
                 let topic_ptrs: Vec<*const std::ffi::c_char> =
                     topics.iter().map(|t| t.as_ptr()).collect();
-                let mut out = SendPtr(std::ptr::null_mut::<kmidi_consumer>());
-                let mut errbuf = vec![0u8; ERRBUF_LEN];
-                // SAFETY: every pointer passed points into values owned by this closure
-                // (kv, group, topics, topic_ptrs, errbuf, out) and alive for the call.
-                let rc = unsafe {
+                // SAFETY: every pointer passed points into values owned by this closure (kv,
+                // group, topics, topic_ptrs) or lent by `construct` (out, errbuf), all alive
+                // for the call.
+                unsafe {
                     new(
                         kv.as_ptr(),
                         kv.len(),
@@ -243,38 +263,17 @@ impl Transport for PluginTransport {
                         topic_ptrs.as_ptr(),
                         topic_ptrs.len(),
                         reset,
-                        &mut out.0,
+                        out,
                         errbuf.as_mut_ptr().cast(),
                         errbuf.len(),
                     )
-                };
-                (rc, out, errbuf_text(&errbuf))
-            },
-            move |(rc, out, _)| {
-                if rc == KMIDI_OK && !out.0.is_null() {
-                    if let Some(free) = free {
-                        // SAFETY: a consumer nobody else holds: the caller gave up on it.
-                        unsafe { free(out.0) }
-                    }
                 }
             },
-        );
-        match outcome {
-            None => Err(abandoned(&self.plugin, "consumer_new", deadline)),
-            Some((KMIDI_OK, out, _)) if !out.0.is_null() => {
-                Ok(Box::new(PluginConsumer::new(Arc::clone(&self.plugin), out)))
-            }
-            Some((KMIDI_OK, _, _)) => Err(TransportError::Client(format!(
-                "{} plugin: consumer_new returned OK but no consumer",
-                self.plugin.info.name
-            ))),
-            Some((rc, _, detail)) => Err(status_error(
-                &self.plugin,
-                "creating a consumer",
-                rc,
-                detail,
-            )),
-        }
+        )?;
+        Ok(Box::new(PluginConsumer::new(
+            Arc::clone(&self.plugin),
+            handle,
+        )))
     }
 
     fn admin(&self, config: &ClientConfig) -> Result<Box<dyn Admin>, TransportError> {
@@ -282,134 +281,11 @@ impl Transport for PluginTransport {
         if t.topic_partitions.is_none() && t.create_topic.is_none() {
             return Err(self.unsupported("the admin API"));
         }
-        Ok(Box::new(PluginAdmin {
-            plugin: Arc::clone(&self.plugin),
-            kv: Arc::new(KvList::from_config(config)?),
-            bootstrap: config.bootstrap().to_string(),
-            grace: self.deadlines.grace,
-        }))
-    }
-}
-
-/// Admin calls: the table's admin entries take the client config on every call.
-struct PluginAdmin {
-    plugin: Arc<Plugin>,
-    kv: Arc<KvList>,
-    bootstrap: String,
-    grace: Duration,
-}
-
-impl PluginAdmin {
-    fn unsupported(&self, what: &str) -> TransportError {
-        TransportError::Unsupported {
-            transport: self.plugin.info.name.clone(),
-            what: what.to_string(),
-        }
-    }
-}
-
-impl Admin for PluginAdmin {
-    fn create_topic(&self, spec: &TopicSpec, timeout: Duration) -> Result<(), TransportError> {
-        let Some(create) = self.plugin.table.0.create_topic else {
-            return Err(self.unsupported("creating topics"));
-        };
-        let kv = Arc::clone(&self.kv);
-        let topic = c_string("topic", &spec.name)?;
-        let topic_config = KvList::new(spec.configs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
-        let (partitions, replication) = (spec.partitions, spec.replication_factor);
-        let deadline = timeout + self.grace;
-        let outcome = watchdog::bounded(
-            "create_topic",
-            deadline,
-            move || {
-                let mut errbuf = vec![0u8; ERRBUF_LEN];
-                // SAFETY: all pointers point into values this closure owns for the call.
-                let rc = unsafe {
-                    create(
-                        kv.as_ptr(),
-                        kv.len(),
-                        topic.as_ptr(),
-                        partitions,
-                        replication,
-                        topic_config.as_ptr(),
-                        topic_config.len(),
-                        millis(timeout),
-                        errbuf.as_mut_ptr().cast(),
-                        errbuf.len(),
-                    )
-                };
-                (rc, errbuf_text(&errbuf))
-            },
-            |_| (),
-        );
-        match outcome {
-            None => Err(abandoned(&self.plugin, "create_topic", deadline)),
-            Some((KMIDI_OK, _)) => Ok(()),
-            Some((KMIDI_TIMEOUT, detail)) => Err(TransportError::Unreachable {
-                bootstrap: self.bootstrap.clone(),
-                timeout,
-                detail,
-            }),
-            Some((rc, detail)) => Err(status_error(
-                &self.plugin,
-                &format!("creating topic {:?}", spec.name),
-                rc,
-                detail,
-            )),
-        }
-    }
-
-    fn topic_partitions(
-        &self,
-        topic: &str,
-        timeout: Duration,
-    ) -> Result<Option<i32>, TransportError> {
-        let Some(partitions_fn) = self.plugin.table.0.topic_partitions else {
-            return Err(self.unsupported("looking up topics (topic_partitions)"));
-        };
-        let kv = Arc::clone(&self.kv);
-        let topic_c = c_string("topic", topic)?;
-        let deadline = timeout + self.grace;
-        let outcome = watchdog::bounded(
-            "topic_partitions",
-            deadline,
-            move || {
-                let mut errbuf = vec![0u8; ERRBUF_LEN];
-                let mut partitions: i32 = -1;
-                // SAFETY: all pointers point into values this closure owns for the call.
-                let rc = unsafe {
-                    partitions_fn(
-                        kv.as_ptr(),
-                        kv.len(),
-                        topic_c.as_ptr(),
-                        millis(timeout),
-                        &mut partitions,
-                        errbuf.as_mut_ptr().cast(),
-                        errbuf.len(),
-                    )
-                };
-                (rc, partitions, errbuf_text(&errbuf))
-            },
-            |_| (),
-        );
-        match outcome {
-            None => Err(abandoned(&self.plugin, "topic_partitions", deadline)),
-            Some((KMIDI_OK, n, _)) => Ok((n >= 0).then_some(n)),
-            Some((KMIDI_TIMEOUT, _, detail)) => Err(TransportError::Unreachable {
-                bootstrap: self.bootstrap.clone(),
-                timeout,
-                detail: if detail.is_empty() {
-                    format!("no answer through the {} plugin", self.plugin.info.name)
-                } else {
-                    detail
-                },
-            }),
-            Some((rc, _, detail)) => Err(status_error(
-                &self.plugin,
-                &format!("looking up topic {topic:?}"),
-                rc,
-                detail,
-            )),
-        }
+        Ok(Box::new(PluginAdmin::new(
+            Arc::clone(&self.plugin),
+            KvList::from_config(config)?,
+            config.bootstrap().to_string(),
+            self.deadlines.grace,
+        )))
     }
 }

@@ -10,6 +10,7 @@
 //! All of kmidi-transport's `unsafe` code lives in this module.
 
 pub mod abi;
+mod admin;
 pub mod export;
 mod export_handles;
 mod ffi;

@@ -1,0 +1,145 @@
+//! A plugin's admin calls (`create_topic`, `topic_partitions`): each takes the client
+//! config and its own timeout, and runs on a helper thread bounded by that timeout plus
+//! a grace period, since a plugin that ignores its timeout cannot be interrupted.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::plugin::abi::{KMIDI_OK, KMIDI_TIMEOUT};
+use crate::plugin::ffi::{c_string, errbuf_text, KvList, ERRBUF_LEN};
+use crate::plugin::host::{abandoned, millis, status_error};
+use crate::plugin::loader::Plugin;
+use crate::plugin::watchdog;
+use crate::{Admin, TopicSpec, TransportError};
+
+/// Admin calls: the table's admin entries take the client config on every call.
+pub(crate) struct PluginAdmin {
+    plugin: Arc<Plugin>,
+    kv: Arc<KvList>,
+    bootstrap: String,
+    grace: Duration,
+}
+
+impl PluginAdmin {
+    pub(crate) fn new(plugin: Arc<Plugin>, kv: KvList, bootstrap: String, grace: Duration) -> Self {
+        Self {
+            plugin,
+            kv: Arc::new(kv),
+            bootstrap,
+            grace,
+        }
+    }
+
+    fn unsupported(&self, what: &str) -> TransportError {
+        TransportError::Unsupported {
+            transport: self.plugin.info.name.clone(),
+            what: what.to_string(),
+        }
+    }
+}
+
+impl Admin for PluginAdmin {
+    fn create_topic(&self, spec: &TopicSpec, timeout: Duration) -> Result<(), TransportError> {
+        let Some(create) = self.plugin.table.0.create_topic else {
+            return Err(self.unsupported("creating topics"));
+        };
+        let kv = Arc::clone(&self.kv);
+        let topic = c_string("topic", &spec.name)?;
+        let topic_config = KvList::new(spec.configs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+        let (partitions, replication) = (spec.partitions, spec.replication_factor);
+        let deadline = timeout + self.grace;
+        let outcome = watchdog::bounded(
+            "create_topic",
+            deadline,
+            move || {
+                let mut errbuf = vec![0u8; ERRBUF_LEN];
+                // SAFETY: all pointers point into values this closure owns for the call.
+                let rc = unsafe {
+                    create(
+                        kv.as_ptr(),
+                        kv.len(),
+                        topic.as_ptr(),
+                        partitions,
+                        replication,
+                        topic_config.as_ptr(),
+                        topic_config.len(),
+                        millis(timeout),
+                        errbuf.as_mut_ptr().cast(),
+                        errbuf.len(),
+                    )
+                };
+                (rc, errbuf_text(&errbuf))
+            },
+            |_| (),
+        );
+        match outcome {
+            None => Err(abandoned(&self.plugin, "create_topic", deadline)),
+            Some((KMIDI_OK, _)) => Ok(()),
+            Some((KMIDI_TIMEOUT, detail)) => Err(TransportError::Unreachable {
+                bootstrap: self.bootstrap.clone(),
+                timeout,
+                detail,
+            }),
+            Some((rc, detail)) => Err(status_error(
+                &self.plugin,
+                &format!("creating topic {:?}", spec.name),
+                rc,
+                detail,
+            )),
+        }
+    }
+
+    fn topic_partitions(
+        &self,
+        topic: &str,
+        timeout: Duration,
+    ) -> Result<Option<i32>, TransportError> {
+        let Some(partitions_fn) = self.plugin.table.0.topic_partitions else {
+            return Err(self.unsupported("looking up topics (topic_partitions)"));
+        };
+        let kv = Arc::clone(&self.kv);
+        let topic_c = c_string("topic", topic)?;
+        let deadline = timeout + self.grace;
+        let outcome = watchdog::bounded(
+            "topic_partitions",
+            deadline,
+            move || {
+                let mut errbuf = vec![0u8; ERRBUF_LEN];
+                let mut partitions: i32 = -1;
+                // SAFETY: all pointers point into values this closure owns for the call.
+                let rc = unsafe {
+                    partitions_fn(
+                        kv.as_ptr(),
+                        kv.len(),
+                        topic_c.as_ptr(),
+                        millis(timeout),
+                        &mut partitions,
+                        errbuf.as_mut_ptr().cast(),
+                        errbuf.len(),
+                    )
+                };
+                (rc, partitions, errbuf_text(&errbuf))
+            },
+            |_| (),
+        );
+        match outcome {
+            None => Err(abandoned(&self.plugin, "topic_partitions", deadline)),
+            Some((KMIDI_OK, n, _)) => Ok((n >= 0).then_some(n)),
+            Some((KMIDI_TIMEOUT, _, detail)) => Err(TransportError::Unreachable {
+                bootstrap: self.bootstrap.clone(),
+                timeout,
+                detail: if detail.is_empty() {
+                    format!("no answer through the {} plugin", self.plugin.info.name)
+                } else {
+                    detail
+                },
+            }),
+            Some((rc, _, detail)) => Err(status_error(
+                &self.plugin,
+                &format!("looking up topic {topic:?}"),
+                rc,
+                detail,
+            )),
+        }
+    }
+}
