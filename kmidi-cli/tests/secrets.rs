@@ -71,22 +71,7 @@ fn sweep(transport: &str, extra: &[&str]) {
     if transport != "rdkafka" {
         // Not every transport can create topics (rskafka cannot set their configs): the
         // sweep below still runs its `topic create`, for what it prints.
-        let out = run(kmidi()
-            .args([
-                "topic",
-                "create",
-                "-b",
-                &broker.secure,
-                "-t",
-                &topic,
-                "--config",
-            ])
-            .arg(&good_file));
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        broker.create_topic(&topic);
     }
     // (label, bootstrap, --config file, -X password)
     let cases: Vec<(&str, &str, &Path, Option<&str>)> = vec![

@@ -67,24 +67,7 @@ fn round_trip(
 ) {
     let config = broker.config();
     let topic = topic("sasl");
-    let created = run(kmidi()
-        .args([
-            "topic",
-            "create",
-            "-b",
-            &broker.secure,
-            "-t",
-            &topic,
-            "--retention-ms",
-            "600000",
-        ])
-        .arg("--config")
-        .arg(&config));
-    assert!(
-        created.status.success(),
-        "topic create over SASL_SSL: {}",
-        stderr(&created)
-    );
+    broker.create_topic(&topic);
     let dir = tempfile::tempdir().unwrap();
     let record = dir.path().join("heard.mid");
     let song = repo().join("songs/ode_to_joy.mid");

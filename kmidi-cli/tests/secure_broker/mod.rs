@@ -54,6 +54,23 @@ impl SecureBroker {
         self.dir.path().join("client.properties")
     }
 
+    /// Creates `topic` through the SASL_SSL listener with the built-in rdkafka admin
+    /// (every transport's tests can then use it; not every transport creates topics).
+    pub fn create_topic(&self, topic: &str) {
+        let out = Command::new(env!("CARGO_BIN_EXE_kmidi"))
+            .current_dir(repo())
+            .args(["topic", "create", "-b", &self.secure, "-t", topic])
+            .args(["--retention-ms", "600000", "--config"])
+            .arg(self.config())
+            .output()
+            .expect("kmidi runs");
+        assert!(
+            out.status.success(),
+            "topic create over SASL_SSL: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// A copy of the config file with `password` instead of the right one.
     pub fn config_with_password(&self, password: &str) -> PathBuf {
         use std::os::unix::fs::PermissionsExt;
