@@ -22,8 +22,10 @@ use crate::cli::{Cli, Command, TopicCommand};
 
 fn main() {
     let cli = Cli::parse();
+    // librdkafka logs at debug level only when `-X debug=...` asks it to: let those
+    // lines through without -v, as kcat does.
     let default = match cli.verbose {
-        0 => "warn",
+        0 => "warn,librdkafka=debug",
         1 => "debug",
         _ => "trace",
     };

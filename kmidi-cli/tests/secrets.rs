@@ -120,7 +120,9 @@ fn sweep(transport: &str, extra: &[&str]) {
             ])
             .args(["--connect-timeout", "3", "--config"])
             .arg(config)
-            .args(extra);
+            .args(extra)
+            // As much log as there is to search (the harness's default is warn).
+            .env("RUST_LOG", "debug");
             if let Some(x) = x {
                 c.args(["-X", x]);
             }
@@ -170,6 +172,12 @@ fn sweep(transport: &str, extra: &[&str]) {
                 out.status.success(),
                 "{transport} instrument, {label}: the sweep must reach the success path"
             );
+            if extra.contains(&"debug=all") {
+                assert!(
+                    String::from_utf8_lossy(&out.stderr).contains("DEBUG librdkafka"),
+                    "{transport}: librdkafka's debug log was searched, so it must be shown"
+                );
+            }
             assert!(
                 report.exists(),
                 "{transport}: the report was written and searched"

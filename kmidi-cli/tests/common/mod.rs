@@ -12,7 +12,9 @@ pub use kmidi_test_support::repo;
 
 pub fn kmidi() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_kmidi"));
-    c.current_dir(repo()).env("RUST_LOG", "warn");
+    // kmidi's own default: warnings, and librdkafka's debug lines when -X debug asks.
+    c.current_dir(repo())
+        .env("RUST_LOG", "warn,librdkafka=debug");
     c
 }
 

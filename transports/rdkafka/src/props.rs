@@ -18,7 +18,13 @@ pub(crate) fn base(config: &ClientConfig) -> rdkafka::ClientConfig {
     for (k, v) in config.iter() {
         rd.set(k, v);
     }
-    rd.set_log_level(RDKafkaLogLevel::Warning);
+    // librdkafka's own `debug` contexts (`-X debug=cgrp,fetch`, as with kcat) log at
+    // debug level: asking for them means wanting to read them.
+    rd.set_log_level(if config.get("debug").is_some() {
+        RDKafkaLogLevel::Debug
+    } else {
+        RDKafkaLogLevel::Warning
+    });
     rd
 }
 
