@@ -151,7 +151,7 @@ fn rdkafka_loses_and_repeats_no_note_across_a_broker_restart() {
             "30",
             // What librdkafka did, should it ever not resume: shown if the test fails.
             "-X",
-            "debug=cgrp,fetch,broker,topic",
+            "debug=cgrp,fetch,broker",
         ],
     );
     // 0.6: about 12.5 s of song, long enough to restart the broker inside it.
@@ -207,7 +207,7 @@ fn rdkafka_loses_and_repeats_no_note_across_a_broker_restart() {
 /// The transports to check: the built-ins and the plugins, built if need be.
 fn transports() -> Vec<String> {
     let mut v = vec!["rdkafka".to_string(), "kafka-rust".to_string()];
-    for plugin in ["rskafka", "c-rdkafka"] {
+    for plugin in ["rskafka", "c-rdkafka", "franz-go"] {
         v.push(common::conformance::plugin(plugin).display().to_string());
     }
     v
@@ -480,9 +480,6 @@ fn killing_the_partition_leader_of_a_three_node_cluster_loses_no_note() {
             &expected.len().to_string(),
             "--idle-exit",
             "30",
-            // What librdkafka did, should it ever not resume: shown if the test fails.
-            "-X",
-            "debug=cgrp,fetch,broker,topic",
         ],
     );
     let mut player = spawn_player(b, &topic, &song, "0.6", &[]);
@@ -599,8 +596,9 @@ fn every_transport_across_a_broker_restart() {
         );
         eprintln!("{row}");
         rows.push(row);
+        // `heard` counts distinct notes; a replayed one is in `duplicates` as well.
         assert_eq!(
-            heard_n - dups,
+            heard_n,
             total - undelivered,
             "{transport}: every note not heard was reported as not delivered"
         );

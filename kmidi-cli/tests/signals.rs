@@ -10,11 +10,13 @@ mod common;
 
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
-use common::{kmidi, recorded_bytes, repo, score_bytes, spawn_instrument, stderr, Broker};
+use common::{
+    exit_within, kmidi, recorded_bytes, repo, score_bytes, spawn_instrument, stderr, Broker,
+};
 
 fn broker() -> &'static Broker {
     Broker::shared(&std::env::var("KMIDI_KAFKA_4").unwrap_or_else(|_| "4.3.1".into()))
@@ -30,32 +32,6 @@ fn signal(child: &Child, sig: &str) {
         .status()
         .expect("kill runs");
     assert!(status.success(), "kill -{sig} {}", child.id());
-}
-
-/// Waits for `child` at most `limit`; the time it took is part of the result, and a
-/// child still running at the limit is killed and reported as such.
-fn exit_within(mut child: Child, limit: Duration) -> (Output, Duration, bool) {
-    let t0 = Instant::now();
-    let mut exited = false;
-    while t0.elapsed() < limit {
-        if let Ok(Some(_)) = child.try_wait() {
-            exited = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let took = t0.elapsed();
-    if !exited {
-        let _ = child.kill();
-    }
-    let out = child.wait_with_output().expect("child output");
-    eprintln!(
-        "--- child (exit {:?} after {took:?})\n{}{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out, took, exited)
 }
 
 fn player(bootstrap: &str, topic: &str, speed: &str, extra: &[&str]) -> Child {

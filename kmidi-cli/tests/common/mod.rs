@@ -3,6 +3,7 @@
 //! readers for what the instrument recorded.
 #![allow(dead_code)]
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
@@ -113,24 +114,51 @@ pub fn spawn_instrument(broker: &Broker, topic: &str, record: &Path, idle: u32) 
 }
 
 /// Waits for a child with a bound, killing it if the bound passes.
-pub fn wait_bounded(mut child: Child, limit: Duration) -> Output {
+pub fn wait_bounded(child: Child, limit: Duration) -> Output {
+    exit_within(child, limit).0
+}
+
+/// Waits for `child` at most `limit`, killing it there; returns its output, how long it
+/// ran, and whether it exited by itself.
+pub fn exit_within(mut child: Child, limit: Duration) -> (Output, Duration, bool) {
+    // Drained while waiting: a child that writes more than a pipe holds (librdkafka's
+    // debug log, say) would otherwise block on its next write and look hung.
+    fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    }
+    let (stdout, stderr) = (drain(child.stdout.take()), drain(child.stderr.take()));
     let started = Instant::now();
+    let mut exited = false;
     while started.elapsed() < limit {
         if let Ok(Some(_)) = child.try_wait() {
+            exited = true;
             break;
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(50));
     }
-    if child.try_wait().ok().flatten().is_none() {
+    let took = started.elapsed();
+    if !exited {
         let _ = child.kill();
     }
-    let out = child.wait_with_output().expect("child output");
+    let status = child.wait().expect("child exit status");
+    let out = Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    };
     eprintln!(
-        "--- child\n{}{}",
+        "--- child (exit {:?} after {took:?})\n{}{}",
+        out.status.code(),
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    out
+    (out, took, exited)
 }
 
 /// The channel messages of a song, as the player sends them.

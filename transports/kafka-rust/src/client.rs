@@ -179,6 +179,14 @@ impl Session {
                 "{doing}: {} (gave up after {MAX_REBUILDS} reconnects; will keep trying)",
                 describe(&err)
             )),
+            // A broker that has just restarted may not lead its partitions yet: fresh
+            // metadata, a moment later, cures it.
+            Failure::Op(kafka::Error::Kafka(code)) if is_stale_metadata(code) => {
+                TransportError::Transient(format!(
+                    "{doing}: {} (stale metadata; will retry)",
+                    describe(&kafka::Error::Kafka(code))
+                ))
+            }
             Failure::Op(err) => TransportError::Client(format!("{doing}: {}", describe(&err))),
             Failure::Connect(err) => err,
         })

@@ -323,6 +323,9 @@ fn send_batch(
             Err(err) => {
                 let jobs = placed.into_iter().map(|(job, _)| job).collect();
                 retry = keep_or_fail(jobs, &err, message_timeout, log);
+                if !retry.is_empty() {
+                    let _ = session.run("reloading metadata", |c| c.load_metadata_all());
+                }
             }
         }
         if !retry.is_empty() {
