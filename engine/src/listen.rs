@@ -22,8 +22,8 @@ pub struct ListenOptions {
     /// never arrive still ends).
     pub idle_exit: Option<Duration>,
     pub max_messages: Option<u64>,
-    /// Stop once this many records were handled (set by the demo when its player is
-    /// done; `u64::MAX` = not known).
+    /// Stop once this many records were handled (set by a session once its player is
+    /// done, see `session`; `u64::MAX` = not known).
     pub target: Arc<AtomicU64>,
 }
 
