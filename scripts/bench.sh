@@ -107,11 +107,11 @@ elapsed=$((SECONDS - started))
   echo "ratio is what to compare across runs. Loopback only; Kafka $K4 (and $K39 for"
   echo "kafka-rust), single broker, from scripts/kafka.sh."
   echo
-  echo "**How the engine is measured:** kmidi-cli is a binary crate, so benchmarks 1–5"
-  echo "reproduce its engine's loops from the library pieces it is built on"
-  echo "(\`kmidi_midi::schedule::{SongClock, sleep_until}\`, \`kmidi_transport\`,"
-  echo "\`kmidi_rdkafka\`, the plugin loader) in \`bench/\` (crate \`kmidi-bench\`);"
-  echo "benchmark 6 drives the real \`kmidi instrument\` and \`kmidi player\` binaries."
+  echo "**How the engine is measured:** benchmarks 1–3 and the music mode of 2 run"
+  echo "kmidi's own engines (crate \`kmidi-engine\`: the player's \`perform\` loop, the"
+  echo "instrument's \`listen\` loop, the session \`kmidi demo\` runs), the code the"
+  echo "\`kmidi\` binary runs, from \`bench/\` (crate \`kmidi-bench\`); benchmark 6"
+  echo "drives the real \`kmidi instrument\` and \`kmidi player\` binaries."
   echo "Each section names the \`kmidi-bench\` command that regenerates it alone (with a"
   echo "broker at --bootstrap); \`scripts/bench.sh\` regenerates this whole file."
   echo

@@ -244,7 +244,7 @@ pub fn run(o: &Options) -> Result<Section> {
         }
     }
     s.notes.push(
-        "The player's CPU includes its spin for the last 200 µs before each deadline \
+        "The player's CPU includes its spin for the last 1.5 ms before each deadline \
          (sleep_until), by design: it buys the scheduling precision of section 1."
             .to_string(),
     );
