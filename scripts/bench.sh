@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates BENCHMARKS.md: builds release, builds the C plugin, starts a Kafka 4.3.1
+# Regenerates BENCHMARKS.md: builds release, builds the plugins, starts a Kafka 4.3.1
 # broker (and a 3.9.2 one for kafka-rust, which 4.x refuses) with scripts/kafka.sh,
 # runs every benchmark of `kmidi-bench` and writes the figures, each beside a reference
 # measured in the same run.
@@ -35,11 +35,14 @@ step() { printf '\n==> [%3d s] %s\n' $((SECONDS - started)) "$*" >&2; }
 # for tools stops at C1, which suits one-shot admin commands, not a reference).
 export KMIDI_KAFKA_TOOL_JVM_OPTS=${KMIDI_KAFKA_TOOL_JVM_OPTS:--Xmx512m -XX:+UseSerialGC -Xshare:auto -Djava.awt.headless=true}
 
-step "build (release): kmidi, kmidi-bench, plugins"
-cargo build --release --locked -p kmidi -p kmidi-bench -p kmidi-plugin-testkit >&2
-bash scripts/build-plugins.sh "$REPO/target/plugins" >&2
-BENCH=$REPO/target/release/kmidi-bench
-PLUGINS=$REPO/target/plugins
+# --quick only proves every benchmark runs (its figures are not judged), so it reuses
+# the debug build the tests just made instead of spending minutes on a release build.
+if [[ -n $QUICK ]]; then PROFILE=dev PROFILE_DIR=debug; else PROFILE=release PROFILE_DIR=release; fi
+PLUGINS=$REPO/target/plugins${QUICK:+-quick}
+step "build ($PROFILE): kmidi, kmidi-bench, plugins"
+cargo build --profile "$PROFILE" --locked -p kmidi -p kmidi-bench -p kmidi-plugin-testkit >&2
+KMIDI_PROFILE=$PROFILE bash scripts/build-plugins.sh "$PLUGINS" >&2
+BENCH=$REPO/target/$PROFILE_DIR/kmidi-bench
 # Every transport 4.x accepts: the built-in rdkafka first (the others' reference).
 ON_4="rdkafka,$PLUGINS/libkmidi_c_rdkafka.so,$PLUGINS/libkmidi_rskafka.so"
 [[ -f $PLUGINS/libkmidi_franz_go.so ]] && ON_4+=",$PLUGINS/libkmidi_franz_go.so"

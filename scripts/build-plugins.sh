@@ -9,8 +9,11 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=${1:-$REPO/target/plugins}
 mkdir -p "$OUT"
 cd "$REPO"
-cargo build --release --locked -p kmidi-rskafka
-cp target/release/libkmidi_rskafka.so "$OUT/"
+# KMIDI_PROFILE=dev reuses a debug build (scripts/bench.sh --quick); release otherwise.
+PROFILE=${KMIDI_PROFILE:-release}
+if [[ $PROFILE == dev ]]; then DIR=debug; else DIR=$PROFILE; fi
+cargo build --profile "$PROFILE" --locked -p kmidi-rskafka
+cp "target/$DIR/libkmidi_rskafka.so" "$OUT/"
 bash transports/c-rdkafka/build.sh "$OUT" >/dev/null
 if command -v go >/dev/null 2>&1; then
   bash transports/franz-go/build.sh "$OUT" >/dev/null
