@@ -5,7 +5,7 @@
 # measured in the same run.
 #
 #   scripts/bench.sh              the full run (~25 min), writes BENCHMARKS.md
-#   scripts/bench.sh --quick      every benchmark briefly (< 2 min), writes
+#   scripts/bench.sh --quick      every benchmark briefly (~3 min, debug build), writes
 #                                 target/bench/BENCHMARKS.quick.md; exit 0 if all ran
 #   KMIDI_BENCH_NO_39=1 ...       skip the 3.9.2 broker (kafka-rust)
 #   KMIDI_BENCH_NO_RT=1 ...       no SCHED_FIFO rows (benchmarks 1 and 3)
