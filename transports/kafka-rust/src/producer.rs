@@ -4,7 +4,7 @@
 //! up as one Produce request, counts acknowledgements and failures, and retries
 //! connection losses (rebuilding the client) until `message.timeout.ms`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Arc, Mutex};
@@ -191,7 +191,6 @@ fn partition_for(key: &[u8], partitions: i32, round_robin: &mut u32) -> i32 {
 
 fn run(mut session: Session, rx: Receiver<Job>, log: &DeliveryLog) {
     let mut round_robin = 0u32;
-    let mut known = HashSet::new();
     // A record that did not fit the last batch opens the next one.
     let mut carried: Option<Job> = None;
     loop {
@@ -219,20 +218,12 @@ fn run(mut session: Session, rx: Receiver<Job>, log: &DeliveryLog) {
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
-        send_batch(&mut session, batch, log, &mut round_robin, &mut known);
+        send_batch(&mut session, batch, log, &mut round_robin);
     }
 }
 
 /// Sends one batch, retrying what may succeed later until each record's deadline.
-/// `known`: topics this producer has seen in metadata; one missing later is a broker
-/// still loading after a restart, not a topic that does not exist.
-fn send_batch(
-    session: &mut Session,
-    mut batch: Vec<Job>,
-    log: &DeliveryLog,
-    rr: &mut u32,
-    known: &mut HashSet<String>,
-) {
+fn send_batch(session: &mut Session, mut batch: Vec<Job>, log: &DeliveryLog, rr: &mut u32) {
     let acks = session.settings.acks;
     let ack_timeout = session.settings.request_timeout;
     let message_timeout = session.settings.message_timeout;
@@ -245,36 +236,22 @@ fn send_batch(
             }
             continue;
         }
-        // Partition counts from the client's metadata. A topic never seen fails for
-        // good; one seen before waits (until its records' deadline) for the metadata
-        // of a broker that has just restarted to list it again.
+        // Partition counts from the client's metadata; unknown topics fail for good.
         let mut placed: Vec<(Job, i32)> = Vec::with_capacity(batch.len());
-        let mut unplaced = Vec::new();
         for job in batch.drain(..) {
             let count = session
                 .client()
                 .and_then(|c| c.topics().partitions(&job.topic).map(|p| p.len() as i32));
             match count {
                 Some(n) if n > 0 => {
-                    known.insert(job.topic.clone());
                     let p = partition_for(&job.key, n, rr);
                     placed.push((job, p));
-                }
-                _ if known.contains(&job.topic) && job.queued.elapsed() < message_timeout => {
-                    unplaced.push(job);
                 }
                 _ => log.fail(&job, format!("topic {:?} does not exist", job.topic)),
             }
         }
-        if !unplaced.is_empty() {
-            let _ = session.run("reloading metadata", |c| c.load_metadata_all());
-        }
         if placed.is_empty() {
-            if !unplaced.is_empty() {
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            batch = unplaced;
-            continue;
+            return;
         }
         let result = session.run("producing", |c| {
             let msgs: Vec<ProduceMessage<'_, '_>> = placed
@@ -323,6 +300,9 @@ fn send_batch(
             Err(err) => {
                 let jobs = placed.into_iter().map(|(job, _)| job).collect();
                 retry = keep_or_fail(jobs, &err, message_timeout, log);
+                // A broker that has just restarted answers from stale metadata until
+                // it leads its partitions again (client::Session::run calls that
+                // transient): look again before retrying.
                 if !retry.is_empty() {
                     let _ = session.run("reloading metadata", |c| c.load_metadata_all());
                 }
@@ -331,7 +311,6 @@ fn send_batch(
         if !retry.is_empty() {
             std::thread::sleep(Duration::from_millis(100));
         }
-        retry.append(&mut unplaced);
         batch = retry;
     }
 }
