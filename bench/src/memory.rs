@@ -14,19 +14,19 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use hdrhistogram::Histogram;
+use kmidi_engine::listen;
+use kmidi_engine::perform::PlayOptions;
+use kmidi_engine::session::{self, Outcome};
+use kmidi_engine::Stop;
 use kmidi_midi::message::ChannelMessage;
 use kmidi_midi::schedule::sleep_until;
+use kmidi_midi::score::Score;
 use kmidi_midi::sink::{Sink, SinkError};
 use kmidi_transport::wire::{Measure, NoteMessage};
 use kmidi_transport::{
     ClientConfig, Consumer, DeliveryFailure, OffsetReset, Producer, ProducerStats, Record,
     Subscription, Transport, TransportError,
 };
-
-use kmidi_engine::perform::PlayOptions;
-use kmidi_engine::session::{self, Outcome};
-use kmidi_engine::Stop;
-use kmidi_midi::score::Score;
 
 use crate::report::{Row, Section, Verdict};
 use crate::stats::{histogram, ratio, record, us, Summary};
@@ -107,10 +107,10 @@ pub fn note(seq: u64, padding: usize) -> NoteMessage {
     }
 }
 
-/// What the instrument does with a record: listen.rs's `decode`, then the sink.
+/// What the instrument does with a record: the engine's `decode`, then the sink.
 fn play(record: &Record, sink: &mut dyn Sink) -> Result<u64> {
-    let note = NoteMessage::decode(record.value.as_deref())?;
-    let msg = ChannelMessage::from_hex(&note.hex)?;
+    let (msg, note) =
+        listen::decode(record).map_err(|(kind, detail)| anyhow::anyhow!("{kind}: {detail}"))?;
     sink.send(msg.bytes(), Duration::ZERO)?;
     note.measure.seq.context("no seq")
 }

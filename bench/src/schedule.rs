@@ -6,7 +6,7 @@
 //! hand-off instant − score instant, on the monotonic clock, in µs.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use hdrhistogram::Histogram;
@@ -55,13 +55,6 @@ pub struct Played {
     pub last_us: f64,
 }
 
-fn now_us() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as u64)
-        .unwrap_or(0)
-}
-
 /// kmidi's engine: absolute deadlines from the song's start, the note prepared before
 /// its deadline, slices of sleep, then `sleep_until`'s spin for the last stretch.
 pub fn precise(song: &Score, speed: f64, producer: &mut dyn Producer) -> Played {
@@ -105,7 +98,7 @@ pub fn naive(song: &Score, speed: f64, producer: &mut dyn Producer) -> Played {
         let _ = errors.record((late.as_micros() as u64).max(1));
         last_us = late.as_micros() as f64;
         let mut note = perform::note_of(song, seq, offset, "bench");
-        note.measure.sent_us = Some(now_us());
+        note.measure.sent_us = Some(measure::unix_us());
         let _ = producer.send("bench", song.name.as_bytes(), &note.encode());
     }
     Played { errors, last_us }

@@ -8,7 +8,7 @@
 //! microseconds. What a rebalance costs the music shows in the onset and jitter
 //! figures; this says when it happened and what moved.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use kmidi_transport::Consumer;
 
@@ -43,9 +43,7 @@ impl AssignmentLog {
         self.checked = Some(now);
         let mut partitions = consumer.assignment();
         partitions.sort();
-        let unix_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+        let unix_ms = crate::measure::unix_us() as f64 / 1000.0;
         self.record(now.duration_since(started), unix_ms, partitions);
     }
 

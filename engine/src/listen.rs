@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use kmidi_midi::message::{silence_all_channels, ChannelMessage, MessageError};
 use kmidi_midi::sink::Sink;
@@ -13,7 +13,7 @@ use kmidi_transport::wire::NoteMessage;
 use kmidi_transport::{Consumer, Record};
 
 use crate::assignment::AssignmentLog;
-use crate::measure::Meter;
+use crate::measure::{self, Meter};
 use crate::stop::Stop;
 
 pub struct ListenOptions {
@@ -77,13 +77,6 @@ fn live_line(report: &ListenReport) -> String {
 }
 
 const POLL: Duration = Duration::from_millis(50);
-
-fn wall_us() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as u64)
-        .unwrap_or(0)
-}
 
 fn classify(err: &MessageError) -> &'static str {
     match err {
@@ -171,7 +164,7 @@ pub fn listen(
             }
         };
         let arrived = Instant::now();
-        let arrived_wall = wall_us();
+        let arrived_wall = measure::unix_us();
         last_arrival = Some(arrived);
         match decode(&record) {
             // The player's warm-up: nothing to play or to measure, and not one of the

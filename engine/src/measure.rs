@@ -25,6 +25,14 @@ pub const AUDIBLE_TEMPO: f64 = 0.025;
 /// Where the live tempo is measured: the last few seconds of the current song.
 const TEMPO_WINDOW: Duration = Duration::from_secs(3);
 
+/// The wall clock in µs since the Unix epoch: the send and arrival times on the wire and
+/// in reports (latency across processes needs a clock both sides share).
+pub fn unix_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
 pub fn histogram() -> Histogram<u64> {
     // 1 µs to 1 h at 3 significant digits: µs resolution, never rounded to whole ms.
     Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("static histogram bounds are valid")

@@ -7,7 +7,7 @@
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use kmidi_midi::schedule::{sleep_until, SongClock};
@@ -16,6 +16,7 @@ use kmidi_transport::wire::{Measure, NoteMessage};
 use kmidi_transport::Producer;
 use rand::distr::{Alphanumeric, SampleString};
 
+use crate::measure;
 use crate::stop::Stop;
 
 pub struct PlayOptions {
@@ -56,9 +57,7 @@ impl PlayReport {
             sent: 0,
             send_errors: 0,
             delivery_failures: 0,
-            // 1 µs to 1 h at 3 significant digits.
-            lateness_us: Histogram::new_with_bounds(1, 3_600_000_000, 3)
-                .expect("static histogram bounds are valid"),
+            lateness_us: measure::histogram(),
             last_lateness_us: None,
             interrupted: false,
         }
@@ -138,13 +137,6 @@ pub fn note_of(song: &Score, seq: usize, offset: Duration, run_id: &str) -> Note
     }
 }
 
-fn now_us() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_micros() as u64)
-        .unwrap_or(0)
-}
-
 /// Plays `songs` through `producer`; returns when they are done (or looped until a
 /// stop) or when `stop` is requested. Does not flush.
 pub fn perform(
@@ -181,7 +173,7 @@ pub fn perform(
                     break 'outer;
                 }
                 let handed = Instant::now();
-                note.measure.sent_us = Some(now_us());
+                note.measure.sent_us = Some(measure::unix_us());
                 let lateness = handed.saturating_duration_since(deadline).as_micros() as u64;
                 let _ = report.lateness_us.record(lateness.max(1));
                 report.last_lateness_us = Some(lateness);

@@ -3,8 +3,8 @@
 //! OS otherwise wakes a sleeping thread late now and then (BENCHMARKS.md, section 1).
 
 use thread_priority::{
-    set_thread_priority_and_policy, thread_native_id, NormalThreadSchedulePolicy,
-    RealtimeThreadSchedulePolicy, ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy,
+    set_thread_priority_and_policy, thread_native_id, RealtimeThreadSchedulePolicy, ThreadPriority,
+    ThreadPriorityValue, ThreadSchedulePolicy,
 };
 
 /// Why the OS refused.
@@ -23,12 +23,5 @@ pub fn fifo_this_thread() -> Result<(), RealtimeRefused> {
         .unwrap_or(ThreadPriority::Min);
     let fifo = ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo);
     set_thread_priority_and_policy(thread_native_id(), priority, fifo)
-        .map_err(|e| RealtimeRefused(format!("{e:?}")))
-}
-
-/// Puts the calling thread back under the normal time-sharing policy.
-pub fn normal_this_thread() -> Result<(), RealtimeRefused> {
-    let normal = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other);
-    set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, normal)
         .map_err(|e| RealtimeRefused(format!("{e:?}")))
 }

@@ -1,12 +1,12 @@
 //! The small commands: `topic create`, `ports` and `transports`.
 
 use anyhow::Result;
+use kmidi_engine::registry;
 use kmidi_midi::sink::list_output_ports;
 use kmidi_transport::{discover, Capabilities, TopicSpec, TransportInfo};
 
 use crate::cli::{TopicCreateArgs, TransportsArgs};
 use crate::connect;
-use kmidi_engine::registry;
 
 pub fn topic_create(args: TopicCreateArgs) -> Result<i32> {
     let transport = registry::resolve(&args.kafka.transport, &args.kafka.plugin_dirs)?;

@@ -6,6 +6,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
+use kmidi_engine::registry;
+use kmidi_engine::session::Outcome;
 use kmidi_midi::sink::{PortSink, SharedSinks, Side, SideSink, Sink};
 use kmidi_rdkafka::mock::EmbeddedCluster;
 use kmidi_rdkafka::RdKafkaTransport;
@@ -16,8 +18,6 @@ use crate::cli::CompareArgs;
 use crate::session::Session;
 use crate::signals::Stop;
 use crate::{connect, instrument, outputs, player, plot, report, songs};
-use kmidi_engine::registry;
-use kmidi_engine::session::Outcome;
 
 pub fn run(args: CompareArgs, stop: Stop) -> Result<i32> {
     let speed = args.speed.ratio();

@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
+use kmidi_engine::registry;
+use kmidi_engine::session::Outcome;
 use kmidi_midi::sink::wav_summary;
 use kmidi_rdkafka::mock::EmbeddedCluster;
 
@@ -12,8 +14,6 @@ use crate::cli::DemoArgs;
 use crate::session::Session;
 use crate::signals::Stop;
 use crate::{connect, instrument, outputs, player, songs};
-use kmidi_engine::registry;
-use kmidi_engine::session::Outcome;
 
 const TOPIC: &str = "midi_notes";
 

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
+use kmidi_engine::listen::{self, ListenOptions, ListenReport, Live};
+use kmidi_engine::registry;
 use kmidi_midi::sink::Sink;
 use kmidi_transport::{OffsetReset, Subscription};
 use serde_json::{json, Value};
@@ -15,8 +17,6 @@ use serde_json::{json, Value};
 use crate::cli::{From, InstrumentArgs, OutputArgs};
 use crate::signals::Stop;
 use crate::{connect, plot, report};
-use kmidi_engine::listen::{self, ListenOptions, ListenReport, Live};
-use kmidi_engine::registry;
 
 pub fn run(args: InstrumentArgs, stop: Stop) -> Result<i32> {
     let idle_exit = args

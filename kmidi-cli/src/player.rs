@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
+use kmidi_engine::perform::{self, PlayOptions, PlayReport, Progress};
+use kmidi_engine::registry;
 
 use crate::cli::PlayerArgs;
 use crate::signals::Stop;
 use crate::{connect, songs};
-use kmidi_engine::perform::{self, PlayOptions, PlayReport, Progress};
-use kmidi_engine::registry;
 
 pub fn run(args: PlayerArgs, stop: Stop) -> Result<i32> {
     let speed = args.speed.ratio();

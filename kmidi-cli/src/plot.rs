@@ -4,9 +4,8 @@
 use std::path::Path;
 
 use anyhow::{anyhow, Result};
-use plotters::prelude::*;
-
 use kmidi_engine::measure::{Sample, AUDIBLE_SHIFT_US};
+use plotters::prelude::*;
 
 const COLORS: [RGBColor; 2] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40)];
 

@@ -3,10 +3,9 @@
 //! settings).
 
 use hdrhistogram::Histogram;
-use serde_json::{json, Value};
-
 use kmidi_engine::listen::ListenReport;
 use kmidi_engine::measure::{Meter, AUDIBLE_FLIP_US, AUDIBLE_SHIFT_US, AUDIBLE_TEMPO};
+use serde_json::{json, Value};
 
 /// One row of the summary.
 #[derive(Clone, Debug, serde::Serialize)]

@@ -5,15 +5,15 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use kmidi_engine::listen;
+use kmidi_engine::perform::PlayOptions;
+use kmidi_engine::session::{self, Outcome};
 use kmidi_midi::score::Score;
 use kmidi_midi::sink::Sink;
 use kmidi_transport::{ClientConfig, OffsetReset, Subscription, Transport};
 
 use crate::player;
 use crate::signals::Stop;
-use kmidi_engine::listen;
-use kmidi_engine::perform::PlayOptions;
-use kmidi_engine::session::{self, Outcome};
 
 /// What one session needs.
 pub struct Session {
@@ -91,7 +91,7 @@ impl Ready {
             realtime: false,
         };
         let bar = player::progress_bar(!show_progress);
-        let outcome = session::play_and_listen(
+        Ok(session::play_and_listen(
             producer,
             consumer.as_mut(),
             vec![s.score.clone()],
@@ -105,12 +105,9 @@ impl Ready {
                     player::update_bar(&bar, progress);
                 }
             },
-        )?;
-        Ok(outcome)
+        )?)
     }
-}
 
-impl Ready {
     pub fn transport(&self) -> &dyn Transport {
         self.session.transport.as_ref()
     }
