@@ -3,7 +3,7 @@
 # each target for a bounded time, with memory and per-input time limits, so that a hang
 # or an absurd allocation is reported like a crash. Exits non-zero on the first target
 # that fails, printing the input that made it fail; keep such an input as a regression
-# test (midi/tests/regressions/, kmidi-transport/tests/regressions/) once it is fixed.
+# test (midi/tests/regressions/, engine/tests/wire_regressions/) once it is fixed.
 #
 # usage: scripts/fuzz.sh [SECONDS_PER_TARGET]      (default 60)
 #   FUZZ_TARGETS="midi_load hex"  only these targets (default: all)

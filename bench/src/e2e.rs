@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use hdrhistogram::Histogram;
-use kmidi_transport::wire::NoteMessage;
+use kmidi_engine::wire::NoteMessage;
 use kmidi_transport::{Consumer, OffsetReset, Producer, Subscription, Transport};
 
 use crate::memory::note;

@@ -22,7 +22,7 @@ use kmidi_midi::message::ChannelMessage;
 use kmidi_midi::schedule::sleep_until;
 use kmidi_midi::score::Score;
 use kmidi_midi::sink::{Sink, SinkError};
-use kmidi_transport::wire::{Measure, NoteMessage};
+use kmidi_engine::wire::{Measure, NoteMessage};
 use kmidi_transport::{
     ClientConfig, Consumer, DeliveryFailure, OffsetReset, Producer, ProducerStats, Record,
     Subscription, Transport, TransportError,

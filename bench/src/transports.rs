@@ -9,7 +9,7 @@ use kmidi_transport::{ClientConfig, TopicSpec, Transport};
 
 /// As `--transport` resolves it (no plugin directories: plugins are given as paths).
 pub fn resolve(name: &str) -> Result<Box<dyn Transport>> {
-    Ok(kmidi_engine::registry::resolve(name, &[])?)
+    Ok(kmidi_registry::resolve(name, &[])?)
 }
 
 /// The name shown in tables: a plugin's file stem without `libkmidi_`.
@@ -32,7 +32,7 @@ pub fn config(bootstrap: &str) -> ClientConfig {
 
 /// Creates a one-partition topic with the built-in rdkafka admin (kafka-rust has none).
 pub fn create_topic(bootstrap: &str, topic: &str) -> Result<()> {
-    let admin = kmidi_rdkafka::RdKafkaTransport.admin(&config(bootstrap))?;
+    let admin = kmidi_registry::fallback_admin(&config(bootstrap))?;
     let spec = TopicSpec {
         name: topic.to_string(),
         partitions: 1,

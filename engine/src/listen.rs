@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use kmidi_midi::message::{silence_all_channels, ChannelMessage, MessageError};
 use kmidi_midi::sink::Sink;
-use kmidi_transport::wire::NoteMessage;
+use crate::wire::NoteMessage;
 use kmidi_transport::{Consumer, Record};
 
 use crate::assignment::AssignmentLog;

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use kmidi_transport::wire::Measure;
+use crate::wire::Measure;
 
 /// Listening research: a note shifted by more than about this is heard as out of time.
 pub const AUDIBLE_SHIFT_US: u64 = 6_000;

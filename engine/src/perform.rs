@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use kmidi_midi::schedule::{sleep_until, SongClock};
 use kmidi_midi::score::Score;
-use kmidi_transport::wire::{Measure, NoteMessage};
+use crate::wire::{Measure, NoteMessage};
 use kmidi_transport::Producer;
 use rand::distr::{Alphanumeric, SampleString};
 

@@ -211,7 +211,7 @@ fn the_scheduler_warms_up_then_hands_every_note_over_on_time() {
     );
     assert_eq!(report.sent, 20);
     let first = consumer.poll(Duration::from_secs(1)).unwrap().unwrap();
-    let warmup = kmidi_transport::wire::NoteMessage::decode(first.value.as_deref()).unwrap();
+    let warmup = kmidi_engine::wire::NoteMessage::decode(first.value.as_deref()).unwrap();
     assert!(warmup.measure.warmup, "the warm-up record goes first");
     // Lateness is measured for every note; its size is the benchmarks' business.
     assert_eq!(report.lateness_us.len(), 20);

@@ -1,10 +1,10 @@
-//! What the instrument does with a record value (kmidi-cli's `listen::decode`):
+//! What the instrument does with a record value (kmidi-engine's `listen::decode`):
 //! `NoteMessage::decode`, then `ChannelMessage::from_hex` on the hex it yields. Never
 //! panics, and a decoded note survives an encode/decode round trip unchanged.
 #![no_main]
 
 use kmidi_midi::message::ChannelMessage;
-use kmidi_transport::wire::NoteMessage;
+use kmidi_engine::wire::NoteMessage;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,7 @@
 //! The small commands: `topic create`, `ports` and `transports`.
 
 use anyhow::Result;
-use kmidi_engine::registry;
+use kmidi_registry as registry;
 use kmidi_midi::sink::list_output_ports;
 use kmidi_transport::{discover, Capabilities, TopicSpec, TransportInfo};
 

@@ -6,11 +6,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
-use kmidi_engine::registry;
+use kmidi_registry as registry;
 use kmidi_engine::session::Outcome;
 use kmidi_midi::sink::{PortSink, SharedSinks, Side, SideSink, Sink};
-use kmidi_rdkafka::mock::EmbeddedCluster;
-use kmidi_rdkafka::RdKafkaTransport;
+use kmidi_registry::embedded::EmbeddedCluster;
 use kmidi_transport::{ClientConfig, TopicSpec, Transport};
 use serde_json::json;
 
@@ -156,7 +155,7 @@ fn ensure_topic(
 ) -> Result<()> {
     let admin = match transport.admin(config) {
         Ok(admin) => admin,
-        Err(_) => RdKafkaTransport.admin(config)?,
+        Err(_) => registry::fallback_admin(config)?,
     };
     if admin.topic_partitions(topic, timeout)?.is_some() {
         return Ok(());
@@ -169,9 +168,7 @@ fn ensure_topic(
     };
     match admin.create_topic(&spec, timeout) {
         Ok(()) => Ok(()),
-        Err(_) => Ok(RdKafkaTransport
-            .admin(config)?
-            .create_topic(&spec, timeout)?),
+        Err(_) => Ok(registry::fallback_admin(config)?.create_topic(&spec, timeout)?),
     }
 }
 

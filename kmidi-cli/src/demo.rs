@@ -5,10 +5,10 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use kmidi_engine::registry;
+use kmidi_registry as registry;
 use kmidi_engine::session::Outcome;
 use kmidi_midi::sink::wav_summary;
-use kmidi_rdkafka::mock::EmbeddedCluster;
+use kmidi_registry::embedded::EmbeddedCluster;
 
 use crate::cli::DemoArgs;
 use crate::session::Session;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use kmidi_engine::perform::{self, PlayOptions, PlayReport, Progress};
-use kmidi_engine::registry;
+use kmidi_registry as registry;
 
 use crate::cli::PlayerArgs;
 use crate::signals::Stop;

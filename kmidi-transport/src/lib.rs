@@ -2,16 +2,18 @@
 //!
 //! `transport` defines what every client library must offer (a producer, a consumer,
 //! a small admin surface), `config` carries librdkafka-style `key=value` client
-//! properties with secrets kept out of logs, and `wire` is the note format on the topic,
-//! compatible with the original Python kmidi in both directions.
+//! properties with secrets kept out of logs, and `plugin` is the C ABI through which a
+//! shared library provides a transport (the host's loader and the exporter's runtime).
 //!
-//! A transport moves keyed byte payloads; it never knows about MIDI.
+//! A transport moves keyed byte payloads; it never knows about MIDI: the note format on
+//! the topic lives in `kmidi-engine` (`kmidi_engine::wire`).
 
 pub mod config;
 pub mod error;
+// The C ABI: the only place in kmidi where `unsafe` is allowed.
+#[allow(unsafe_code)]
 pub mod plugin;
 pub mod transport;
-pub mod wire;
 
 pub use config::ClientConfig;
 pub use error::TransportError;

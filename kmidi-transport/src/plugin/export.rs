@@ -41,6 +41,8 @@ use crate::{ClientConfig, OffsetReset, Subscription, TopicSpec, Transport, Trans
 macro_rules! export_transport {
     ($t:ty) => {
         /// The kmidi transport plugin entry point (ABI version 1).
+        // The one unmangled symbol the host looks up: the plugin boundary itself.
+        #[allow(unsafe_code)]
         #[no_mangle]
         pub extern "C" fn kmidi_transport_v1(
             host_abi_version: u32,

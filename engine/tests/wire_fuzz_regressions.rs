@@ -1,15 +1,15 @@
 //! Record values that exercise the edges of the wire decoder, kept so stable CI checks
 //! them without nightly (scripts/fuzz.sh's `wire_decode` target finds new ones). Files in
-//! `tests/regressions/` are named for what the decoder must do: `ok-*` decode, and then
+//! `tests/wire_regressions/` are named for what the decoder must do: `ok-*` decode, and then
 //! survive an encode/decode round trip unchanged; `err-*` are refused as bad records.
 //! Either way without a panic.
 
 use std::path::{Path, PathBuf};
 
-use kmidi_transport::wire::NoteMessage;
+use kmidi_engine::wire::NoteMessage;
 
 fn saved_inputs() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wire_regressions");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.expect("readable directory entry").path())

@@ -8,10 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use kmidi_kafka_rust::KafkaRustTransport;
-use kmidi_rdkafka::RdKafkaTransport;
 use kmidi_transport::plugin::{discover, load_plugin, plugin_dirs, PluginError};
-use kmidi_transport::Transport;
+use kmidi_transport::{Admin, ClientConfig, Transport, TransportError};
 
 /// Why a name could not be resolved.
 #[derive(Debug, thiserror::Error)]
@@ -46,15 +44,46 @@ fn load(name: &str, path: &Path) -> Result<Box<dyn Transport>> {
     }
 }
 
-/// The names users can pass to `--transport` without a plugin.
-pub const BUILT_IN: &[&str] = &["rdkafka", "kafka-rust"];
+/// The names users can pass to `--transport` without a plugin, in this build.
+pub const BUILT_IN: &[&str] = &[
+    #[cfg(feature = "rdkafka")]
+    "rdkafka",
+    #[cfg(feature = "kafka-rust")]
+    "kafka-rust",
+];
+
+/// The built-in transport of that name, if this build has it.
+pub fn built_in(name: &str) -> Option<Box<dyn Transport>> {
+    match name {
+        #[cfg(feature = "rdkafka")]
+        "rdkafka" => Some(Box::new(kmidi_rdkafka::RdKafkaTransport)),
+        #[cfg(feature = "kafka-rust")]
+        "kafka-rust" => Some(Box::new(kmidi_kafka_rust::KafkaRustTransport)),
+        _ => None,
+    }
+}
 
 /// Resolves `name`, searching `dirs` (then `KMIDI_PLUGIN_PATH`) for plugins.
 pub fn resolve(name: &str, dirs: &[PathBuf]) -> Result<Box<dyn Transport>> {
-    match name {
-        "rdkafka" => Ok(Box::new(RdKafkaTransport)),
-        "kafka-rust" => Ok(Box::new(KafkaRustTransport)),
-        other => plugin(other, dirs),
+    match built_in(name) {
+        Some(t) => Ok(t),
+        None => plugin(name, dirs),
+    }
+}
+
+/// An admin client for a side whose own library has none (or cannot create topics):
+/// librdkafka's, which speaks every admin API kmidi needs.
+pub fn fallback_admin(
+    config: &ClientConfig,
+) -> std::result::Result<Box<dyn Admin>, TransportError> {
+    match built_in("rdkafka") {
+        Some(t) => t.admin(config),
+        None => Err(TransportError::Unsupported {
+            transport: "built-in".to_string(),
+            what: "an admin client without the rdkafka feature (create the topic with \
+                   kafka-topics.sh)"
+                .to_string(),
+        }),
     }
 }
 
@@ -115,10 +144,7 @@ fn plugin(name: &str, dirs: &[PathBuf]) -> Result<Box<dyn Transport>> {
 
 /// All built-in transports, for `kmidi transports`.
 pub fn all() -> Vec<Box<dyn Transport>> {
-    BUILT_IN
-        .iter()
-        .filter_map(|n| resolve(n, &[]).ok())
-        .collect()
+    BUILT_IN.iter().filter_map(|n| built_in(n)).collect()
 }
 
 #[cfg(test)]
@@ -133,6 +159,7 @@ mod tests {
 
     #[test]
     fn every_built_in_resolves_and_reports_its_own_name() {
+        assert!(!BUILT_IN.is_empty(), "the default features link both built-ins");
         for name in BUILT_IN {
             assert_eq!(resolve(name, &[]).unwrap().info().name, *name);
         }
