@@ -87,16 +87,12 @@ impl Sink for NullSink {
 pub fn note(seq: u64, padding: usize) -> NoteMessage {
     let msg = ChannelMessage::from_bytes(&[0x90, 60 + (seq % 24) as u8, 100])
         .expect("a note-on is a channel message");
-    NoteMessage {
-        time: 0.125,
-        kind: msg.kind().to_string(),
-        channel: msg.channel(),
-        note: msg.note(),
-        velocity: msg.velocity(),
-        hex: msg.hex(),
-        extra_payload: "x".repeat(padding),
-        measure: Measure {
+    let mut note = NoteMessage::of(
+        &msg,
+        0.125,
+        Measure {
             run: Some("bench-0123456789".to_string()),
+            pass: Some(0),
             song: Some("bench_song.mid".to_string()),
             seq: Some(seq),
             total: Some(1_000_000),
@@ -104,7 +100,9 @@ pub fn note(seq: u64, padding: usize) -> NoteMessage {
             sent_us: Some(1_700_000_000_000_000 + seq),
             warmup: false,
         },
-    }
+    );
+    note.extra_payload = "x".repeat(padding);
+    note
 }
 
 /// What the instrument does with a record: the engine's `decode`, then the sink.

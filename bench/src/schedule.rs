@@ -97,7 +97,8 @@ pub fn naive(song: &Score, speed: f64, producer: &mut dyn Producer) -> Played {
         let late = handed.saturating_duration_since(start + offset);
         let _ = errors.record((late.as_micros() as u64).max(1));
         last_us = late.as_micros() as f64;
-        let mut note = perform::note_of(song, seq, offset, "bench");
+        let at = perform::Position { pass: 0, seq };
+        let mut note = perform::note_of(song, at, offset, "bench");
         note.measure.sent_us = Some(measure::unix_us());
         let _ = producer.send("bench", song.name.as_bytes(), &note.encode());
     }

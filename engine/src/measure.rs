@@ -8,6 +8,9 @@
 //! is common: a client's first request pays for connections and metadata. Latency needs
 //! the player's send time, so records from the original Python player (which carry no
 //! `kmidi_*` fields) count as "unmeasured", never as zero.
+//!
+//! A song is tracked per (run, pass, song): a looping player replays a song under one
+//! run with `seq` from 0 again, and two players may play the same song at once.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
@@ -42,6 +45,7 @@ pub fn histogram() -> Histogram<u64> {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Sample {
     pub song: String,
+    pub pass: u64,
     pub seq: u64,
     /// Wall-clock arrival, ms since the Unix epoch, to line up several instruments.
     pub arrived_unix_ms: f64,
@@ -52,6 +56,17 @@ pub struct Sample {
     pub partition: i32,
     #[serde(skip)]
     implied_us: i64,
+    /// Index of the sample's song track, whose final anchor `finish` compares it with.
+    #[serde(skip)]
+    track: usize,
+}
+
+/// What tells one playing of a song from another.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct TrackKey {
+    run: String,
+    pass: u64,
+    song: String,
 }
 
 #[derive(Default)]
@@ -74,7 +89,8 @@ pub struct PartitionFigures {
 
 /// Everything measured so far.
 pub struct Meter {
-    tracks: HashMap<(String, String), SongTrack>,
+    tracks: Vec<(TrackKey, SongTrack)>,
+    track_index: HashMap<TrackKey, usize>,
     pub latency_us: Histogram<u64>,
     /// |onset error|, µs.
     pub onset_us: Histogram<u64>,
@@ -88,7 +104,8 @@ pub struct Meter {
     pub late: u64,
     pub unmeasured: u64,
     pub samples: Vec<Sample>,
-    current: Option<(String, String)>,
+    /// The track heard last, for the live tempo.
+    current: Option<usize>,
     base: Instant,
 }
 
@@ -96,6 +113,8 @@ pub struct Meter {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct SongFigures {
     pub run: String,
+    /// Which pass of a looping player, from 0.
+    pub pass: u64,
     pub song: String,
     pub heard: u64,
     pub total: Option<u64>,
@@ -112,7 +131,8 @@ pub struct SongFigures {
 impl Default for Meter {
     fn default() -> Self {
         Self {
-            tracks: HashMap::new(),
+            tracks: Vec::new(),
+            track_index: HashMap::new(),
             latency_us: histogram(),
             onset_us: histogram(),
             jitter_us: histogram(),
@@ -166,8 +186,20 @@ impl Meter {
             self.unmeasured += 1;
             return;
         };
-        let key = (m.run.clone().unwrap_or_default(), song);
-        let t = self.tracks.entry(key.clone()).or_default();
+        let key = TrackKey {
+            run: m.run.clone().unwrap_or_default(),
+            pass: m.pass.unwrap_or(0),
+            song,
+        };
+        let track = match self.track_index.get(&key) {
+            Some(&i) => i,
+            None => {
+                self.tracks.push((key.clone(), SongTrack::default()));
+                self.track_index.insert(key, self.tracks.len() - 1);
+                self.tracks.len() - 1
+            }
+        };
+        let (key, t) = &mut self.tracks[track];
         t.total = m.total.or(t.total);
         if !t.seen.insert(seq) {
             self.duplicates += 1;
@@ -211,7 +243,8 @@ impl Meter {
             t.window.pop_front();
         }
         self.samples.push(Sample {
-            song: key.1.clone(),
+            song: key.song.clone(),
+            pass: key.pass,
             seq,
             arrived_unix_ms: arrived_wall_us as f64 / 1000.0,
             at_s: offset as f64 / 1e6,
@@ -219,8 +252,9 @@ impl Meter {
             onset_ms: onset as f64 / 1000.0,
             partition,
             implied_us: implied,
+            track,
         });
-        self.current = Some(key);
+        self.current = Some(track);
     }
 
     /// Recomputes onset errors against each song's final anchor (the earliest any of its
@@ -229,12 +263,7 @@ impl Meter {
         self.onset_us.reset();
         self.late = 0;
         for s in &mut self.samples {
-            let Some(anchor) = self
-                .tracks
-                .iter()
-                .find(|((_, song), _)| *song == s.song)
-                .and_then(|(_, t)| t.anchor_us)
-            else {
+            let Some(anchor) = self.tracks[s.track].1.anchor_us else {
                 continue;
             };
             let onset = s.implied_us - anchor;
@@ -248,7 +277,7 @@ impl Meter {
 
     /// Tempo over the last few seconds of the song playing now, 1.0 = as the score.
     pub fn live_tempo(&self) -> Option<f64> {
-        let t = self.tracks.get(self.current.as_ref()?)?;
+        let (_, t) = self.tracks.get(self.current?)?;
         tempo_between(t.window.front()?, t.window.back()?)
     }
 
@@ -256,13 +285,14 @@ impl Meter {
         let mut out: Vec<SongFigures> = self
             .tracks
             .iter()
-            .map(|((run, song), t)| {
+            .map(|(key, t)| {
                 let heard = t.seen.len() as u64;
                 let (min, max) = (t.min_seq.unwrap_or(0), t.max_seq.map_or(0, |m| m.0));
                 let span = if heard == 0 { 0 } else { max - min + 1 };
                 SongFigures {
-                    run: run.clone(),
-                    song: song.clone(),
+                    run: key.run.clone(),
+                    pass: key.pass,
+                    song: key.song.clone(),
                     heard,
                     total: t.total,
                     lost: span.saturating_sub(heard),
@@ -275,7 +305,7 @@ impl Meter {
                 }
             })
             .collect();
-        out.sort_by(|a, b| (&a.run, &a.song).cmp(&(&b.run, &b.song)));
+        out.sort_by(|a, b| (&a.run, a.pass, &a.song).cmp(&(&b.run, b.pass, &b.song)));
         out
     }
 
@@ -286,7 +316,7 @@ impl Meter {
     /// Overall tempo: score time over heard time, all songs together.
     pub fn tempo(&self) -> Option<f64> {
         let (mut scored, mut heard) = (0f64, 0f64);
-        for t in self.tracks.values() {
+        for (_, t) in &self.tracks {
             if let (Some((a_at, a_off)), Some((b_at, b_off))) = (t.first, t.last) {
                 scored += b_off.saturating_sub(a_off) as f64;
                 heard += b_at.duration_since(a_at).as_micros() as f64;
@@ -310,6 +340,7 @@ mod tests {
     fn note(seq: u64, offset_ms: u64) -> Measure {
         Measure {
             run: Some("r".into()),
+            pass: Some(0),
             song: Some("s.mid".into()),
             seq: Some(seq),
             total: Some(5),
@@ -386,6 +417,53 @@ mod tests {
         assert_eq!(m.reordered, 2);
         assert_eq!(m.reordered_audible, 2, "300 ms apart in the score");
         assert_eq!(m.duplicates, 1);
+    }
+
+    fn in_pass(pass: u64, run: &str, m: Measure) -> Measure {
+        Measure {
+            pass: Some(pass),
+            run: Some(run.to_string()),
+            ..m
+        }
+    }
+
+    #[test]
+    fn three_passes_of_a_looped_song_are_three_playings_not_duplicates() {
+        let mut m = Meter::default();
+        let t0 = Instant::now();
+        let offsets = [0u64, 250, 500, 750, 1000];
+        for pass in 0..3u64 {
+            // Each pass starts 20 ms after the previous one ended, as the player does.
+            let start = t0 + Duration::from_millis(pass * 1020);
+            for (i, ms) in offsets.iter().enumerate() {
+                let n = in_pass(pass, "r", note(i as u64, *ms));
+                m.observe(start + Duration::from_millis(*ms), 0, "t", 0, &n);
+            }
+        }
+        m.finish();
+        assert_eq!((m.duplicates, m.reordered, m.late), (0, 0, 0));
+        assert!((m.tempo().unwrap() - 1.0).abs() < 1e-6, "{:?}", m.tempo());
+        assert!(m.onset_us.max() <= 1);
+        let songs = m.songs();
+        assert_eq!(songs.iter().map(|s| s.pass).collect::<Vec<_>>(), [0, 1, 2]);
+        assert!(songs.iter().all(|s| s.heard == 5 && s.lost == 0));
+    }
+
+    #[test]
+    fn two_runs_of_one_song_interleaved_keep_their_own_anchors() {
+        let mut m = Meter::default();
+        let t0 = Instant::now();
+        let later = Duration::from_millis(50);
+        for (i, ms) in [0u64, 250, 500, 750, 1000].iter().enumerate() {
+            let at = t0 + Duration::from_millis(*ms);
+            m.observe(at, 0, "t", 0, &in_pass(0, "r1", note(i as u64, *ms)));
+            m.observe(at + later, 0, "t", 0, &in_pass(0, "r2", note(i as u64, *ms)));
+        }
+        m.finish();
+        assert_eq!((m.duplicates, m.reordered, m.late), (0, 0, 0));
+        assert!(m.onset_us.max() <= 1, "run r2 is not 50 ms late against r1");
+        assert!((m.tempo().unwrap() - 1.0).abs() < 1e-6);
+        assert_eq!(m.songs().len(), 2);
     }
 
     #[test]

@@ -112,29 +112,31 @@ fn warm_up(producer: &mut dyn Producer, topic: &str, key: &str, run_id: &str) {
     }
 }
 
-/// The wire message for note `seq` of `song`, `offset` after the song's start (after
-/// speed), without padding or send time.
-pub fn note_of(song: &Score, seq: usize, offset: Duration, run_id: &str) -> NoteMessage {
-    let event = &song.events[seq];
-    let m = event.message;
-    NoteMessage {
-        time: event.delta,
-        kind: m.kind().to_string(),
-        channel: m.channel(),
-        note: m.note(),
-        velocity: m.velocity(),
-        hex: m.hex(),
-        extra_payload: String::new(),
-        measure: Measure {
+/// Where a note stands in a run: which pass over the songs, and which note of its song.
+#[derive(Clone, Copy, Debug)]
+pub struct Position {
+    pub pass: u64,
+    pub seq: usize,
+}
+
+/// The wire message for note `at.seq` of `song` in pass `at.pass`, `offset` after the
+/// song's start (after speed), without padding or send time.
+pub fn note_of(song: &Score, at: Position, offset: Duration, run_id: &str) -> NoteMessage {
+    let event = &song.events[at.seq];
+    NoteMessage::of(
+        &event.message,
+        event.delta,
+        Measure {
             run: Some(run_id.to_string()),
+            pass: Some(at.pass),
             song: Some(song.name.clone()),
-            seq: Some(seq as u64),
+            seq: Some(at.seq as u64),
             total: Some(song.events.len() as u64),
             offset_us: Some(offset.as_micros() as u64),
             sent_us: None,
             warmup: false,
         },
-    }
+    )
 }
 
 /// Plays `songs` through `producer`; returns when they are done (or looped until a
@@ -151,6 +153,7 @@ pub fn perform(
     if let Some(first) = songs.first() {
         warm_up(producer, &opts.topic, &first.name, &opts.run_id);
     }
+    let mut pass = 0u64;
     'outer: loop {
         for (index, song) in songs.iter().enumerate() {
             if let Ok(mut name) = progress.song.lock() {
@@ -163,7 +166,8 @@ pub fn perform(
                 Ordering::Relaxed,
             );
             for (seq, event) in song.events.iter().enumerate() {
-                let mut note = note_of(song, seq, clock.offset(event.at), &opts.run_id);
+                let at = Position { pass, seq };
+                let mut note = note_of(song, at, clock.offset(event.at), &opts.run_id);
                 if opts.record_size > 0 {
                     note.extra_payload = Alphanumeric.sample_string(&mut rng, opts.record_size);
                 }
@@ -196,6 +200,7 @@ pub fn perform(
         if !opts.repeat || stop.requested() {
             break;
         }
+        pass += 1;
     }
     count_failures(producer, &mut report);
     report

@@ -6,6 +6,7 @@
 //! under `kmidi_*` names the original ignores. The instrument plays from `hex` alone, so
 //! anything else may be missing.
 
+use kmidi_midi::message::ChannelMessage;
 use serde::{Deserialize, Serialize};
 
 /// One note (or other channel message) on the topic.
@@ -39,6 +40,15 @@ pub struct Measure {
     /// Identifies one player run, so two runs on one topic are not mixed up.
     #[serde(rename = "kmidi_run", default, skip_serializing_if = "Option::is_none")]
     pub run: Option<String>,
+    /// Which pass over the songs this is, from 0: a looping player (`--loop`) replays a
+    /// song under the same run with `seq` from 0 again, and only this tells the passes
+    /// apart. Absent (older players) means 0.
+    #[serde(
+        rename = "kmidi_pass",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub pass: Option<u64>,
     #[serde(
         rename = "kmidi_song",
         default,
@@ -103,6 +113,21 @@ impl WireError {
 }
 
 impl NoteMessage {
+    /// The wire form of one channel message, `delta` seconds after the previous one of
+    /// its file, with no padding: what the player sends and the benchmarks measure.
+    pub fn of(message: &ChannelMessage, delta: f64, measure: Measure) -> Self {
+        NoteMessage {
+            time: delta,
+            kind: message.kind().to_string(),
+            channel: message.channel(),
+            note: message.note(),
+            velocity: message.velocity(),
+            hex: message.hex(),
+            extra_payload: String::new(),
+            measure,
+        }
+    }
+
     /// JSON bytes in the original's field order and spacing (`", "` and `": "`).
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(160 + self.extra_payload.len());
@@ -192,6 +217,7 @@ mod tests {
             kind: "control_change".into(),
             measure: Measure {
                 run: Some("r1".into()),
+                pass: Some(2),
                 song: Some("a.mid".into()),
                 seq: Some(3),
                 total: Some(10),
@@ -204,6 +230,13 @@ mod tests {
         let text = String::from_utf8(m.encode()).unwrap();
         assert!(text.find("extra_payload").unwrap() < text.find("kmidi_run").unwrap());
         assert_eq!(NoteMessage::decode(Some(text.as_bytes())).unwrap(), m);
+    }
+
+    #[test]
+    fn a_record_without_a_pass_decodes_as_from_an_older_player() {
+        let older = r#"{"hex": "90 3C 40", "kmidi_run": "r", "kmidi_song": "a.mid", "kmidi_seq": 0}"#;
+        let m = NoteMessage::decode(Some(older.as_bytes())).unwrap();
+        assert_eq!((m.measure.pass, m.measure.seq), (None, Some(0)));
     }
 
     #[test]
