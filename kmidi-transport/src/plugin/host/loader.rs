@@ -7,7 +7,6 @@
 
 use std::ffi::{c_char, CStr};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use crate::plugin::abi::{
     kmidi_transport_table, EntryFn, KMIDI_CAP_CONSUMER_GROUPS, KMIDI_CAP_HEADERS,
@@ -15,7 +14,6 @@ use crate::plugin::abi::{
     KMIDI_TRANSPORT_ABI_VERSION, KMIDI_TRANSPORT_MAGIC, KMIDI_TRANSPORT_SYMBOL,
     KMIDI_TRANSPORT_TABLE_V1_SIZE,
 };
-use crate::plugin::host::PluginTransport;
 use crate::{Capabilities, TransportInfo};
 
 /// Why a plugin could not be loaded.
@@ -114,17 +112,13 @@ unsafe impl Send for Table {}
 // SAFETY: as above; the copy is never mutated.
 unsafe impl Sync for Table {}
 
-/// Loads the plugin at `path` and checks its table.
-pub fn load_plugin(path: &Path) -> Result<PluginTransport, PluginError> {
-    Ok(PluginTransport::new(Arc::new(open(path)?)))
-}
-
 /// The name, library and capabilities of the plugin at `path`, for listings.
 pub fn probe(path: &Path) -> Result<TransportInfo, PluginError> {
-    load_plugin(path).map(|p| crate::Transport::info(&p))
+    open(path).map(|p| p.info)
 }
 
-fn open(path: &Path) -> Result<Plugin, PluginError> {
+/// Opens the library at `path` and validates its table before anything in it is used.
+pub(super) fn open(path: &Path) -> Result<Plugin, PluginError> {
     let path = path.to_path_buf();
     if !path.exists() {
         return Err(PluginError::NotFound { path });

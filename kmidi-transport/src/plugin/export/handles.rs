@@ -7,18 +7,13 @@
 
 use std::collections::VecDeque;
 use std::ffi::{c_char, CString};
-use std::time::Duration;
 
+use super::guard::{arg_str, duration, guard, status_of};
 use crate::plugin::abi::{
     kmidi_consumer, kmidi_message, kmidi_producer, kmidi_producer_stats, KMIDI_INVALID_ARG,
     KMIDI_OK, KMIDI_PANICKED, KMIDI_TIMEOUT,
 };
-use crate::plugin::export::{arg_str, guard, status_of};
 use crate::{Consumer, DeliveryFailure, Producer, Record};
-
-pub(crate) fn duration(timeout_ms: i32) -> Duration {
-    Duration::from_millis(u64::try_from(timeout_ms).unwrap_or(0))
-}
 
 fn c_text(s: String) -> CString {
     CString::new(s.replace('\0', " ")).unwrap_or_default()
@@ -129,13 +124,13 @@ pub unsafe extern "C" fn produce(
     };
     let inner = &mut h.inner;
     h.errors.run(|| {
-        // SAFETY: borrowed per the ABI for the duration of the call. A NULL key or
-        // value (a null record part in Kafka) is sent as empty: `Producer::send`
-        // has no null.
+        // A NULL key or value (a null record part in Kafka) is sent as empty:
+        // `Producer::send` has no null.
         let bytes = |ptr: *const u8, len: usize| -> &[u8] {
             if ptr.is_null() || len == 0 {
                 &[]
             } else {
+                // SAFETY: non-NULL, and borrowed per the ABI for the duration of the call.
                 unsafe { std::slice::from_raw_parts(ptr, len) }
             }
         };

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::call::{abandoned, millis, status_error};
+use super::loader::Plugin;
+use super::watchdog;
 use crate::plugin::abi::{KMIDI_OK, KMIDI_TIMEOUT};
 use crate::plugin::ffi::{c_string, errbuf_text, KvList, ERRBUF_LEN};
-use crate::plugin::host::{abandoned, millis, status_error};
-use crate::plugin::loader::Plugin;
-use crate::plugin::watchdog;
 use crate::{Admin, TopicSpec, TransportError};
 
 /// Admin calls: the table's admin entries take the client config on every call.

@@ -7,14 +7,14 @@ use std::ffi::CString;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::call::{millis, status_error, SendPtr};
+use super::loader::Plugin;
+use super::watchdog;
 use crate::plugin::abi::{
     kmidi_consumer, kmidi_message, kmidi_producer, kmidi_producer_stats, KMIDI_OK, KMIDI_PANICKED,
     KMIDI_TIMEOUT, KMIDI_UNSUPPORTED,
 };
 use crate::plugin::ffi::{c_string, lossy};
-use crate::plugin::host::{millis, status_error, SendPtr};
-use crate::plugin::loader::Plugin;
-use crate::plugin::watchdog;
 use crate::{Consumer, DeliveryFailure, Producer, ProducerStats, Record, TransportError};
 
 /// Whether a handle may still be called.

@@ -1,0 +1,27 @@
+//! The host side of the plugin ABI: open a `.so`, validate its table, and wrap it as a
+//! [`PluginTransport`] whose producers, consumers and admin calls go through the table.
+//!
+//! - `loader`: `dlopen`, the table's checks, discovery in plugin directories.
+//! - `transport`: [`PluginTransport`], the constructors and their deadlines.
+//! - `handles`: the producer and consumer handles (the hot path: produce, poll).
+//! - `admin`: topic creation and lookup.
+//! - `call`: what every call shares (status codes to errors, timeouts).
+//! - `watchdog`: bounding calls that a plugin might never return from.
+
+mod admin;
+mod call;
+mod handles;
+mod loader;
+mod transport;
+mod watchdog;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use loader::{discover, plugin_dirs, probe, PluginError};
+pub use transport::{Deadlines, PluginTransport};
+
+/// Loads the plugin at `path` and checks its table.
+pub fn load_plugin(path: &Path) -> Result<PluginTransport, PluginError> {
+    Ok(PluginTransport::new(Arc::new(loader::open(path)?)))
+}
