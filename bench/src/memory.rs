@@ -17,12 +17,12 @@ use hdrhistogram::Histogram;
 use kmidi_engine::listen;
 use kmidi_engine::perform::PlayOptions;
 use kmidi_engine::session::{self, Outcome};
+use kmidi_engine::wire::{Measure, NoteMessage};
 use kmidi_engine::Stop;
 use kmidi_midi::message::ChannelMessage;
 use kmidi_midi::schedule::sleep_until;
 use kmidi_midi::score::Score;
 use kmidi_midi::sink::{Sink, SinkError};
-use kmidi_engine::wire::{Measure, NoteMessage};
 use kmidi_transport::{
     ClientConfig, Consumer, DeliveryFailure, OffsetReset, Producer, ProducerStats, Record,
     Subscription, Transport, TransportError,

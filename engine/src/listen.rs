@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::wire::NoteMessage;
 use kmidi_midi::message::{silence_all_channels, ChannelMessage, MessageError};
 use kmidi_midi::sink::Sink;
-use crate::wire::NoteMessage;
 use kmidi_transport::{Consumer, Record};
 
 use crate::assignment::AssignmentLog;

@@ -15,8 +15,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
-use hdrhistogram::Histogram;
 use crate::wire::Measure;
+use hdrhistogram::Histogram;
 
 /// Listening research: a note shifted by more than about this is heard as out of time.
 pub const AUDIBLE_SHIFT_US: u64 = 6_000;
@@ -457,7 +457,13 @@ mod tests {
         for (i, ms) in [0u64, 250, 500, 750, 1000].iter().enumerate() {
             let at = t0 + Duration::from_millis(*ms);
             m.observe(at, 0, "t", 0, &in_pass(0, "r1", note(i as u64, *ms)));
-            m.observe(at + later, 0, "t", 0, &in_pass(0, "r2", note(i as u64, *ms)));
+            m.observe(
+                at + later,
+                0,
+                "t",
+                0,
+                &in_pass(0, "r2", note(i as u64, *ms)),
+            );
         }
         m.finish();
         assert_eq!((m.duplicates, m.reordered, m.late), (0, 0, 0));

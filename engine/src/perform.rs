@@ -9,10 +9,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::wire::{Measure, NoteMessage};
 use hdrhistogram::Histogram;
 use kmidi_midi::schedule::{sleep_until, SongClock};
 use kmidi_midi::score::Score;
-use crate::wire::{Measure, NoteMessage};
 use kmidi_transport::Producer;
 use rand::distr::{Alphanumeric, SampleString};
 

@@ -234,7 +234,8 @@ mod tests {
 
     #[test]
     fn a_record_without_a_pass_decodes_as_from_an_older_player() {
-        let older = r#"{"hex": "90 3C 40", "kmidi_run": "r", "kmidi_song": "a.mid", "kmidi_seq": 0}"#;
+        let older =
+            r#"{"hex": "90 3C 40", "kmidi_run": "r", "kmidi_song": "a.mid", "kmidi_seq": 0}"#;
         let m = NoteMessage::decode(Some(older.as_bytes())).unwrap();
         assert_eq!((m.measure.pass, m.measure.seq), (None, Some(0)));
     }

@@ -273,7 +273,13 @@ fn play_runs(
         max_messages: None,
         target,
     };
-    let report = listen::listen(consumer.as_mut(), &mut [], &opts, &Stop::new(), &Live::default());
+    let report = listen::listen(
+        consumer.as_mut(),
+        &mut [],
+        &opts,
+        &Stop::new(),
+        &Live::default(),
+    );
     (report, counted.join().unwrap())
 }
 
@@ -285,7 +291,11 @@ fn assert_in_time(report: &listen::ListenReport) {
     assert!((tempo - 1.0).abs() < 0.05, "tempo {tempo}");
     // Passes and runs start tens of ms apart: a note measured against another pass's
     // or run's anchor would be that far off.
-    let off: Vec<_> = m.samples.iter().filter(|s| s.onset_ms.abs() >= 15.0).collect();
+    let off: Vec<_> = m
+        .samples
+        .iter()
+        .filter(|s| s.onset_ms.abs() >= 15.0)
+        .collect();
     assert!(off.len() <= 1, "{} notes off the score: {off:?}", off.len());
 }
 
@@ -297,17 +307,26 @@ fn a_looped_song_is_heard_as_passes_on_tempo_not_as_duplicates() {
     assert_eq!(report.played, sent);
     assert_in_time(&report);
     let songs = report.meter.songs();
-    assert_eq!(songs[..3].iter().map(|s| s.pass).collect::<Vec<_>>(), [0, 1, 2]);
+    assert_eq!(
+        songs[..3].iter().map(|s| s.pass).collect::<Vec<_>>(),
+        [0, 1, 2]
+    );
     assert!(songs[..3].iter().all(|s| s.heard == 20), "{songs:?}");
 }
 
 #[test]
 fn two_runs_of_one_song_interleaved_are_each_on_the_score() {
     let song = score(20, Duration::from_millis(10));
-    let runs = [("r1", Duration::ZERO, 1), ("r2", Duration::from_millis(55), 1)];
+    let runs = [
+        ("r1", Duration::ZERO, 1),
+        ("r2", Duration::from_millis(55), 1),
+    ];
     let (report, sent) = play_runs("engine-two-runs", &song, &runs);
     assert_eq!((sent, report.played), (40, 40));
     assert_in_time(&report);
     let songs = report.meter.songs();
-    assert_eq!(songs.iter().map(|s| s.run.as_str()).collect::<Vec<_>>(), ["r1", "r2"]);
+    assert_eq!(
+        songs.iter().map(|s| s.run.as_str()).collect::<Vec<_>>(),
+        ["r1", "r2"]
+    );
 }

@@ -1,8 +1,8 @@
 //! The small commands: `topic create`, `ports` and `transports`.
 
 use anyhow::Result;
-use kmidi_registry as registry;
 use kmidi_midi::sink::list_output_ports;
+use kmidi_registry as registry;
 use kmidi_transport::{discover, Capabilities, TopicSpec, TransportInfo};
 
 use crate::cli::{TopicCreateArgs, TransportsArgs};

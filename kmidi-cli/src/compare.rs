@@ -6,9 +6,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
-use kmidi_registry as registry;
 use kmidi_engine::session::Outcome;
 use kmidi_midi::sink::{PortSink, SharedSinks, Side, SideSink, Sink};
+use kmidi_registry as registry;
 use kmidi_registry::embedded::EmbeddedCluster;
 use kmidi_transport::{ClientConfig, TopicSpec, Transport};
 use serde_json::json;

@@ -5,9 +5,9 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use kmidi_registry as registry;
 use kmidi_engine::session::Outcome;
 use kmidi_midi::sink::wav_summary;
+use kmidi_registry as registry;
 use kmidi_registry::embedded::EmbeddedCluster;
 
 use crate::cli::DemoArgs;

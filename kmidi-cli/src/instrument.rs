@@ -9,8 +9,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use kmidi_engine::listen::{self, ListenOptions, ListenReport, Live};
-use kmidi_registry as registry;
 use kmidi_midi::sink::Sink;
+use kmidi_registry as registry;
 use kmidi_transport::{OffsetReset, Subscription};
 use serde_json::{json, Value};
 

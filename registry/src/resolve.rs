@@ -159,7 +159,10 @@ mod tests {
 
     #[test]
     fn every_built_in_resolves_and_reports_its_own_name() {
-        assert!(!BUILT_IN.is_empty(), "the default features link both built-ins");
+        assert!(
+            !BUILT_IN.is_empty(),
+            "the default features link both built-ins"
+        );
         for name in BUILT_IN {
             assert_eq!(resolve(name, &[]).unwrap().info().name, *name);
         }
