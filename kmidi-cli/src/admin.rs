@@ -9,9 +9,9 @@ use crate::cli::{TopicCreateArgs, TransportsArgs};
 use crate::connect;
 
 pub fn topic_create(args: TopicCreateArgs) -> Result<i32> {
-    let transport = registry::resolve(&args.kafka.transport, &args.kafka.plugin_dirs)?;
+    let transport = connect::transport(&args.kafka.transport)?;
     let config = connect::kafka_config(&args.kafka)?;
-    let timeout = connect::timeout(&args.kafka)?;
+    let timeout = args.kafka.connect_timeout;
     let spec = TopicSpec {
         name: args.kafka.topic.clone(),
         partitions: args.partitions,
@@ -59,7 +59,7 @@ pub fn transports(args: TransportsArgs) -> Result<i32> {
         row(&t.info(), "(built in)");
     }
     // A broken plugin is a warning line, not a failed listing: the others still work.
-    for (path, info) in discover(&args.plugin_dirs) {
+    for (path, info) in discover(&args.plugins.plugin_dirs) {
         match info {
             Ok(info) => row(&info, &path.display().to_string()),
             Err(err) => eprintln!("warning: {err}"),

@@ -20,11 +20,10 @@ use crate::{connect, instrument, outputs, player, plot, report, songs};
 
 pub fn run(args: CompareArgs, stop: Stop) -> Result<i32> {
     let speed = args.speed.ratio();
-    let score = songs::bundled_or_file(&args.song)?;
-    let timeout = Duration::try_from_secs_f64(args.connect_timeout)
-        .context("--connect-timeout must be a positive number of seconds")?;
-    let a = registry::resolve(&args.a, &args.plugin_dirs).context("side A")?;
-    let b = registry::resolve(&args.b, &args.plugin_dirs).context("side B")?;
+    let score = songs::bundled_or_file(&args.song.song)?;
+    let timeout = args.connect_timeout;
+    let a = registry::resolve(&args.a, &args.plugins.plugin_dirs).context("side A")?;
+    let b = registry::resolve(&args.b, &args.plugins.plugin_dirs).context("side B")?;
     let (names, topics) = (
         [a.info().name, b.info().name],
         [
@@ -52,9 +51,9 @@ pub fn run(args: CompareArgs, stop: Stop) -> Result<i32> {
         .enumerate()
     {
         let label = format!("{} ({})", ["A", "B"][i], names[i]);
-        let mut props = args.props.clone();
+        let mut props = args.client.props.clone();
         props.extend(extra.iter().cloned());
-        let config = connect::client_config_with_file(&bootstrap, args.config.as_deref(), &props)?;
+        let config = connect::client_config(&bootstrap, args.client.config.as_deref(), &props)?;
         let topic = &topics[i];
         match &cluster {
             Some(c) => c.create_topic(topic, 1)?,
@@ -103,7 +102,7 @@ pub fn run(args: CompareArgs, stop: Stop) -> Result<i32> {
         (Some(x), Some(y)) => (x, y),
         _ => unreachable!("two sides were connected"),
     };
-    let quiet = args.quiet;
+    let quiet = args.quiet.quiet;
     let stop_b = stop.clone();
     let thread_b = std::thread::spawn(move || {
         let outcome = rb.run(&mut sinks_b, &stop_b, false);

@@ -9,19 +9,15 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use kmidi_transport::{ClientConfig, TopicSpec, Transport, TransportError};
 
-use crate::cli::KafkaArgs;
+use crate::cli::{KafkaArgs, TransportArgs};
 
 /// `-b`'s default; a `bootstrap.servers` in a `--config` file replaces only this.
 pub const DEFAULT_BOOTSTRAP: &str = "localhost:9092";
 
-pub fn client_config(bootstrap: &str, props: &[String]) -> Result<ClientConfig> {
-    client_config_with_file(bootstrap, None, props)
-}
-
 /// The client properties, lowest precedence first: `-b`, the `--config` file, `-X`.
 /// An explicit `-b` (anything but the default) also wins over the file's
 /// `bootstrap.servers`, so "the file, but against that other cluster" works.
-pub fn client_config_with_file(
+pub fn client_config(
     bootstrap: &str,
     file: Option<&Path>,
     props: &[String],
@@ -45,7 +41,19 @@ pub fn client_config_with_file(
 
 /// The client properties of a command that talks to Kafka: `-b`, `--config`, `-X`.
 pub fn kafka_config(args: &KafkaArgs) -> Result<ClientConfig> {
-    client_config_with_file(&args.bootstrap, args.config.as_deref(), &args.props)
+    client_config(
+        &args.bootstrap,
+        args.client.config.as_deref(),
+        &args.client.props,
+    )
+}
+
+/// The transport `--transport` names, searching `--plugin-dir` for plugins.
+pub fn transport(args: &TransportArgs) -> Result<Box<dyn Transport>> {
+    Ok(kmidi_registry::resolve(
+        &args.transport,
+        &args.plugins.plugin_dirs,
+    )?)
 }
 
 /// Reads a librdkafka/kcat-style properties file, warning when others can read it:
@@ -103,18 +111,6 @@ pub fn parse_config_text(text: &str, origin: &str) -> Result<Vec<(String, String
         pairs.push((key.to_string(), value.trim().to_string()));
     }
     Ok(pairs)
-}
-
-pub fn timeout(args: &KafkaArgs) -> Result<Duration> {
-    Duration::try_from_secs_f64(args.connect_timeout)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .with_context(|| {
-            format!(
-                "--connect-timeout {} is not a positive number of seconds",
-                args.connect_timeout
-            )
-        })
 }
 
 /// Checks reachability and the topic; returns its partition count.
@@ -235,7 +231,7 @@ mod tests {
             0o600,
         );
         let x = vec!["sasl.username=cli".to_string()];
-        let c = client_config_with_file(DEFAULT_BOOTSTRAP, Some(f.path()), &x).unwrap();
+        let c = client_config(DEFAULT_BOOTSTRAP, Some(f.path()), &x).unwrap();
         assert_eq!(c.get("sasl.username"), Some("cli"));
         assert_eq!(c.get("linger.ms"), Some("7"));
         assert_eq!(c.get("client.id"), Some("from-file"));
@@ -244,9 +240,9 @@ mod tests {
     #[test]
     fn file_bootstrap_replaces_only_the_default_b() {
         let f = write("bootstrap.servers=file:9093\n", 0o600);
-        let c = client_config_with_file(DEFAULT_BOOTSTRAP, Some(f.path()), &[]).unwrap();
+        let c = client_config(DEFAULT_BOOTSTRAP, Some(f.path()), &[]).unwrap();
         assert_eq!(c.bootstrap(), "file:9093");
-        let c = client_config_with_file("cli:9094", Some(f.path()), &[]).unwrap();
+        let c = client_config("cli:9094", Some(f.path()), &[]).unwrap();
         assert_eq!(c.bootstrap(), "cli:9094");
     }
 
@@ -259,8 +255,7 @@ mod tests {
 
     #[test]
     fn a_missing_file_is_an_error_naming_it() {
-        let err = client_config_with_file("x:1", Some(Path::new("/nonexistent/k.conf")), &[])
-            .unwrap_err();
+        let err = client_config("x:1", Some(Path::new("/nonexistent/k.conf")), &[]).unwrap_err();
         assert!(
             format!("{err:#}").contains("--config file /nonexistent/k.conf"),
             "{err:#}"

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use anyhow::Result;
 use kmidi_engine::session::Outcome;
 use kmidi_midi::sink::wav_summary;
-use kmidi_registry as registry;
 use kmidi_registry::embedded::EmbeddedCluster;
 
 use crate::cli::DemoArgs;
@@ -19,13 +18,17 @@ const TOPIC: &str = "midi_notes";
 
 pub fn run(args: DemoArgs, stop: Stop) -> Result<i32> {
     let speed = args.speed.ratio();
-    let score = songs::bundled_or_file(&args.song)?;
+    let score = songs::bundled_or_file(&args.song.song)?;
     let song_name = score.name.clone();
     let mut sinks = outputs::open_or_fallback(&args.output, &args.out_dir, "kmidi-demo")?;
-    let transport = registry::resolve(&args.transport, &args.plugin_dirs)?;
+    let transport = connect::transport(&args.transport)?;
     let cluster = EmbeddedCluster::start(1)?;
     cluster.create_topic(TOPIC, 1)?;
-    let config = connect::client_config(&cluster.bootstrap(), &args.props)?;
+    let config = connect::client_config(
+        &cluster.bootstrap(),
+        args.client.config.as_deref(),
+        &args.client.props,
+    )?;
     // The mock cluster answers a fetch only when its wait expires, unlike a real
     // broker that answers as soon as a record arrives; keep that wait short.
     let mut consumer_config = config.clone();
@@ -53,7 +56,7 @@ pub fn run(args: DemoArgs, stop: Stop) -> Result<i32> {
         listened: report,
         played: play_report,
         flushed,
-    } = ready.run(&mut sinks, &stop, !args.quiet)?;
+    } = ready.run(&mut sinks, &stop, !args.quiet.quiet)?;
     player::print_summary(&play_report, &flushed);
     let finished = instrument::finish(&mut sinks);
     instrument::print_report(&report);

@@ -10,23 +10,18 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use kmidi_engine::listen::{self, ListenOptions, ListenReport, Live};
 use kmidi_midi::sink::Sink;
-use kmidi_registry as registry;
 use kmidi_transport::{OffsetReset, Subscription};
 use serde_json::{json, Value};
 
-use crate::cli::{From, InstrumentArgs, OutputArgs};
+use crate::cli::{InstrumentArgs, OutputArgs, StartFrom};
 use crate::signals::Stop;
 use crate::{connect, plot, report};
 
 pub fn run(args: InstrumentArgs, stop: Stop) -> Result<i32> {
-    let idle_exit = args
-        .idle_exit
-        .map(Duration::try_from_secs_f64)
-        .transpose()
-        .context("--idle-exit must be a non-negative number of seconds")?;
-    let transport = registry::resolve(&args.kafka.transport, &args.kafka.plugin_dirs)?;
+    let idle_exit = args.idle_exit;
+    let transport = connect::transport(&args.kafka.transport)?;
     let config = connect::kafka_config(&args.kafka)?;
-    let timeout = connect::timeout(&args.kafka)?;
+    let timeout = args.kafka.connect_timeout;
     let mut sinks = crate::outputs::open_all(&args.output)?;
     let partitions = connect::check_topic(transport.as_ref(), &config, &args.kafka.topic, timeout)?;
     let broker = transport
@@ -37,8 +32,8 @@ pub fn run(args: InstrumentArgs, stop: Stop) -> Result<i32> {
         topics: vec![args.kafka.topic.clone()],
         group: args.group.clone(),
         offset_reset: match args.from {
-            From::Latest => OffsetReset::Latest,
-            From::Earliest => OffsetReset::Earliest,
+            StartFrom::Latest => OffsetReset::Latest,
+            StartFrom::Earliest => OffsetReset::Earliest,
         },
     };
     let mut consumer = transport.consumer(&config, &subscription)?;
@@ -56,7 +51,7 @@ pub fn run(args: InstrumentArgs, stop: Stop) -> Result<i32> {
         target: Arc::new(AtomicU64::new(u64::MAX)),
     };
     let live = Arc::new(Live::default());
-    let status = status_line(args.quiet, Arc::clone(&live));
+    let status = status_line(args.quiet.quiet, Arc::clone(&live));
     let report = listen::listen(consumer.as_mut(), &mut sinks, &opts, stop.engine(), &live);
     status.finish_and_clear();
     let finished = finish(&mut sinks);

@@ -8,7 +8,6 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use kmidi_engine::perform::{self, PlayOptions, PlayReport, Progress};
-use kmidi_registry as registry;
 
 use crate::cli::PlayerArgs;
 use crate::signals::Stop;
@@ -16,15 +15,11 @@ use crate::{connect, songs};
 
 pub fn run(args: PlayerArgs, stop: Stop) -> Result<i32> {
     let speed = args.speed.ratio();
-    if !(speed.is_finite() && speed >= 0.0) {
-        anyhow::bail!("--speed-ratio {speed} must be a number ≥ 0 (1.0 = as written)");
-    }
-    let flush_timeout = Duration::try_from_secs_f64(args.flush_timeout)
-        .context("--flush-timeout must be a non-negative number of seconds")?;
+    let flush_timeout = args.flush_timeout;
     let scores = songs::load_all(&args.midi, args.notes_only)?;
-    let transport = registry::resolve(&args.kafka.transport, &args.kafka.plugin_dirs)?;
+    let transport = connect::transport(&args.kafka.transport)?;
     let config = connect::kafka_config(&args.kafka)?;
-    let timeout = connect::timeout(&args.kafka)?;
+    let timeout = args.kafka.connect_timeout;
     connect::check_topic(transport.as_ref(), &config, &args.kafka.topic, timeout)?;
     let producer = transport.producer(&config)?;
 
@@ -55,7 +50,7 @@ pub fn run(args: PlayerArgs, stop: Stop) -> Result<i32> {
         flush_timeout,
     )
     .context("starting the scheduler thread")?;
-    let bar = progress_bar(args.quiet);
+    let bar = progress_bar(args.quiet.quiet);
     while !handle.is_finished() {
         update_bar(&bar, &progress);
         std::thread::sleep(Duration::from_millis(100));

@@ -1,10 +1,11 @@
 //! `kmidi compare`'s arguments: two transports, one song, one cluster.
 
-use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 
-use super::{plugin_dir, OutputArgs, SpeedArgs};
+use super::shared::{self, ClientArgs, PluginDirArgs, QuietArgs, SongArgs, SpeedArgs};
+use super::OutputArgs;
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
@@ -16,9 +17,8 @@ pub struct CompareArgs {
     #[arg(long = "b", value_name = "TRANSPORT")]
     pub b: String,
 
-    /// The song: a bundled song name or a MIDI file.
-    #[arg(short = 'm', long = "midi-file", default_value = "bach_prelude_c.mid")]
-    pub song: String,
+    #[command(flatten)]
+    pub song: SongArgs,
 
     /// Bootstrap servers of a real cluster [default: librdkafka's in-process mock
     /// cluster].
@@ -48,9 +48,9 @@ pub struct CompareArgs {
     #[arg(long, value_name = "NAME", requires = "port_a")]
     pub port_b: Option<String>,
 
-    /// Client property for both sides, repeatable.
-    #[arg(short = 'X', value_name = "KEY=VALUE")]
-    pub props: Vec<String>,
+    /// Client properties for both sides; --xa and --xb win over them.
+    #[command(flatten)]
+    pub client: ClientArgs,
 
     /// Client property for side A only, repeatable.
     #[arg(long = "xa", value_name = "KEY=VALUE")]
@@ -60,20 +60,13 @@ pub struct CompareArgs {
     #[arg(long = "xb", value_name = "KEY=VALUE")]
     pub props_b: Vec<String>,
 
-    /// File of client properties for both sides, one key=value per line (as kcat -F);
-    /// -X, --xa and --xb win over it.
-    #[arg(long = "config", value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
     /// Seconds to wait for the cluster before giving up with an error.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
-    pub connect_timeout: f64,
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = shared::seconds)]
+    pub connect_timeout: Duration,
 
-    /// Directory to search for transport plugins (.so), repeatable.
-    #[arg(long = "plugin-dir", value_name = "DIR", value_parser = plugin_dir)]
-    pub plugin_dirs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub plugins: PluginDirArgs,
 
-    /// No progress bar.
-    #[arg(short, long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub quiet: QuietArgs,
 }

@@ -2,11 +2,14 @@
 //! Parsing only; the subcommand modules do the work.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod compare;
+mod shared;
 pub use compare::CompareArgs;
+pub use shared::{ClientArgs, PluginDirArgs, QuietArgs, SongArgs, SpeedArgs, TransportArgs};
 
 /// Hear how your Kafka cluster is doing.
 ///
@@ -68,28 +71,15 @@ pub struct KafkaArgs {
     #[arg(short = 't', long = "topic", default_value = "midi_notes")]
     pub topic: String,
 
-    /// Client property in librdkafka's style, repeatable: -X linger.ms=5
-    /// -X security.protocol=SASL_SSL ...
-    #[arg(short = 'X', value_name = "KEY=VALUE")]
-    pub props: Vec<String>,
+    #[command(flatten)]
+    pub client: ClientArgs,
 
-    /// File of client properties, one key=value per line, # comments (as kcat -F):
-    /// keep credentials here, mode 600. -X and an explicit -b win over the file.
-    #[arg(long = "config", value_name = "FILE")]
-    pub config: Option<PathBuf>,
-
-    /// Kafka client library to use (see `kmidi transports`).
-    #[arg(long, default_value = "rdkafka")]
-    pub transport: String,
+    #[command(flatten)]
+    pub transport: TransportArgs,
 
     /// Seconds to wait for the cluster to answer before giving up with an error.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
-    pub connect_timeout: f64,
-
-    /// Directory to search for transport plugins (.so), repeatable; KMIDI_PLUGIN_PATH
-    /// (colon-separated) is searched too.
-    #[arg(long = "plugin-dir", value_name = "DIR", value_parser = plugin_dir)]
-    pub plugin_dirs: Vec<PathBuf>,
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = shared::seconds)]
+    pub connect_timeout: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -97,7 +87,8 @@ pub struct PlayerArgs {
     /// MIDI file, directory of .mid files, or glob pattern ("songs/*.mid"); repeatable.
     #[arg(
         short = 'm',
-        long = "midi-files",
+        long = "song",
+        visible_aliases = ["midi-files", "midi-file"],
         required = true,
         value_name = "PATH|GLOB|DIR"
     )]
@@ -129,66 +120,22 @@ pub struct PlayerArgs {
     pub realtime: bool,
 
     /// Seconds to wait at the end (or on Ctrl-C) for the last notes to be delivered.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
-    pub flush_timeout: f64,
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = shared::seconds)]
+    pub flush_timeout: Duration,
 
-    /// No progress bar (for scripts and logs).
-    #[arg(short, long)]
-    pub quiet: bool,
-}
-
-#[derive(Debug, Args, Clone, Copy)]
-#[group(multiple = false)]
-pub struct SpeedArgs {
-    /// Time stretch: 1.1 plays 10 % slower, 0.9 10 % faster.
-    #[arg(
-        short = 's',
-        long = "speed-ratio",
-        value_name = "RATIO",
-        default_value_t = 1.0
-    )]
-    pub ratio: f64,
-
-    /// Glenn Gould's 1955 Goldberg tempo (ratio 0.65).
-    #[arg(long = "gg-1955")]
-    pub gg_1955: bool,
-
-    /// Glenn Gould's 1981 Goldberg tempo (ratio 1.2).
-    #[arg(long = "gg-1981")]
-    pub gg_1981: bool,
-}
-
-impl SpeedArgs {
-    pub fn ratio(&self) -> f64 {
-        if self.gg_1955 {
-            0.65
-        } else if self.gg_1981 {
-            1.2
-        } else {
-            self.ratio
-        }
-    }
-}
-
-/// Parses `--plugin-dir`: it must be a directory, so a typo is caught at once.
-pub(crate) fn plugin_dir(s: &str) -> Result<PathBuf, String> {
-    let dir = PathBuf::from(s);
-    if !dir.is_dir() {
-        return Err(format!("{s} is not a directory"));
-    }
-    Ok(dir)
+    #[command(flatten)]
+    pub quiet: QuietArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct TransportsArgs {
-    /// Directory to search for transport plugins (.so), repeatable; KMIDI_PLUGIN_PATH
-    /// (colon-separated) is searched too.
-    #[arg(long = "plugin-dir", value_name = "DIR", value_parser = plugin_dir)]
-    pub plugin_dirs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub plugins: PluginDirArgs,
 }
 
+/// Where a consumer group without a committed offset starts.
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum From {
+pub enum StartFrom {
     /// Only notes produced from now on (the original kmidi's behaviour).
     Latest,
     /// Everything still on the topic.
@@ -240,29 +187,27 @@ pub struct InstrumentArgs {
 
     /// Where to start when the group has no committed offset.
     #[arg(long, value_enum, default_value = "latest")]
-    pub from: From,
+    pub from: StartFrom,
 
     #[command(flatten)]
     pub output: OutputArgs,
 
     /// Stop after this many seconds without a note, once notes have arrived.
-    #[arg(long, value_name = "SECS")]
-    pub idle_exit: Option<f64>,
+    #[arg(long, value_name = "SECS", value_parser = shared::seconds)]
+    pub idle_exit: Option<Duration>,
 
     /// Stop after playing this many messages.
     #[arg(long, value_name = "N")]
     pub max_messages: Option<u64>,
 
-    /// No live status line.
-    #[arg(short, long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub quiet: QuietArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Bundled song (listed below) or a path to a MIDI file.
-    #[arg(long, default_value = "bach_prelude_c.mid")]
-    pub song: String,
+    #[command(flatten)]
+    pub song: SongArgs,
 
     #[command(flatten)]
     pub speed: SpeedArgs,
@@ -274,21 +219,15 @@ pub struct DemoArgs {
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out_dir: PathBuf,
 
-    /// Kafka client library to use.
-    #[arg(long, default_value = "rdkafka")]
-    pub transport: String,
+    #[command(flatten)]
+    pub transport: TransportArgs,
 
-    /// Directory to search for transport plugins (.so), repeatable.
-    #[arg(long = "plugin-dir", value_name = "DIR", value_parser = plugin_dir)]
-    pub plugin_dirs: Vec<PathBuf>,
+    /// Client properties for both clients.
+    #[command(flatten)]
+    pub client: ClientArgs,
 
-    /// Client property passed to both clients, repeatable.
-    #[arg(short = 'X', value_name = "KEY=VALUE")]
-    pub props: Vec<String>,
-
-    /// No progress bar.
-    #[arg(short, long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub quiet: QuietArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -333,6 +272,44 @@ mod tests {
         assert_eq!(p.speed.ratio(), 0.65);
         assert_eq!(p.kafka.bootstrap, "localhost:9092");
         assert_eq!(p.kafka.topic, "midi_notes");
+    }
+
+    #[test]
+    fn a_bad_speed_ratio_is_refused_by_every_command_that_plays() {
+        for cmd in [
+            &["kmidi", "player", "-m", "x.mid", "-s", "0"][..],
+            &["kmidi", "demo", "--speed-ratio=-1"],
+            &[
+                "kmidi", "compare", "--a", "rdkafka", "--b", "rdkafka", "-s", "nan",
+            ],
+        ] {
+            let err = Cli::try_parse_from(cmd).unwrap_err().to_string();
+            assert!(err.contains("not a positive number"), "{cmd:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_song_has_one_spelling_and_the_old_ones_still_work() {
+        for flag in ["-m", "--song", "--midi-files", "--midi-file"] {
+            let player = Cli::try_parse_from(["kmidi", "player", flag, "a.mid"]).unwrap();
+            let Command::Player(p) = player.command else {
+                panic!("not a player command")
+            };
+            assert_eq!(p.midi, ["a.mid"], "player {flag}");
+            for sub in [
+                &["kmidi", "demo"][..],
+                &["kmidi", "compare", "--a", "x", "--b", "y"],
+            ] {
+                let mut argv = sub.to_vec();
+                argv.extend([flag, "a.mid"]);
+                let song = match Cli::try_parse_from(&argv).unwrap().command {
+                    Command::Demo(d) => d.song.song,
+                    Command::Compare(c) => c.song.song,
+                    _ => panic!("{argv:?}"),
+                };
+                assert_eq!(song, "a.mid", "{argv:?}");
+            }
+        }
     }
 
     #[test]
