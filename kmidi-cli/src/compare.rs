@@ -10,13 +10,13 @@ use kmidi_engine::session::Outcome;
 use kmidi_midi::sink::{PortSink, SharedSinks, Side, SideSink, Sink};
 use kmidi_registry as registry;
 use kmidi_registry::embedded::EmbeddedCluster;
-use kmidi_transport::{ClientConfig, TopicSpec, Transport};
-use serde_json::json;
+use kmidi_transport::{ClientConfig, TopicSpec, Transport, TransportInfo};
 
 use crate::cli::CompareArgs;
+use crate::report::{self, Document, PlayerFigures, SideReport};
 use crate::session::Session;
 use crate::signals::Stop;
-use crate::{connect, instrument, outputs, player, plot, report, songs};
+use crate::{connect, instrument, outputs, player, songs};
 
 pub fn run(args: CompareArgs, stop: Stop) -> Result<i32> {
     let speed = args.speed.ratio();
@@ -65,12 +65,20 @@ pub fn run(args: CompareArgs, stop: Stop) -> Result<i32> {
             // The mock cluster answers a fetch only when its wait expires.
             consumer_config.set_default("fetch.wait.max.ms", "5");
         }
+        let group = format!("kmidi-compare-{}-{}", ["a", "b"][i], player::new_run_id());
+        let side = SideSetup {
+            label: label.clone(),
+            info: transport.info(),
+            topic: topic.clone(),
+            group: group.clone(),
+            client_properties: config.redacted(),
+        };
         let session = Session {
             transport,
             producer_config: config,
             consumer_config,
             topic: topic.clone(),
-            group: format!("kmidi-compare-{}-{}", ["a", "b"][i], player::new_run_id()),
+            group,
             score: score.clone(),
             speed,
             run_id: player::new_run_id(),
@@ -80,7 +88,7 @@ pub fn run(args: CompareArgs, stop: Stop) -> Result<i32> {
         let ready = session
             .connect(&stop)
             .map_err(|e| anyhow!("{label} cannot play on {where_}: {e:#}"))?;
-        sides.push((label, ready));
+        sides.push((side, ready));
     }
     let (mut sinks_a, mut sinks_b, shared) = open_sinks(&args)?;
     eprintln!(
@@ -98,7 +106,7 @@ pub fn run(args: CompareArgs, stop: Stop) -> Result<i32> {
             ))
     );
     let mut it = sides.into_iter();
-    let ((la, ra), (lb, rb)) = match (it.next(), it.next()) {
+    let ((sa, ra), (sb, rb)) = match (it.next(), it.next()) {
         (Some(x), Some(y)) => (x, y),
         _ => unreachable!("two sides were connected"),
     };
@@ -125,20 +133,32 @@ pub fn run(args: CompareArgs, stop: Stop) -> Result<i32> {
             }
         }
     }
-    for (label, o) in [(&la, &outcome_a), (&lb, &outcome_b)] {
-        eprint!("{label}: ");
+    for (side, o) in [(&sa, &outcome_a), (&sb, &outcome_b)] {
+        eprint!("{}: ", side.label);
         player::print_summary(&o.played, &o.flushed);
     }
     eprint!(
         "{}",
-        report::side_by_side(&la, &outcome_a.listened, &lb, &outcome_b.listened)
+        report::side_by_side(
+            &sa.label,
+            &outcome_a.listened,
+            &sb.label,
+            &outcome_b.listened
+        )
     );
-    write_outputs(
-        &args,
-        &where_,
-        &score.name,
-        speed,
-        [(&la, &outcome_a), (&lb, &outcome_b)],
+    let doc = Document {
+        song: Some(score.name.clone()),
+        speed_ratio: Some(speed),
+        ..Document::new(
+            "compare",
+            where_.clone(),
+            vec![sa.report(&outcome_a), sb.report(&outcome_b)],
+        )
+    };
+    instrument::write_outputs(
+        &args.output,
+        &doc,
+        &format!("kmidi compare: {}", score.name),
     )?;
     finished?;
     Ok(stop.exit_code().unwrap_or(0))
@@ -190,38 +210,27 @@ fn open_sinks(args: &CompareArgs) -> Result<SideSinks> {
     Ok((a, b, Some(shared)))
 }
 
-fn write_outputs(
-    args: &CompareArgs,
-    cluster: &str,
-    song: &str,
-    speed: f64,
-    sides: [(&String, &Outcome); 2],
-) -> Result<()> {
-    if let Some(path) = &args.output.report {
-        let doc = json!({
-            "command": "compare",
-            "cluster": cluster,
-            "song": song,
-            "speed_ratio": speed,
-            "sides": sides.iter().map(|(label, o)| json!({
-                "label": label,
-                "player_lateness_us": {
-                    "p50": o.played.lateness_us.value_at_quantile(0.5),
-                    "p99": o.played.lateness_us.value_at_quantile(0.99),
-                    "max": o.played.lateness_us.max(),
-                },
-                "instrument": report::json(&o.listened, json!({})),
-            })).collect::<Vec<_>>(),
-        });
-        instrument::write_json(path, &doc)?;
+/// What a side's report says about its set-up, kept while its session runs.
+struct SideSetup {
+    label: String,
+    info: TransportInfo,
+    topic: String,
+    group: String,
+    client_properties: Vec<String>,
+}
+
+impl SideSetup {
+    fn report<'a>(&self, o: &'a Outcome) -> SideReport<'a> {
+        SideReport {
+            client_properties: self.client_properties.clone(),
+            player: Some(PlayerFigures::of(&o.played, &o.flushed)),
+            ..SideReport::new(
+                self.label.clone(),
+                &self.info,
+                &self.topic,
+                &self.group,
+                &o.listened,
+            )
+        }
     }
-    if let Some(path) = &args.output.plot {
-        let series: Vec<(&str, &[kmidi_engine::measure::Sample])> = sides
-            .iter()
-            .map(|(label, o)| (label.as_str(), o.listened.meter.samples.as_slice()))
-            .collect();
-        plot::draw(path, &format!("kmidi compare: {song}"), &series)?;
-        eprintln!("plot: {}", path.display());
-    }
-    Ok(())
 }

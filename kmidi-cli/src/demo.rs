@@ -7,14 +7,16 @@ use std::path::PathBuf;
 use anyhow::Result;
 use kmidi_engine::session::Outcome;
 use kmidi_midi::sink::wav_summary;
-use kmidi_registry::embedded::EmbeddedCluster;
+use kmidi_registry::embedded::{self, EmbeddedCluster};
 
 use crate::cli::DemoArgs;
+use crate::report::{Document, PlayerFigures, SideReport};
 use crate::session::Session;
 use crate::signals::Stop;
 use crate::{connect, instrument, outputs, player, songs};
 
 const TOPIC: &str = "midi_notes";
+const GROUP: &str = "kmidi-demo";
 
 pub fn run(args: DemoArgs, stop: Stop) -> Result<i32> {
     let speed = args.speed.ratio();
@@ -34,8 +36,9 @@ pub fn run(args: DemoArgs, stop: Stop) -> Result<i32> {
     let mut consumer_config = config.clone();
     consumer_config.set_default("fetch.wait.max.ms", "5");
     eprintln!(
-        "kmidi demo: {} on librdkafka's in-process mock cluster ({}) via {}, output: {}",
+        "kmidi demo: {} on {} ({}) via {}, output: {}",
         score.name,
+        embedded::DESCRIPTION,
         cluster.bootstrap(),
         transport.info().name,
         instrument::describe(&sinks)
@@ -45,7 +48,7 @@ pub fn run(args: DemoArgs, stop: Stop) -> Result<i32> {
         producer_config: config.clone(),
         consumer_config,
         topic: TOPIC.to_string(),
-        group: "kmidi-demo".to_string(),
+        group: GROUP.to_string(),
         score,
         speed,
         run_id: player::new_run_id(),
@@ -60,25 +63,17 @@ pub fn run(args: DemoArgs, stop: Stop) -> Result<i32> {
     player::print_summary(&play_report, &flushed);
     let finished = instrument::finish(&mut sinks);
     instrument::print_report(&report);
-    let context = serde_json::json!({
-        "command": "demo",
-        "transport": {"name": info.name, "library": info.library, "version": info.library_version},
-        "broker": "librdkafka's in-process mock cluster",
-        "song": song_name,
-        "speed_ratio": speed,
-        "player_lateness_us": {
-            "p50": play_report.lateness_us.value_at_quantile(0.5),
-            "p99": play_report.lateness_us.value_at_quantile(0.99),
-            "max": play_report.lateness_us.max(),
-        },
-        "client_properties": config.redacted(),
-    });
-    instrument::write_outputs(
-        &args.output,
-        &report,
-        context,
-        &format!("kmidi demo: {song_name}"),
-    )?;
+    let side = SideReport {
+        client_properties: config.redacted(),
+        player: Some(PlayerFigures::of(&play_report, &flushed)),
+        ..SideReport::new("demo", &info, TOPIC, GROUP, &report)
+    };
+    let doc = Document {
+        song: Some(song_name.clone()),
+        speed_ratio: Some(speed),
+        ..Document::new("demo", embedded::DESCRIPTION.to_string(), vec![side])
+    };
+    instrument::write_outputs(&args.output, &doc, &format!("kmidi demo: {song_name}"))?;
     finished?;
     if let Some(path) = &args.output.render.clone().or_else(|| default_wav(&args)) {
         if let Ok(s) = wav_summary(path) {

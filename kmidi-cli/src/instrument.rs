@@ -9,13 +9,14 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use kmidi_engine::listen::{self, ListenOptions, ListenReport, Live};
+use kmidi_engine::measure::Sample;
 use kmidi_midi::sink::Sink;
 use kmidi_transport::{OffsetReset, Subscription};
-use serde_json::{json, Value};
 
 use crate::cli::{InstrumentArgs, OutputArgs, StartFrom};
+use crate::report::{self, Document, SideReport};
 use crate::signals::Stop;
-use crate::{connect, plot, report};
+use crate::{connect, plot};
 
 pub fn run(args: InstrumentArgs, stop: Stop) -> Result<i32> {
     let idle_exit = args.idle_exit;
@@ -57,18 +58,18 @@ pub fn run(args: InstrumentArgs, stop: Stop) -> Result<i32> {
     let finished = finish(&mut sinks);
     print_report(&report);
     let info = transport.info();
-    let context = json!({
-        "command": "instrument",
-        "transport": {"name": info.name, "library": info.library, "version": info.library_version},
-        "broker": broker,
-        "bootstrap": config.bootstrap(),
-        "topic": args.kafka.topic,
-        "partitions": partitions,
-        "group": args.group,
-        "from": format!("{:?}", args.from).to_lowercase(),
-        "client_properties": config.redacted(),
-    });
-    write_outputs(&args.output, &report, context, "kmidi instrument")?;
+    let side = SideReport {
+        broker: Some(broker),
+        topic_partitions: Some(partitions),
+        from: Some(match args.from {
+            StartFrom::Latest => "latest",
+            StartFrom::Earliest => "earliest",
+        }),
+        client_properties: config.redacted(),
+        ..SideReport::new("instrument", &info, &args.kafka.topic, &args.group, &report)
+    };
+    let doc = Document::new("instrument", config.bootstrap().to_string(), vec![side]);
+    write_outputs(&args.output, &doc, "kmidi instrument")?;
     if let Some(fatal) = &report.fatal {
         anyhow::bail!("the consumer failed: {fatal}");
     }
@@ -130,25 +131,27 @@ pub fn status_line(quiet: bool, live: Arc<Live>) -> ProgressBar {
     bar
 }
 
-/// `--report` and `--plot`, if asked for.
-pub fn write_outputs(
-    out: &OutputArgs,
-    report: &ListenReport,
-    context: Value,
-    title: &str,
-) -> Result<()> {
+/// `--report` and `--plot`, if asked for: the plot has a series per side.
+pub fn write_outputs(out: &OutputArgs, doc: &Document, title: &str) -> Result<()> {
     if let Some(path) = &out.report {
-        write_json(path, &report::json(report, context))?;
+        write_json(path, doc)?;
     }
     if let Some(path) = &out.plot {
-        plot::draw(path, title, &[("notes", &report.meter.samples)])?;
+        let series: Vec<(&str, &[Sample])> = match doc.sides.as_slice() {
+            [one] => vec![("notes", one.instrument.samples)],
+            sides => sides
+                .iter()
+                .map(|s| (s.label.as_str(), s.instrument.samples))
+                .collect(),
+        };
+        plot::draw(path, title, &series)?;
         eprintln!("plot: {}", path.display());
     }
     Ok(())
 }
 
-pub fn write_json(path: &Path, value: &Value) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).context("encoding the report")?;
+fn write_json(path: &Path, doc: &Document) -> Result<()> {
+    let text = serde_json::to_string_pretty(doc).context("encoding the report")?;
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
     eprintln!("report: {}", path.display());
     Ok(())

@@ -4,40 +4,15 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-use common::{kmidi, recorded_bytes, repo, stderr, wait_bounded, Broker};
-use serde_json::Value;
+use common::kcat::kcat_produce;
+use common::{instrument, read_heard, recorded_bytes, spawn, stderr, wait_bounded, Broker};
 
 fn broker() -> &'static Broker {
     Broker::shared(&std::env::var("KMIDI_KAFKA_4").unwrap_or_else(|_| "4.3.1".into()))
-}
-
-const KCAT: &str = "/usr/bin/kcat";
-
-/// Produces `lines` with kcat: `KEY:VALUE` each (`-K:` splits at the first colon, so
-/// JSON values keep theirs), an empty key or value sent as NULL (`-Z`). Bounded.
-fn kcat_produce(bootstrap: &str, topic: &str, lines: &[String], extra: &[&str]) {
-    let mut child = Command::new(KCAT)
-        .args(["-P", "-b", bootstrap, "-t", topic, "-K:", "-Z"])
-        .args(extra)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kcat runs (scripts/install-deps.sh installs it)");
-    {
-        let stdin = child.stdin.as_mut().expect("piped stdin");
-        for l in lines {
-            writeln!(stdin, "{l}").unwrap();
-        }
-    }
-    drop(child.stdin.take());
-    let out = wait_bounded(child, Duration::from_secs(30));
-    assert!(out.status.success(), "kcat failed: {}", stderr(&out));
 }
 
 /// A note as the player writes it, with every measurement field, so a record without a
@@ -56,24 +31,14 @@ fn note(hex: &str, run: &str, seq: u64, total: u64, offset_us: u64, padding: usi
     .to_string()
 }
 
-fn instrument(broker: &Broker, topic: &str, record: &Path, report: &Path) -> std::process::Child {
-    kmidi()
-        .args(["instrument", "-q", "-b", &broker.bootstrap, "-t", topic])
-        .args(["-g", &format!("g-{topic}"), "--from", "earliest"])
-        .args(["--no-port", "--idle-exit", "3"])
-        .arg("--record")
-        .arg(record)
-        .arg("--report")
-        .arg(report)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kmidi instrument starts")
-}
-
-fn read_report(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).expect("the report was written"))
-        .expect("the report is JSON")
+fn spawn_instrument(broker: &Broker, topic: &str, record: &Path, report: &Path) -> Child {
+    spawn(
+        instrument(&broker.bootstrap, topic)
+            .args(["--idle-exit", "3", "--record"])
+            .arg(record)
+            .arg("--report")
+            .arg(report),
+    )
 }
 
 #[test]
@@ -107,7 +72,7 @@ fn every_kind_of_bad_record_is_counted_warned_once_and_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let (record, report) = (dir.path().join("heard.mid"), dir.path().join("r.json"));
     let out = wait_bounded(
-        instrument(broker, &topic, &record, &report),
+        spawn_instrument(broker, &topic, &record, &report),
         Duration::from_secs(60),
     );
     let err = stderr(&out);
@@ -117,7 +82,7 @@ fn every_kind_of_bad_record_is_counted_warned_once_and_skipped() {
         vec![vec![0x90, 0x3C, 0x40], vec![0x80, 0x3C, 0x00]],
         "both valid notes played, in order, after the garbage"
     );
-    let r = read_report(&report);
+    let r = read_heard(&report);
     for (kind, _) in &bad {
         assert_eq!(r["bad_records"][kind], 2, "{kind} in {}", r["bad_records"]);
         let warned = err
@@ -150,15 +115,20 @@ fn a_record_of_several_megabytes_does_not_stall_the_instrument() {
     let broker = broker();
     let topic = broker.unique("big");
     // The broker's default limit is about 1 MB per record batch; raise it on this topic.
-    let created = common::run(
-        Command::new("bash")
-            .arg(repo().join("scripts/kafka.sh"))
-            .args(["run-tool", &broker.version, "topics", "--create"])
-            .args(["--bootstrap-server", &broker.bootstrap, "--topic", &topic])
-            .args(["--partitions", "1", "--replication-factor", "1"])
-            .args(["--config", "max.message.bytes=16777216"]),
+    broker.run_tool(
+        "topics",
+        &[
+            "--create",
+            "--topic",
+            &topic,
+            "--partitions",
+            "1",
+            "--replication-factor",
+            "1",
+            "--config",
+            "max.message.bytes=16777216",
+        ],
     );
-    assert!(created.status.success(), "{}", stderr(&created));
     let lines = vec![
         format!("bad.mid:{}", note("90 3C 40", "bigrun", 0, 3, 0, 0)),
         // Several MB of padding around a valid note, and a several-MB non-JSON blob.
@@ -178,7 +148,7 @@ fn a_record_of_several_megabytes_does_not_stall_the_instrument() {
     let (record, report) = (dir.path().join("heard.mid"), dir.path().join("r.json"));
     let started = Instant::now();
     let out = wait_bounded(
-        instrument(broker, &topic, &record, &report),
+        spawn_instrument(broker, &topic, &record, &report),
         Duration::from_secs(60),
     );
     let err = stderr(&out);
@@ -196,7 +166,7 @@ fn a_record_of_several_megabytes_does_not_stall_the_instrument() {
             vec![0x80, 0x3C, 0x00]
         ]
     );
-    let r = read_report(&report);
+    let r = read_heard(&report);
     assert_eq!(r["bad_records"]["not_json"], 1, "{}", r["bad_records"]);
     assert_eq!(err.matches("skipping a bad record (not_json)").count(), 1);
     assert_eq!(r["songs"][0]["lost"], 0);

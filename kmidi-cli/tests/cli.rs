@@ -211,12 +211,16 @@ fn demo_writes_a_json_report_and_an_svg_plot() {
         .arg("--plot")
         .arg(&svg));
     assert!(out.status.success(), "{}", stderr(&out));
-    let r: serde_json::Value =
+    let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["command"], "demo");
+    assert_eq!(doc["sides"][0]["transport"]["name"], "rdkafka");
+    assert_eq!(doc["sides"][0]["player"]["sent"], 125);
+    let r = &doc["sides"][0]["instrument"];
     assert_eq!(r["played"], 125);
     assert_eq!(r["samples"].as_array().unwrap().len(), 125);
     assert!(r["histograms"]["latency"]["percentiles_us"].is_array());
-    assert_eq!(r["context"]["transport"]["name"], "rdkafka");
     assert!(r["summary"]
         .as_array()
         .unwrap()

@@ -7,16 +7,21 @@ mod common;
 
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::sync::{Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
-use common::{kmidi, recorded_bytes, repo, score_bytes, stderr, wait_bounded, Broker};
+use common::kcat::kcat;
+use common::{
+    instrument, kmidi, player_at, read_heard, recorded_bytes, repo, score_bytes, spawn, stderr,
+    wait_bounded, Broker,
+};
+use kmidi_test_support::Cluster;
 use serde_json::Value;
 
 /// Kafka 3.9: the newest line the kafka-rust transport still speaks to.
 fn broker() -> &'static Broker {
-    Broker::shared(&std::env::var("KMIDI_KAFKA_3_9").unwrap_or_else(|_| "3.9.2".into()))
+    Broker::shared(&std::env::var("KMIDI_KAFKA_39").unwrap_or_else(|_| "3.9.2".into()))
 }
 
 /// Tests that take the shared broker down hold this for writing; tests that need it up
@@ -38,66 +43,25 @@ fn tail(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-fn script(args: &[&str]) -> Output {
-    let out = Command::new("bash")
-        .arg(repo().join("scripts/kafka.sh"))
-        .args(args)
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("bash runs scripts/kafka.sh");
-    assert!(
-        out.status.success(),
-        "scripts/kafka.sh {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    out
-}
-
-/// The name `common::Broker` gives its broker (`test-VERSION-PORT`).
-fn broker_name(broker: &Broker) -> String {
-    let port = broker.bootstrap.rsplit(':').next().unwrap();
-    format!("test-{}-{port}", broker.version)
-}
-
-fn read_report(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).expect("the report was written"))
-        .expect("the report is JSON")
-}
-
 fn spawn_instrument(bootstrap: &str, topic: &str, dir: &Path, extra: &[&str]) -> Reap {
-    kmidi()
-        .args(["instrument", "-q", "-b", bootstrap, "-t", topic])
-        .args([
-            "-g",
-            &format!("g-{topic}"),
-            "--from",
-            "earliest",
-            "--no-port",
-        ])
-        .arg("--record")
-        .arg(dir.join("heard.mid"))
-        .arg("--report")
-        .arg(dir.join("r.json"))
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map(|c| Reap(Some(c)))
-        .expect("kmidi instrument starts")
+    Reap(Some(spawn(
+        instrument(bootstrap, topic)
+            .arg("--record")
+            .arg(dir.join("heard.mid"))
+            .arg("--report")
+            .arg(dir.join("r.json"))
+            .args(extra),
+    )))
 }
 
 fn spawn_player(bootstrap: &str, topic: &str, song: &Path, speed: &str, extra: &[&str]) -> Reap {
-    kmidi()
-        .args(["player", "-q", "-b", bootstrap, "-t", topic, "-s", speed])
-        .arg("-m")
-        .arg(song)
-        .args(["--flush-timeout", "60"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map(|c| Reap(Some(c)))
-        .expect("kmidi player starts")
+    Reap(Some(spawn(
+        player_at(bootstrap, topic, speed)
+            .arg("-m")
+            .arg(song)
+            .args(["--flush-timeout", "60"])
+            .args(extra),
+    )))
 }
 
 /// A kmidi process that is killed if the test fails before waiting for it: an
@@ -158,7 +122,7 @@ fn rdkafka_loses_and_repeats_no_note_across_a_broker_restart() {
     let mut player = spawn_player(&broker.bootstrap, &topic, &song, "0.6", &[]);
     std::thread::sleep(Duration::from_secs(3));
     let down = Instant::now();
-    script(&["restart", &broker_name(broker)]);
+    broker.restart();
     let outage = down.elapsed();
     let played = wait_bounded(player.take(), Duration::from_secs(90));
     let heard = wait_bounded(instrument.take(), Duration::from_secs(90));
@@ -185,7 +149,7 @@ fn rdkafka_loses_and_repeats_no_note_across_a_broker_restart() {
         expected.len(),
         tail(&stderr(&heard), 150)
     );
-    let r = read_report(&dir.path().join("r.json"));
+    let r = read_heard(&dir.path().join("r.json"));
     assert_eq!(r["duplicates"], 0, "{r}");
     assert_eq!(r["songs"][0]["lost"], 0, "{r}");
     assert_eq!(r["songs"][0]["heard"], expected.len());
@@ -219,14 +183,7 @@ fn transports() -> Vec<String> {
 fn run_all(cases: Vec<(String, Command)>, limit: Duration) -> Vec<(String, Output, Duration)> {
     let started: Vec<(String, Child, Instant)> = cases
         .into_iter()
-        .map(|(what, mut cmd)| {
-            let child = cmd
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .expect("kmidi starts");
-            (what, child, Instant::now())
-        })
+        .map(|(what, mut cmd)| (what, spawn(&mut cmd), Instant::now()))
         .collect();
     started
         .into_iter()
@@ -378,50 +335,6 @@ fn a_missing_topic_is_a_clear_error_on_every_transport() {
     }
 }
 
-/// A three-node cluster (combined broker+controller nodes) that stops itself when this
-/// test process is gone, however it ends.
-struct Cluster {
-    base: String,
-    bootstrap: String,
-}
-
-impl Cluster {
-    fn start(version: &str) -> Cluster {
-        let base = format!("faults-{}", std::process::id());
-        kmidi_test_support::kafka_sh_when_this_process_exits(&["stop-cluster", &base]);
-        let out = script(&["start-cluster", version, "3", &base]);
-        let bootstrap = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .last()
-            .unwrap_or_default()
-            .trim()
-            .to_string();
-        Cluster { base, bootstrap }
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .arg(repo().join("scripts/kafka.sh"))
-            .args(["stop-cluster", &self.base])
-            .stderr(Stdio::null())
-            .status();
-    }
-}
-
-fn kcat(args: &[&str]) -> String {
-    let child = Command::new("/usr/bin/kcat")
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kcat runs (scripts/install-deps.sh installs it)");
-    let out = wait_bounded(child, Duration::from_secs(20));
-    assert!(out.status.success(), "kcat {args:?}: {}", stderr(&out));
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// The leader and in-sync replicas of `topic`'s `partition`, from cluster metadata.
 fn leader_of(bootstrap: &str, topic: &str, partition: i64) -> (i64, Vec<i64>) {
     let meta: Value = serde_json::from_str(&kcat(&["-L", "-b", bootstrap, "-t", topic, "-J"]))
@@ -449,8 +362,10 @@ fn leader_of(bootstrap: &str, topic: &str, partition: i64) -> (i64, Vec<i64>) {
 #[test]
 fn killing_the_partition_leader_of_a_three_node_cluster_loses_no_note() {
     let _heavy = heavy();
-    let cluster =
-        Cluster::start(&std::env::var("KMIDI_KAFKA_4").unwrap_or_else(|_| "4.3.1".into()));
+    let cluster = Cluster::start(
+        &std::env::var("KMIDI_KAFKA_4").unwrap_or_else(|_| "4.3.1".into()),
+        3,
+    );
     let b = cluster.bootstrap.as_str();
     let topic = format!("cluster-{}", std::process::id());
     let created = common::run(kmidi().args([
@@ -505,7 +420,7 @@ fn killing_the_partition_leader_of_a_three_node_cluster_loses_no_note() {
     .expect("kcat printed a partition");
     let (leader, _) = leader_of(b, &topic, partition);
     std::thread::sleep(Duration::from_secs(2));
-    script(&["kill", &format!("{}-{leader}", cluster.base)]);
+    cluster.kill(leader.try_into().expect("a node id"));
     let played = wait_bounded(player.take(), Duration::from_secs(90));
     let heard = wait_bounded(instrument.take(), Duration::from_secs(90));
 
@@ -525,7 +440,7 @@ fn killing_the_partition_leader_of_a_three_node_cluster_loses_no_note() {
         !isr.contains(&leader),
         "the killed node left the ISR: {isr:?}"
     );
-    let r = read_report(&dir.path().join("r.json"));
+    let r = read_heard(&dir.path().join("r.json"));
     eprintln!(
         "partition {partition}: leader {leader} killed, now {new_leader} (ISR {isr:?}); report: {r}"
     );
@@ -566,7 +481,7 @@ fn every_transport_across_a_broker_restart() {
         );
         let mut player = spawn_player(&broker.bootstrap, &topic, &song, "0.6", &t);
         std::thread::sleep(Duration::from_secs(3));
-        script(&["restart", &broker_name(broker)]);
+        broker.restart();
         let played = wait_bounded(player.take(), Duration::from_secs(120));
         let heard = wait_bounded(instrument.take(), Duration::from_secs(120));
         drop(restarting);
@@ -584,7 +499,7 @@ fn every_transport_across_a_broker_restart() {
         })
         .sum();
         assert!(heard.status.success(), "{transport}: {}", stderr(&heard));
-        let r = read_report(&dir.path().join("r.json"));
+        let r = read_heard(&dir.path().join("r.json"));
         let heard_n = r["songs"][0]["heard"].as_u64().unwrap_or(0);
         let dups = r["duplicates"].as_u64().unwrap();
         let row = format!(

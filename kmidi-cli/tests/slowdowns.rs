@@ -6,19 +6,15 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{kmidi, repo, run, stderr, wait_bounded, Broker};
+use common::{
+    instrument_in, kmidi, player_at, read_heard, read_report, run, spawn, stderr, wait_bounded, Broker,
+};
 use serde_json::Value;
 
 fn broker() -> &'static Broker {
     Broker::shared(&std::env::var("KMIDI_KAFKA_39").unwrap_or_else(|_| "3.9.2".into()))
-}
-
-fn read_json(path: &std::path::Path) -> Value {
-    let text = std::fs::read_to_string(path).expect("the report was written");
-    serde_json::from_str(&text).expect("the report is JSON")
 }
 
 fn latencies_ms(report: &Value) -> Vec<f64> {
@@ -40,30 +36,11 @@ fn instrument(
     report: &std::path::Path,
     idle: u32,
 ) -> std::process::Child {
-    kmidi()
-        .args([
-            "instrument",
-            "-q",
-            "-b",
-            &broker().bootstrap,
-            "-t",
-            topic,
-            "-g",
-            group,
-        ])
-        .args([
-            "--from",
-            "earliest",
-            "--no-port",
-            "--idle-exit",
-            &idle.to_string(),
-        ])
-        .arg("--report")
-        .arg(report)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kmidi instrument starts")
+    spawn(
+        instrument_in(&broker().bootstrap, topic, group)
+            .args(["--idle-exit", &idle.to_string(), "--report"])
+            .arg(report),
+    )
 }
 
 #[test]
@@ -73,45 +50,24 @@ fn producer_quota_makes_the_music_fall_behind_as_predicted() {
     b.create_topic(&topic, 1);
     let client = format!("kmidi-throttled-{}", std::process::id());
     let quota = 20_000.0; // bytes per second
-    let out = Command::new("bash")
-        .arg(repo().join("scripts/kafka.sh"))
-        .args([
-            "run-tool",
-            &b.version,
-            "configs",
-            "--bootstrap-server",
-            &b.bootstrap,
-        ])
-        .args([
+    b.run_tool(
+        "configs",
+        &[
             "--alter",
             "--add-config",
             &format!("producer_byte_rate={quota}"),
-        ])
-        .args(["--entity-type", "clients", "--entity-name", &client])
-        .output()
-        .expect("Kafka's configs tool runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+            "--entity-type",
+            "clients",
+            "--entity-name",
+            &client,
+        ],
     );
-
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("r.json");
     let inst = instrument(&topic, &format!("g-{topic}"), &report, 8);
     let record_size = 2000;
     let speed = 0.5;
-    let player = run(kmidi()
-        .args([
-            "player",
-            "-q",
-            "-b",
-            &b.bootstrap,
-            "-t",
-            &topic,
-            "-s",
-            &speed.to_string(),
-        ])
+    let player = run(player_at(&b.bootstrap, &topic, &speed.to_string())
         .args([
             "--record-size",
             &record_size.to_string(),
@@ -128,7 +84,7 @@ fn producer_quota_makes_the_music_fall_behind_as_predicted() {
     let heard = wait_bounded(inst, Duration::from_secs(120));
     assert!(heard.status.success(), "{}", stderr(&heard));
 
-    let r = read_json(&report);
+    let r = read_heard(&report);
     let lat = latencies_ms(&r);
     assert_eq!(lat.len(), 125, "every note arrived");
     let (first, last) = (mean(&lat[..10]), mean(&lat[lat.len() - 10..]));
@@ -171,24 +127,7 @@ fn a_second_instrument_joining_shows_the_rebalance_gap_and_the_split() {
         ("songs/bach_prelude_c.mid", "0.5"),
     ]
     .iter()
-    .map(|(song, speed)| {
-        kmidi()
-            .args([
-                "player",
-                "-q",
-                "-b",
-                &b.bootstrap,
-                "-t",
-                &topic,
-                "-s",
-                speed,
-                "-m",
-                song,
-            ])
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("kmidi player starts")
-    })
+    .map(|(song, speed)| spawn(player_at(&b.bootstrap, &topic, speed).args(["-m", song])))
     .collect();
     std::thread::sleep(Duration::from_secs(6));
     let second = instrument(&topic, &group, &r2, 6);
@@ -201,7 +140,7 @@ fn a_second_instrument_joining_shows_the_rebalance_gap_and_the_split() {
         wait_bounded(second, Duration::from_secs(60)),
     );
     assert!(o1.status.success() && o2.status.success());
-    let (j1, j2) = (read_json(&r1), read_json(&r2));
+    let (j1, j2) = (read_heard(&r1), read_heard(&r2));
     let parts = |j: &Value| -> Vec<(i64, u64)> {
         j["partitions"]
             .as_array()
@@ -371,7 +310,7 @@ fn the_kafka_crate_defaults_are_audibly_later_than_kmidis_tuning() {
         .arg("--report")
         .arg(&report));
     assert!(out.status.success(), "{}", stderr(&out));
-    let r = read_json(&report);
+    let r = read_report(&report);
     let p50 = |side: usize| {
         r["sides"][side]["instrument"]["histograms"]["latency"]["percentiles_us"][0]["us"]
             .as_u64()

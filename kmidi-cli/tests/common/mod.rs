@@ -1,6 +1,7 @@
 //! Shared harness for the CLI's integration tests: one real Apache Kafka broker per test
-//! binary (started by the project's `scripts/kafka.sh`), the `kmidi` binary, and
-//! readers for what the instrument recorded.
+//! binary (from `kmidi-test-support`, the only way to `scripts/kafka.sh`), the `kmidi`
+//! commands the tests run (player, instrument, signals to them, bounded waits), and
+//! readers for what the instrument recorded and reported.
 #![allow(dead_code)]
 
 use std::io::Read;
@@ -78,39 +79,98 @@ impl Broker {
     }
 }
 
-/// `kmidi player` on `topic`, quiet and ten times as fast as written; add `-m`.
-pub fn player(bootstrap: &str, topic: &str) -> Command {
+/// `kmidi player` on `topic`, quiet, at `speed` (`-s`: 0.5 is twice as fast as written);
+/// add `-m`.
+pub fn player_at(bootstrap: &str, topic: &str, speed: &str) -> Command {
     let mut c = kmidi();
-    c.args(["player", "-q", "-b", bootstrap, "-t", topic, "-s", "0.1"]);
+    c.args(["player", "-q", "-b", bootstrap, "-t", topic, "-s", speed]);
     c
 }
 
-/// `kmidi instrument` on `topic` in a group of its own, from the earliest offset, to
-/// no port; add what it should write.
-pub fn instrument(bootstrap: &str, topic: &str) -> Command {
+/// `kmidi player` on `topic`, quiet and ten times as fast as written; add `-m`.
+pub fn player(bootstrap: &str, topic: &str) -> Command {
+    player_at(bootstrap, topic, "0.1")
+}
+
+/// `kmidi instrument` on `topic` in consumer group `group`, from the earliest offset,
+/// to no port; add what it should write.
+pub fn instrument_in(bootstrap: &str, topic: &str, group: &str) -> Command {
     let mut c = kmidi();
-    c.args(["instrument", "-q", "-b", bootstrap, "-t", topic])
-        .args([
-            "-g",
-            &format!("g-{topic}"),
-            "--from",
-            "earliest",
-            "--no-port",
-        ]);
+    c.args([
+        "instrument",
+        "-q",
+        "-b",
+        bootstrap,
+        "-t",
+        topic,
+        "-g",
+        group,
+    ])
+    .args(["--from", "earliest", "--no-port"]);
     c
+}
+
+/// [`instrument_in`] a group of the topic's own (`g-TOPIC`).
+pub fn instrument(bootstrap: &str, topic: &str) -> Command {
+    instrument_in(bootstrap, topic, &format!("g-{topic}"))
+}
+
+/// Starts `cmd` with its stdout and stderr captured, for [`wait_bounded`] or
+/// [`exit_within`] (which drain them).
+pub fn spawn(cmd: &mut Command) -> Child {
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{cmd:?} starts: {e}"))
 }
 
 /// Starts an instrument that records to `record` and exits after `idle` seconds of
 /// silence once notes have arrived.
 pub fn spawn_instrument(broker: &Broker, topic: &str, record: &Path, idle: u32) -> Child {
-    instrument(&broker.bootstrap, topic)
-        .arg("--record")
-        .arg(record)
-        .args(["--idle-exit", &idle.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kmidi instrument starts")
+    spawn(
+        instrument(&broker.bootstrap, topic)
+            .arg("--record")
+            .arg(record)
+            .args(["--idle-exit", &idle.to_string()]),
+    )
+}
+
+/// Sends `sig` (`INT`, `TERM`, ...) to `child`, as a user's Ctrl-C or a service manager
+/// would.
+pub fn signal(child: &Child, sig: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{sig}"), &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -{sig} {}", child.id());
+}
+
+/// The N of the player's `sent N message(s)` line.
+pub fn sent_count(player_stderr: &str) -> usize {
+    player_stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("sent "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no 'sent N' line in: {player_stderr}"))
+}
+
+/// The JSON an instrument (or `kmidi compare`) wrote with `--report`.
+pub fn read_report(path: &Path) -> serde_json::Value {
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path).expect("the report was written"))
+            .expect("the report is JSON");
+    assert_eq!(doc["schema_version"], 1, "a report of the schema these tests know");
+    doc
+}
+
+/// What the one instrument of an `instrument` or `demo` report heard
+/// (`sides[0].instrument`).
+pub fn read_heard(path: &Path) -> serde_json::Value {
+    let mut doc = read_report(path);
+    let sides = doc["sides"].as_array_mut().expect("a report has sides");
+    assert_eq!(sides.len(), 1, "one instrument");
+    sides[0]["instrument"].take()
 }
 
 /// Waits for a child with a bound, killing it if the bound passes.
@@ -205,5 +265,6 @@ pub fn songs() -> Vec<PathBuf> {
     v
 }
 pub mod conformance;
+pub mod kcat;
 pub mod scenarios;
 pub mod suite;
