@@ -14,11 +14,11 @@ use kmidi_transport::{ClientConfig, TopicSpec, Transport, TransportInfo};
 
 use crate::cli::CompareArgs;
 use crate::report::{self, Document, PlayerFigures, SideReport};
-use crate::session::Session;
-use crate::signals::Stop;
+use crate::setup::SessionSetup;
+use crate::signals::SignalStop;
 use crate::{connect, instrument, outputs, player, songs};
 
-pub fn run(args: CompareArgs, stop: Stop) -> Result<i32> {
+pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
     let speed = args.speed.ratio();
     let score = songs::bundled_or_file(&args.song.song)?;
     let timeout = args.connect_timeout;
@@ -73,7 +73,7 @@ pub fn run(args: CompareArgs, stop: Stop) -> Result<i32> {
             group: group.clone(),
             client_properties: config.redacted(),
         };
-        let session = Session {
+        let session = SessionSetup {
             transport,
             producer_config: config,
             consumer_config,

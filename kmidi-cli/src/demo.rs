@@ -11,14 +11,14 @@ use kmidi_registry::embedded::{self, EmbeddedCluster};
 
 use crate::cli::DemoArgs;
 use crate::report::{Document, PlayerFigures, SideReport};
-use crate::session::Session;
-use crate::signals::Stop;
+use crate::setup::SessionSetup;
+use crate::signals::SignalStop;
 use crate::{connect, instrument, outputs, player, songs};
 
 const TOPIC: &str = "midi_notes";
 const GROUP: &str = "kmidi-demo";
 
-pub fn run(args: DemoArgs, stop: Stop) -> Result<i32> {
+pub fn run(args: DemoArgs, stop: SignalStop) -> Result<i32> {
     let speed = args.speed.ratio();
     let score = songs::bundled_or_file(&args.song.song)?;
     let song_name = score.name.clone();
@@ -43,7 +43,7 @@ pub fn run(args: DemoArgs, stop: Stop) -> Result<i32> {
         transport.info().name,
         instrument::describe(&sinks)
     );
-    let ready = Session {
+    let ready = SessionSetup {
         transport,
         producer_config: config.clone(),
         consumer_config,

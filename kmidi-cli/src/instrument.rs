@@ -15,10 +15,10 @@ use kmidi_transport::{OffsetReset, Subscription};
 
 use crate::cli::{InstrumentArgs, OutputArgs, StartFrom};
 use crate::report::{self, Document, SideReport};
-use crate::signals::Stop;
+use crate::signals::SignalStop;
 use crate::{connect, plot};
 
-pub fn run(args: InstrumentArgs, stop: Stop) -> Result<i32> {
+pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
     let idle_exit = args.idle_exit;
     let transport = connect::transport(&args.kafka.transport)?;
     let config = connect::kafka_config(&args.kafka)?;

@@ -11,7 +11,7 @@ mod outputs;
 mod player;
 mod plot;
 mod report;
-mod session;
+mod setup;
 mod signals;
 mod songs;
 
@@ -51,10 +51,10 @@ fn main() {
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Player(args) => player::run(args, signals::Stop::from_signals()?),
-        Command::Instrument(args) => instrument::run(args, signals::Stop::from_signals()?),
-        Command::Demo(args) => demo::run(args, signals::Stop::from_signals()?),
-        Command::Compare(args) => compare::run(args, signals::Stop::from_signals()?),
+        Command::Player(args) => player::run(args, signals::SignalStop::from_signals()?),
+        Command::Instrument(args) => instrument::run(args, signals::SignalStop::from_signals()?),
+        Command::Demo(args) => demo::run(args, signals::SignalStop::from_signals()?),
+        Command::Compare(args) => compare::run(args, signals::SignalStop::from_signals()?),
         Command::Topic(TopicCommand::Create(args)) => admin::topic_create(args),
         Command::Ports => admin::ports(),
         Command::Transports(args) => admin::transports(args),

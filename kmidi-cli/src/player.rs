@@ -10,10 +10,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kmidi_engine::perform::{self, PlayOptions, PlayReport, Progress};
 
 use crate::cli::PlayerArgs;
-use crate::signals::Stop;
+use crate::signals::SignalStop;
 use crate::{connect, songs};
 
-pub fn run(args: PlayerArgs, stop: Stop) -> Result<i32> {
+pub fn run(args: PlayerArgs, stop: SignalStop) -> Result<i32> {
     let speed = args.speed.ratio();
     let flush_timeout = args.flush_timeout;
     let scores = songs::load_all(&args.midi, args.notes_only)?;
@@ -128,7 +128,7 @@ pub fn print_summary(report: &PlayReport, flushed: &Result<(), String>) {
     }
 }
 
-fn exit_code(report: &PlayReport, flushed: &Result<(), String>, stop: &Stop) -> i32 {
+fn exit_code(report: &PlayReport, flushed: &Result<(), String>, stop: &SignalStop) -> i32 {
     if report.send_errors > 0 || report.delivery_failures > 0 || flushed.is_err() {
         1
     } else {

@@ -18,17 +18,17 @@ use signal_hook::iterator::Signals;
 
 /// The engines' stop flag, raised by SIGINT or SIGTERM, and which signal it was.
 #[derive(Clone)]
-pub struct Stop {
+pub struct SignalStop {
     engine: kmidi_engine::Stop,
     signal: Arc<AtomicUsize>,
-    /// Set once the teardown watchdog of [`Stop::exit_code`] runs.
+    /// Set once the teardown watchdog of [`SignalStop::exit_code`] runs.
     teardown_bounded: Arc<AtomicBool>,
 }
 
 /// How long the clients' teardown may take after a signal-initiated stop.
 pub const TEARDOWN_GRACE: Duration = Duration::from_secs(3);
 
-impl Stop {
+impl SignalStop {
     /// A stop flag raised by SIGINT or SIGTERM.
     pub fn from_signals() -> Result<Self> {
         let stop = Self {

@@ -12,5 +12,4 @@ pub mod message;
 pub mod schedule;
 pub mod score;
 pub mod sink;
-pub mod songs;
 pub mod tempo;

@@ -1,16 +1,16 @@
 //! The committed songs in `songs/` load, have the musical properties the demos rely on,
-//! and are exactly what `kmidi_midi::songs` generates.
+//! and are exactly what `kmidi_make_songs` generates.
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use kmidi_make_songs as songs;
 use kmidi_midi::score::{expand_inputs, Score};
-use kmidi_midi::songs;
 use midly::{Format, MetaMessage, Smf, TrackEventKind};
 
 fn songs_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../songs")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../songs")
 }
 
 fn load(name: &str) -> Score {
@@ -151,7 +151,7 @@ fn committed_songs_are_byte_identical_to_a_fresh_generation() {
         let committed = std::fs::read(songs_dir().join(name)).unwrap_or_default();
         assert!(
             fresh == committed,
-            "songs/{} differs from the generator; run `cargo run -p kmidi-midi --example make_songs -- songs/`",
+            "songs/{} differs from the generator; run `cargo run -p kmidi-make-songs -- songs/`",
             name.to_string_lossy()
         );
     }

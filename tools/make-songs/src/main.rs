@@ -1,6 +1,6 @@
-//! Regenerates the songs kmidi ships: `cargo run -p kmidi-midi --example make_songs -- songs/`.
-//! The music itself lives in `kmidi_midi::songs`, so tests can check the committed files
-//! against it.
+//! Regenerates the songs kmidi ships: `cargo run -p kmidi-make-songs -- songs/`.
+//! The music itself lives in this crate's library, so its tests can check the committed
+//! files against it.
 
 use std::error::Error;
 use std::path::PathBuf;
@@ -14,7 +14,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             .unwrap_or_else(|| "songs".to_owned()),
     );
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
-    let written = kmidi_midi::songs::write_all(&dir)
+    let written = kmidi_make_songs::write_all(&dir)
         .map_err(|e| format!("{}: cannot write songs: {e}", dir.display()))?;
     for path in written {
         // Loading back what was written proves the player will accept it.

@@ -1,6 +1,7 @@
-//! A session's clients: both created (and so both checked against the cluster) before
-//! any note is played, then handed to the engine's session (`kmidi_engine::session`),
-//! with the player's progress bar. What `demo` runs once and `compare` twice.
+//! Setting up an in-process session: its clients are both created (and so both checked
+//! against the cluster) before any note is played, then handed to the engine's session
+//! (`kmidi_engine::session`), which runs it with the player's progress bar. What `demo`
+//! runs once and `compare` twice.
 
 use std::time::Duration;
 
@@ -13,10 +14,10 @@ use kmidi_midi::sink::Sink;
 use kmidi_transport::{ClientConfig, OffsetReset, Subscription, Transport};
 
 use crate::player;
-use crate::signals::Stop;
+use crate::signals::SignalStop;
 
-/// What one session needs.
-pub struct Session {
+/// What one in-process session needs before it can connect.
+pub struct SessionSetup {
     pub transport: Box<dyn Transport>,
     pub producer_config: ClientConfig,
     pub consumer_config: ClientConfig,
@@ -29,14 +30,14 @@ pub struct Session {
 
 /// A session with its clients created: creating them is where a transport refuses a
 /// cluster, so both sides of a compare are checked before either starts playing.
-pub struct Ready {
-    session: Session,
+pub struct Connected {
+    setup: SessionSetup,
     consumer: Box<dyn kmidi_transport::Consumer>,
     producer: Box<dyn kmidi_transport::Producer>,
 }
 
-impl Session {
-    pub fn connect(self, stop: &Stop) -> Result<Ready> {
+impl SessionSetup {
+    pub fn connect(self, stop: &SignalStop) -> Result<Connected> {
         let name = self.transport.info().name;
         let subscription = Subscription {
             topics: vec![self.topic.clone()],
@@ -61,24 +62,24 @@ impl Session {
             .transport
             .producer(&self.producer_config)
             .with_context(|| format!("{name}: cannot produce to {}", self.topic))?;
-        Ok(Ready {
-            session: self,
+        Ok(Connected {
+            setup: self,
             consumer,
             producer,
         })
     }
 }
 
-impl Ready {
+impl Connected {
     /// Plays the song and listens until done; `show_progress` draws the player's bar.
     pub fn run(
         self,
         sinks: &mut [Box<dyn Sink>],
-        stop: &Stop,
+        stop: &SignalStop,
         show_progress: bool,
     ) -> Result<Outcome> {
-        let Ready {
-            session: s,
+        let Connected {
+            setup: s,
             mut consumer,
             producer,
         } = self;
@@ -109,6 +110,6 @@ impl Ready {
     }
 
     pub fn transport(&self) -> &dyn Transport {
-        self.session.transport.as_ref()
+        self.setup.transport.as_ref()
     }
 }
