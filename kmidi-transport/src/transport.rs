@@ -2,8 +2,8 @@
 //!
 //! Kept small and synchronous on purpose: the player calls `send` from its scheduling
 //! thread and must never block there, and the instrument polls with a timeout. A
-//! library with its own async runtime hides it behind these calls (see the plugin ABI
-//! notes in DESIGN.md).
+//! library with its own async runtime hides it behind these calls (as the rskafka
+//! plugin does with tokio; `include/kmidi_transport.h` states the threading rules).
 
 use std::time::Duration;
 

@@ -2,8 +2,8 @@
 //!
 //! Names follow the header (hence the lower-case type names) so a reader can put the
 //! two side by side. Everything here is plain data; the unsafe code that uses it lives
-//! in `loader`/`host` (the host side) and `export` (the plugin side). A layout test
-//! (`tests/plugin_abi_layout.rs`) compiles the header and compares offsets with these.
+//! in `host` (kmidi's side) and `export` (the plugin's side). A layout test
+//! (`tests/plugin_abi.rs`) compiles the header and compares offsets with these.
 
 #![allow(non_camel_case_types)]
 
