@@ -10,12 +10,13 @@ mod common;
 
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
 use common::{
-    exit_within, kmidi, recorded_bytes, repo, score_bytes, spawn_instrument, stderr, Broker,
+    exit_within, instrument_in, player_at, recorded_bytes, repo, score_bytes, sent_count, signal,
+    spawn, spawn_instrument, stderr, Broker,
 };
 
 fn broker() -> &'static Broker {
@@ -26,55 +27,25 @@ fn broker() -> &'static Broker {
 /// reading, so no test sees the outage it did not ask for.
 static BROKER_UP: RwLock<()> = RwLock::new(());
 
-fn signal(child: &Child, sig: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{sig}"), &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success(), "kill -{sig} {}", child.id());
-}
-
 fn player(bootstrap: &str, topic: &str, speed: &str, extra: &[&str]) -> Child {
-    kmidi()
-        .args(["player", "-q", "-b", bootstrap, "-t", topic, "-s", speed])
-        .args(["-m", "songs/ode_to_joy.mid"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kmidi player starts")
+    spawn(
+        player_at(bootstrap, topic, speed)
+            .args(["-m", "songs/ode_to_joy.mid"])
+            .args(extra),
+    )
 }
 
 /// An instrument that plays until it is stopped, in a group of its own (not
 /// `common::spawn_instrument`'s, which must start from the beginning). Its --idle-exit
 /// is far beyond any test's signal; it only ends it if a failed test leaves it behind.
 fn instrument(bootstrap: &str, topic: &str, record: &Path, extra: &[&str]) -> Child {
-    kmidi()
-        .args(["instrument", "-q", "-b", bootstrap, "-t", topic])
-        .args([
-            "-g",
-            &format!("sig-{topic}"),
-            "--from",
-            "earliest",
-            "--no-port",
-        ])
-        .arg("--record")
-        .arg(record)
-        .args(["--idle-exit", "60"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("kmidi instrument starts")
-}
-
-fn sent_count(player_stderr: &str) -> usize {
-    player_stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("sent "))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no 'sent N' line in: {player_stderr}"))
+    spawn(
+        instrument_in(bootstrap, topic, &format!("sig-{topic}"))
+            .arg("--record")
+            .arg(record)
+            .args(["--idle-exit", "60"])
+            .args(extra),
+    )
 }
 
 /// Everything the instrument recorded (without its closing silence, which
@@ -209,14 +180,7 @@ fn signals_while_the_broker_is_down_are_bounded_and_report_undelivered_notes() {
         &["--flush-timeout", &FLUSH_TIMEOUT.to_string()],
     );
     std::thread::sleep(Duration::from_millis(1500));
-    let port = broker.bootstrap.rsplit(':').next().unwrap();
-    let name = format!("test-{}-{port}", broker.version);
-    let halted = Command::new("bash")
-        .arg(repo().join("scripts/kafka.sh"))
-        .args(["halt", &name])
-        .status()
-        .expect("scripts/kafka.sh runs");
-    assert!(halted.success(), "halting {name}");
+    broker.halt();
 
     signal(&listening, "TERM");
     let (heard, took, exited) = exit_within(listening, Duration::from_secs(15));
@@ -240,14 +204,8 @@ fn signals_while_the_broker_is_down_are_bounded_and_report_undelivered_notes() {
     let flushing = Instant::now();
     signal(&playing, "INT");
     let (played, took, exited) = exit_within(playing, Duration::from_secs(FLUSH_TIMEOUT + 20));
-    let resumed = Command::new("bash")
-        .arg(repo().join("scripts/kafka.sh"))
-        .args(["resume", &name])
-        .stdout(Stdio::null())
-        .status()
-        .expect("scripts/kafka.sh runs");
+    broker.resume();
     drop(down);
-    assert!(resumed.success(), "resuming {name}");
     assert!(exited, "the player's flush is bounded");
     assert!(
         flushing.elapsed() <= Duration::from_secs(FLUSH_TIMEOUT + 5),

@@ -9,7 +9,8 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    instrument_in, kmidi, player_at, read_heard, read_report, run, spawn, stderr, wait_bounded, Broker,
+    instrument_in, kmidi, player_at, read_heard, read_report, run, spawn, stderr, wait_bounded,
+    Broker,
 };
 use serde_json::Value;
 

@@ -160,7 +160,10 @@ pub fn read_report(path: &Path) -> serde_json::Value {
     let doc: serde_json::Value =
         serde_json::from_slice(&std::fs::read(path).expect("the report was written"))
             .expect("the report is JSON");
-    assert_eq!(doc["schema_version"], 1, "a report of the schema these tests know");
+    assert_eq!(
+        doc["schema_version"], 1,
+        "a report of the schema these tests know"
+    );
     doc
 }
 

@@ -5,15 +5,15 @@ use std::time::Duration;
 
 use super::*;
 
-/// Player → Kafka → instrument on every bundled song: every message arrives, with the
-/// right bytes, in order (one partition, so order is total).
-pub fn every_message_arrives_in_order(broker: &Broker) {
-    let topic = broker.unique("inorder");
-    broker.create_topic(&topic, 1);
+/// Plays `songs` (a file or the songs/ directory) to a new topic of `partitions` while
+/// an instrument records it; returns what the instrument played.
+fn round_trip(broker: &Broker, partitions: u32, songs: &Path) -> Vec<Vec<u8>> {
+    let topic = broker.unique("roundtrip");
+    broker.create_topic(&topic, partitions);
     let dir = tempfile::tempdir().unwrap();
     let record = dir.path().join("heard.mid");
     let instrument = spawn_instrument(broker, &topic, &record, 5);
-    let player = run(player(&broker.bootstrap, &topic).args(["-m", "songs/"]));
+    let player = run(player(&broker.bootstrap, &topic).arg("-m").arg(songs));
     assert!(
         player.status.success(),
         "player failed: {}",
@@ -21,37 +21,27 @@ pub fn every_message_arrives_in_order(broker: &Broker) {
     );
     let out = wait_bounded(instrument, Duration::from_secs(60));
     assert!(out.status.success(), "instrument failed: {}", stderr(&out));
+    recorded_bytes(&record)
+}
 
+/// Player → Kafka → instrument on every bundled song: every message arrives, with the
+/// right bytes, in order (one partition, so order is total).
+pub fn every_message_arrives_in_order(broker: &Broker) {
+    let heard = round_trip(broker, 1, &repo().join("songs"));
     let expected: Vec<Vec<u8>> = songs().iter().flat_map(|p| score_bytes(p)).collect();
-    let heard = recorded_bytes(&record);
     assert_eq!(heard.len(), expected.len(), "every message arrived once");
     assert_eq!(heard, expected, "bytes and order as in the scores");
 }
 
 /// Several partitions: each song (one key) stays in order, nothing is lost.
 pub fn songs_keep_their_order_across_partitions(broker: &Broker) {
-    let topic = broker.unique("parts");
-    broker.create_topic(&topic, 3);
-    let dir = tempfile::tempdir().unwrap();
-    let record = dir.path().join("heard.mid");
-    let instrument = spawn_instrument(broker, &topic, &record, 5);
     let song = repo().join("songs/ode_to_joy.mid");
-    let player = run(player(&broker.bootstrap, &topic).arg("-m").arg(&song));
-    assert!(
-        player.status.success(),
-        "player failed: {}",
-        stderr(&player)
-    );
-    let out = wait_bounded(instrument, Duration::from_secs(60));
-    assert!(out.status.success(), "instrument failed: {}", stderr(&out));
-    assert_eq!(recorded_bytes(&record), score_bytes(&song));
+    assert_eq!(round_trip(broker, 3, &song), score_bytes(&song));
 }
 
 pub fn missing_topic_is_a_clear_error(broker: &Broker) {
     let topic = broker.unique("missing");
-    let out = run(kmidi()
-        .args(["player", "-q", "-b", &broker.bootstrap, "-t", &topic])
-        .args(["-m", "songs/ode_to_joy.mid"]));
+    let out = run(player(&broker.bootstrap, &topic).args(["-m", "songs/ode_to_joy.mid"]));
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
@@ -63,32 +53,19 @@ pub fn missing_topic_is_a_clear_error(broker: &Broker) {
 pub fn garbage_record_is_counted_and_skipped(broker: &Broker) {
     let topic = broker.unique("garbage");
     broker.create_topic(&topic, 1);
-    let console = Command::new("bash")
-        .arg(repo().join("scripts/kafka.sh"))
-        .args(["run-tool", &broker.version, "console-producer"])
-        .args(["--bootstrap-server", &broker.bootstrap, "--topic", &topic])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn();
-    let mut console = console.expect("Kafka's console producer starts");
-    {
-        use std::io::Write;
-        let stdin = console.stdin.as_mut().expect("piped stdin");
-        let lines = [
-            "not json",
-            r#"{"note": 60}"#,
-            r#"{"hex": "zz"}"#,
-            r#"{"hex": "F0 7E F7"}"#,
-            r#"{"time": 0, "type": "note_on", "channel": 0, "note": 60, "velocity": 64, "hex": "90 3C 40", "extra_payload": ""}"#,
-        ];
-        for l in lines {
-            writeln!(stdin, "{l}").unwrap();
-        }
-    }
-    drop(console.stdin.take());
-    let status = console.wait().unwrap();
-    assert!(status.success(), "console producer failed");
+    // Kafka's own console producer: records no kmidi transport would write.
+    let lines = [
+        "not json",
+        r#"{"note": 60}"#,
+        r#"{"hex": "zz"}"#,
+        r#"{"hex": "F0 7E F7"}"#,
+        r#"{"time": 0, "type": "note_on", "channel": 0, "note": 60, "velocity": 64, "hex": "90 3C 40", "extra_payload": ""}"#,
+    ];
+    broker.run_tool_with_input(
+        "console-producer",
+        &["--topic", &topic],
+        &(lines.join("\n") + "\n"),
+    );
     let dir = tempfile::tempdir().unwrap();
     let record = dir.path().join("heard.mid");
     let out = wait_bounded(
@@ -111,23 +88,6 @@ pub fn garbage_record_is_counted_and_skipped(broker: &Broker) {
     assert_eq!(recorded_bytes(&record), vec![vec![0x90, 0x3C, 0x40]]);
 }
 
-fn signal(child: &std::process::Child, sig: &str) {
-    let status = Command::new("kill")
-        .args([&format!("-{sig}"), &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-}
-
-fn sent_count(player_stderr: &str) -> u64 {
-    player_stderr
-        .lines()
-        .find_map(|l| l.strip_prefix("sent "))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no 'sent N' line in: {player_stderr}"))
-}
-
 /// SIGTERM mid-song: the instrument silences every channel and still writes what it
 /// played, and says with its exit code that a signal ended it.
 pub fn instrument_silences_every_channel_on_sigterm(broker: &Broker) {
@@ -135,12 +95,11 @@ pub fn instrument_silences_every_channel_on_sigterm(broker: &Broker) {
     broker.create_topic(&topic, 1);
     let dir = tempfile::tempdir().unwrap();
     let record = dir.path().join("heard.mid");
-    let instrument = instrument(&broker.bootstrap, &topic)
-        .arg("--record")
-        .arg(&record)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let instrument = spawn(
+        instrument(&broker.bootstrap, &topic)
+            .arg("--record")
+            .arg(&record),
+    );
     let song = repo().join("songs/ode_to_joy.mid");
     let player = run(player(&broker.bootstrap, &topic).arg("-m").arg(&song));
     assert!(player.status.success());
@@ -158,20 +117,11 @@ pub fn instrument_silences_every_channel_on_sigterm(broker: &Broker) {
 pub fn player_flushes_everything_it_sent_on_ctrl_c(broker: &Broker) {
     let topic = broker.unique("sigint");
     broker.create_topic(&topic, 1);
-    let player = kmidi()
-        .args([
-            "player",
-            "-q",
-            "-b",
-            &broker.bootstrap,
-            "-t",
-            &topic,
-            "--loop",
-        ])
-        .args(["-m", "songs/ode_to_joy.mid"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let player = spawn(player_at(&broker.bootstrap, &topic, "1").args([
+        "--loop",
+        "-m",
+        "songs/ode_to_joy.mid",
+    ]));
     std::thread::sleep(Duration::from_secs(4));
     signal(&player, "INT");
     let out = wait_bounded(player, Duration::from_secs(20));
@@ -188,5 +138,5 @@ pub fn player_flushes_everything_it_sent_on_ctrl_c(broker: &Broker) {
         Duration::from_secs(60),
     );
     assert!(heard.status.success());
-    assert_eq!(recorded_bytes(&record).len() as u64, sent);
+    assert_eq!(recorded_bytes(&record).len(), sent);
 }
