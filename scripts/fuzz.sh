@@ -17,7 +17,7 @@ case $seconds in '' | *[!0-9]*)
     ;;
 esac
 toolchain=${FUZZ_TOOLCHAIN:-nightly}
-targets=(${FUZZ_TARGETS:-wire_decode midi_load hex})
+read -r -a targets <<<"${FUZZ_TARGETS:-wire_decode midi_load hex}"
 cd "$(dirname "$0")/.."
 root=$PWD
 

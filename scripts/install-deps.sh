@@ -21,6 +21,8 @@ PACKAGES=(
   # Kafka: CLI client; the broker itself runs from Maven jars (scripts/kafka.sh)
   kcat
   python3
+  # Lints the shell scripts (scripts/test.sh)
+  shellcheck
 )
 # Java and Maven only when the commands are missing (any JDK 17+ / Maven 3.6+
 # already on PATH will do for scripts/kafka.sh).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Run a real single-node Apache Kafka broker (KRaft, combined broker+controller)
-# on 127.0.0.1 from jars that Maven fetches from Maven Central. No Docker, no
-# tarball download: only `mvn` and `java` (17+) are needed.
+# Run real Apache Kafka on 127.0.0.1 (KRaft, combined broker+controller nodes):
+# a single broker, which is a one-node cluster, or a cluster of up to nine, from
+# jars that Maven fetches from Maven Central. No Docker, no tarball download:
+# only `mvn` and `java` (17+) are needed.
 #
 # Run `scripts/kafka.sh help` for usage. Everything lives under
 # ${KMIDI_CACHE:-<repo>/.cache} (git-ignored):
@@ -40,7 +41,9 @@ Commands:
                                 VERSION first if needed). Waits until it is up,
                                 then prints the bootstrap address 127.0.0.1:PORT
                                 as the last line of stdout. NAME defaults to
-                                kafka-VERSION-PORT.
+                                kafka-VERSION-PORT. A one-node cluster: the
+                                same properties and launch as start-cluster,
+                                without its quick failover settings.
   stop NAME|PORT                SIGTERM (then SIGKILL after a bounded wait) and
                                 delete the broker's data dir. Unknown or already
                                 stopped brokers are not an error.
@@ -100,6 +103,10 @@ Environment:
   KMIDI_KAFKA_TOOL_JVM_OPTS   JVM flags for run-tool and storage formatting
   KMIDI_KAFKA_PROPS           extra server.properties lines (newline separated);
                               they override the defaults
+  KMIDI_KAFKA_EXTRA_LISTENERS more listeners for `start` beside PLAINTEXT, e.g.
+                              SASL_SSL://127.0.0.1:PORT (scripts/kafka/secure.sh)
+  KMIDI_KAFKA_FORMAT_ARGS     extra `StorageTool format` arguments (split on
+                              spaces), e.g. --add-scram ...
   KMIDI_KAFKA_KEEP_LOGS       0: `stop` deletes all of run/NAME; default 1 keeps
                               its logs/ and server.properties (data/ is always
                               deleted)
@@ -281,6 +288,9 @@ cmd_run_tool() {
 
 # ---------------------------------------------------------------- start
 
+# A single broker is a one-node cluster: `start` and `start-cluster` both end in
+# start_nodes, so properties, formatting, launch and the readiness wait exist once.
+
 random_cluster_id() {
   # A Kafka Uuid: 16 random bytes, URL-safe base64 without padding. One that starts
   # with '-' would be read by StorageTool as an option (and Kafka's own generator
@@ -303,13 +313,30 @@ is_our_broker() {
   [[ $cmdline == *kafka.Kafka*"$run/server.properties"* ]]
 }
 
-write_server_properties() {
-  local file=$1 run=$2 port=$3 cport=$4
-  cat >"$file" <<EOF
-# Written by scripts/kafka.sh: single-node KRaft, combined broker+controller.
+# Ports handed out by this run of the script, so no two listeners get the same one
+# (free-port only knows what is bound already).
+USED_PORTS=()
+
+# Sets variable $1 to a free port on 127.0.0.1 that this script has not handed out
+# yet. Not a `$(...)`: the subshell would forget the port it handed out.
+take_port() {
+  local p
+  p=$(cmd_free_port)
+  while [[ " ${USED_PORTS[*]} " == *" $p "* ]]; do p=$(cmd_free_port); done
+  USED_PORTS+=("$p")
+  printf -v "$1" '%s' "$p"
+}
+
+# server.properties of node ID of an N-node cluster (combined broker+controller).
+write_properties() {
+  local file=$1 run=$2 id=$3 port=$4 cport=$5 voters=$6 n=$7 rf min_isr
+  rf=$((n < 3 ? n : 3))
+  min_isr=$((rf > 1 ? rf - 1 : 1))
+  cat >"$file" <<EOP
+# Written by scripts/kafka.sh: KRaft node $id of $n, combined broker+controller.
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$cport
+node.id=$id
+controller.quorum.voters=$voters
 listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
 advertised.listeners=PLAINTEXT://127.0.0.1:$port
 inter.broker.listener.name=PLAINTEXT
@@ -318,22 +345,44 @@ listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$run/data
 metadata.log.dir=$run/data
 num.partitions=1
-default.replication.factor=1
-min.insync.replicas=1
+default.replication.factor=$rf
+min.insync.replicas=$min_isr
 auto.create.topics.enable=false
-offsets.topic.replication.factor=1
+offsets.topic.replication.factor=$rf
 offsets.topic.num.partitions=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$min_isr
 transaction.state.log.num.partitions=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=$min_isr
 group.initial.rebalance.delay.ms=0
 num.network.threads=2
 num.io.threads=2
 num.recovery.threads.per.data.dir=1
 log.retention.check.interval.ms=300000
-EOF
+EOP
+  if ((n > 1)); then
+    # Fail over in seconds, not the defaults' ~10-30 s: a killed node is fenced (and
+    # its partitions get new leaders) after broker.session.timeout.ms without a
+    # heartbeat, and a follower that stops fetching leaves the ISR after
+    # replica.lag.time.max.ms. A single node has nobody to fail over to, and short
+    # timeouts would only let a loaded machine fence it from itself.
+    cat >>"$file" <<'EOP'
+broker.heartbeat.interval.ms=500
+broker.session.timeout.ms=3000
+replica.lag.time.max.ms=5000
+controller.quorum.election.timeout.ms=1000
+controller.quorum.fetch.timeout.ms=2000
+EOP
+  fi
+  # Extra listeners (e.g. SASL_SSL://127.0.0.1:PORT) beside PLAINTEXT, which stays the
+  # inter-broker listener and the one waited for; their security settings come with
+  # KMIDI_KAFKA_PROPS. Appended lines win over the defaults above.
+  if [[ -n ${KMIDI_KAFKA_EXTRA_LISTENERS:-} ]]; then
+    printf 'listeners=PLAINTEXT://127.0.0.1:%s,CONTROLLER://127.0.0.1:%s,%s\nadvertised.listeners=PLAINTEXT://127.0.0.1:%s,%s\n' \
+      "$port" "$cport" "$KMIDI_KAFKA_EXTRA_LISTENERS" "$port" "$KMIDI_KAFKA_EXTRA_LISTENERS" \
+      >>"$file"
+  fi
   if [[ -n ${KMIDI_KAFKA_PROPS:-} ]]; then
     printf '# KMIDI_KAFKA_PROPS\n%s\n' "$KMIDI_KAFKA_PROPS" >>"$file"
   fi
@@ -348,84 +397,168 @@ print_log_tail() {
   done
 }
 
+# Starts the broker of an existing, formatted run dir in the background with the heap
+# recorded in run/heap; prints its pid.
+launch_run() {
+  local run=$1 version libs
+  version=$(cat "$run/version")
+  libs=$(libs_dir "$version")
+  local -a broker_jvm heap
+  read -r -a broker_jvm <<<"$JVM_OPTS"
+  read -r -a heap <<<"$(cat "$run/heap" 2>/dev/null || printf '%s' "$HEAP_OPTS")"
+  mkdir -p "$run/logs"
+  # setsid: the broker outlives this script and ignores the caller's ^C.
+  setsid "$JAVA_BIN" "${heap[@]}" "${broker_jvm[@]}" \
+    "$(log_opts "$version" broker)" "-Dkafka.logs.dir=$run/logs" \
+    -cp "$libs/*" kafka.Kafka "$run/server.properties" \
+    </dev/null >>"$run/logs/kafka.out" 2>&1 &
+  local pid=$!
+  echo "$pid" >"$run/pid"
+  echo "$pid"
+}
+
+log_size() { stat -c %s "$1/logs/server.log" 2>/dev/null || echo 0; }
+
+# Waits until every run dir given as "RUN:PID:LOGSIZE" logged "Kafka Server started"
+# after LOGSIZE bytes of its server.log (earlier lines are from a previous life) and
+# accepts connections. Dies if one exits or the bound passes.
+wait_started() {
+  local deadline=$((SECONDS + START_TIMEOUT)) entry run pid size pending
+  while :; do
+    pending=0
+    for entry in "$@"; do
+      IFS=: read -r run pid size <<<"$entry"
+      if ! pid_alive "$pid"; then
+        print_log_tail "$run"
+        rm -f "$run/pid"
+        die "broker '$(basename "$run")' exited during startup"
+      fi
+      if ! { tail -c "+$((size + 1))" "$run/logs/server.log" 2>/dev/null | grep -q 'Kafka Server started'; } ||
+        ! port_open "$(cat "$run/port")"; then
+        pending=1
+      fi
+    done
+    ((pending == 0)) && return 0
+    if ((SECONDS >= deadline)); then
+      for entry in "$@"; do
+        IFS=: read -r run pid size <<<"$entry"
+        print_log_tail "$run"
+      done
+      die "broker(s) did not start within ${START_TIMEOUT}s"
+    fi
+    sleep 0.2
+  done
+}
+
+# start_nodes VERSION CLUSTER HEAP NAME:PORT...: fresh run dirs, one static quorum of
+# all the nodes (node.id 1..N in the order given), formatted and started; returns once
+# every node is up. CLUSTER (may be empty) is what `stop-cluster` finds them by. On
+# failure every node is stopped and its data deleted.
+start_nodes() {
+  local version=$1 cluster=$2 heap_opts=$3
+  shift 3
+  local n=$# i spec run libs cid voters=''
+  local -a runs=() ports=() cports=()
+  libs=$(libs_dir "$version")
+  for spec in "$@"; do
+    runs+=("$RUN_ROOT/${spec%%:*}")
+    ports+=("${spec##*:}")
+    USED_PORTS+=("${spec##*:}")
+  done
+  local cport
+  for ((i = 0; i < n; i++)); do
+    take_port cport
+    cports+=("$cport")
+    voters+="${voters:+,}$((i + 1))@127.0.0.1:${cports[i]}"
+  done
+  for run in "${runs[@]}"; do
+    if [[ -f $run/pid ]] && is_our_broker "$(cat "$run/pid")" "$run"; then
+      die "broker '$(basename "$run")' is already running (pid $(cat "$run/pid"))"
+    fi
+  done
+  cid=$(random_cluster_id)
+  for ((i = 0; i < n; i++)); do
+    run=${runs[i]}
+    rm -rf "$run"
+    mkdir -p "$run/data" "$run/logs"
+    echo "$version" >"$run/version"
+    echo "${ports[i]}" >"$run/port"
+    echo "$heap_opts" >"$run/heap"
+    [[ -z $cluster ]] || echo "$cluster" >"$run/cluster"
+    write_properties "$run/server.properties" "$run" "$((i + 1))" "${ports[i]}" \
+      "${cports[i]}" "$voters" "$n"
+  done
+  # Extra `StorageTool format` arguments, e.g. --add-scram 'SCRAM-SHA-256=[name=u,password=p]'
+  # (credentials must exist before the first client authenticates). Split on spaces.
+  local -a format_args=() tool_jvm fpids=()
+  [[ -n ${KMIDI_KAFKA_FORMAT_ARGS:-} ]] && read -r -a format_args <<<"$KMIDI_KAFKA_FORMAT_ARGS"
+  read -r -a tool_jvm <<<"$TOOL_JVM_OPTS"
+  # Formatting is one JVM per node; run them side by side.
+  for run in "${runs[@]}"; do
+    "$JAVA_BIN" "${tool_jvm[@]}" "$(log_opts "$version" tool)" -cp "$libs/*" \
+      kafka.tools.StorageTool format -t "$cid" -c "$run/server.properties" \
+      "${format_args[@]}" >"$run/logs/format.log" 2>&1 &
+    fpids+=("$!")
+  done
+  for ((i = 0; i < n; i++)); do
+    if ! wait "${fpids[i]}"; then
+      cat "${runs[i]}/logs/format.log" >&2
+      die "formatting KRaft storage for '$(basename "${runs[i]}")' failed"
+    fi
+  done
+  local -a entries=()
+  for run in "${runs[@]}"; do
+    entries+=("$run:$(launch_run "$run"):0")
+  done
+  if ! (wait_started "${entries[@]}"); then
+    for run in "${runs[@]}"; do
+      STOP_TIMEOUT=5 stop_run "$run" >/dev/null 2>&1 &
+    done
+    wait
+    die "${cluster:-$(basename "${runs[0]}")} did not start (its logs are in $RUN_ROOT)"
+  fi
+}
+
 cmd_start() {
   (($# == 2 || $# == 3)) || die "usage: start VERSION PORT [NAME]"
-  local version=$1 port=$2 name=${3:-kafka-$1-$2}
+  local version=$1 port=$2 name=${3:-kafka-$1-$2} t0=$SECONDS
   check_version "$version"
   check_port "$port"
   [[ $name =~ ^[A-Za-z0-9._-]+$ ]] || die "bad broker name '$name'"
   command -v "$JAVA_BIN" >/dev/null 2>&1 || die "java not found"
   cmd_fetch "$version"
-
-  local run=$RUN_ROOT/$name libs t0=$SECONDS
-  libs=$(libs_dir "$version")
+  local run=$RUN_ROOT/$name
   if [[ -f $run/pid ]] && is_our_broker "$(cat "$run/pid")" "$run"; then
     die "broker '$name' is already running (pid $(cat "$run/pid"))"
   fi
   port_open "$port" && die "port $port on 127.0.0.1 is already in use"
-
-  local cport
-  cport=$(cmd_free_port)
-  while [[ $cport == "$port" ]]; do cport=$(cmd_free_port); done
-
-  rm -rf "$run"
-  mkdir -p "$run/data" "$run/logs"
-  echo "$version" >"$run/version"
-  echo "$port" >"$run/port"
-  write_server_properties "$run/server.properties" "$run" "$port" "$cport"
-  # Extra listeners (e.g. SASL_SSL://127.0.0.1:PORT) beside PLAINTEXT, which stays the
-  # inter-broker listener and the one waited for; their security settings come with
-  # KMIDI_KAFKA_PROPS. Appended lines win over the defaults above.
-  if [[ -n ${KMIDI_KAFKA_EXTRA_LISTENERS:-} ]]; then
-    printf 'listeners=PLAINTEXT://127.0.0.1:%s,CONTROLLER://127.0.0.1:%s,%s\nadvertised.listeners=PLAINTEXT://127.0.0.1:%s,%s\n' \
-      "$port" "$cport" "$KMIDI_KAFKA_EXTRA_LISTENERS" "$port" "$KMIDI_KAFKA_EXTRA_LISTENERS" \
-      >>"$run/server.properties"
-  fi
-  # Extra `StorageTool format` arguments, e.g. --add-scram 'SCRAM-SHA-256=[name=u,password=p]'
-  # (credentials must exist before the first client authenticates). Split on spaces.
-  local -a format_args=()
-  [[ -n ${KMIDI_KAFKA_FORMAT_ARGS:-} ]] && read -r -a format_args <<<"$KMIDI_KAFKA_FORMAT_ARGS"
-
-  local -a tool_jvm broker_jvm heap
-  read -r -a tool_jvm <<<"$TOOL_JVM_OPTS"
-  read -r -a broker_jvm <<<"$JVM_OPTS"
-  read -r -a heap <<<"$HEAP_OPTS"
-
-  if ! "$JAVA_BIN" "${tool_jvm[@]}" "$(log_opts "$version" tool)" -cp "$libs/*" \
-      kafka.tools.StorageTool format -t "$(random_cluster_id)" \
-      -c "$run/server.properties" "${format_args[@]}" >"$run/logs/format.log" 2>&1; then
-    cat "$run/logs/format.log" >&2
-    die "formatting KRaft storage for '$name' failed"
-  fi
-
-  # setsid: the broker outlives this script and ignores the caller's ^C.
-  setsid "$JAVA_BIN" "${heap[@]}" "${broker_jvm[@]}" \
-    "$(log_opts "$version" broker)" "-Dkafka.logs.dir=$run/logs" \
-    -cp "$libs/*" kafka.Kafka "$run/server.properties" \
-    </dev/null >"$run/logs/kafka.out" 2>&1 &
-  local pid=$!
-  echo "$pid" >"$run/pid"
-
-  local deadline=$((SECONDS + START_TIMEOUT))
-  while :; do
-    if ! pid_alive "$pid"; then
-      print_log_tail "$run"
-      rm -f "$run/pid"
-      die "broker '$name' exited during startup"
-    fi
-    if grep -q 'Kafka Server started' "$run/logs/server.log" 2>/dev/null &&
-      port_open "$port"; then
-      break
-    fi
-    if ((SECONDS >= deadline)); then
-      print_log_tail "$run"
-      stop_run "$run" >/dev/null 2>&1 || true
-      die "broker '$name' did not start within ${START_TIMEOUT}s"
-    fi
-    sleep 0.2
-  done
-  log "started '$name': Kafka $version pid $pid on 127.0.0.1:$port (controller $cport) in $((SECONDS - t0))s; logs in $run/logs"
+  start_nodes "$version" '' "$HEAP_OPTS" "$name:$port"
+  log "started '$name': Kafka $version pid $(cat "$run/pid") on 127.0.0.1:$port in $((SECONDS - t0))s; logs in $run/logs"
   echo "127.0.0.1:$port"
+}
+
+CLUSTER_HEAP_OPTS=${KMIDI_KAFKA_CLUSTER_HEAP_OPTS:--Xmx384m -Xms128m}
+
+cmd_start_cluster() {
+  (($# == 2 || $# == 3)) || die "usage: start-cluster VERSION N [BASE_NAME]"
+  local version=$1 n=$2 base=${3:-cluster-$1} t0=$SECONDS i port bootstrap=''
+  check_version "$version"
+  [[ $n =~ ^[1-9]$ ]] || die "bad node count '$n' (1-9)"
+  [[ $base =~ ^[A-Za-z0-9._-]+$ ]] || die "bad cluster name '$base'"
+  # Its ports are fixed, and N nodes cannot all listen on them.
+  [[ -z ${KMIDI_KAFKA_EXTRA_LISTENERS:-} ]] || ((n == 1)) ||
+    die "KMIDI_KAFKA_EXTRA_LISTENERS is for one node, not $n"
+  command -v "$JAVA_BIN" >/dev/null 2>&1 || die "java not found"
+  cmd_fetch "$version"
+  local -a nodes=()
+  for ((i = 1; i <= n; i++)); do
+    take_port port
+    nodes+=("$base-$i:$port")
+    bootstrap+="${bootstrap:+,}127.0.0.1:$port"
+  done
+  start_nodes "$version" "$base" "$CLUSTER_HEAP_OPTS" "${nodes[@]}"
+  log "started cluster '$base': Kafka $version, $n combined nodes ($base-1..$base-$n, node.id 1..$n) in $((SECONDS - t0))s"
+  echo "$bootstrap"
 }
 
 # ---------------------------------------------------------------- stop
@@ -476,6 +609,23 @@ cmd_stop() {
   stop_run "$run"
 }
 
+cmd_stop_cluster() {
+  (($# == 1)) || die "usage: stop-cluster BASE_NAME"
+  local base=$1 d
+  local -a pids=()
+  [[ $base =~ ^[A-Za-z0-9._-]+$ ]] || die "bad cluster name '$base'"
+  # All nodes at once, with a short SIGTERM grace: a node's controlled shutdown waits
+  # for a controller quorum that its peers are leaving too (30 s each, one after the
+  # other), and the data is deleted anyway.
+  for d in "$RUN_ROOT/$base"-*/; do
+    [[ -f ${d}cluster && $(cat "${d}cluster") == "$base" ]] || continue
+    STOP_TIMEOUT=${KMIDI_KAFKA_CLUSTER_STOP_TIMEOUT:-5} stop_run "${d%/}" &
+    pids+=("$!")
+  done
+  ((${#pids[@]})) || log "no cluster named '$base' (nothing to stop)"
+  for d in "${pids[@]}"; do wait "$d" || true; done
+}
+
 cmd_stop_all() {
   (($# == 0)) || die "usage: stop-all"
   local d
@@ -509,58 +659,6 @@ run_of() {
     die "no broker named '$name' (see: scripts/kafka.sh status)"
   printf '%s\n' "$RUN_ROOT/$name"
 }
-
-# Starts the broker of an existing, formatted run dir in the background; prints its pid.
-launch_run() {
-  local run=$1 version libs
-  version=$(cat "$run/version")
-  libs=$(libs_dir "$version")
-  local -a broker_jvm heap
-  read -r -a broker_jvm <<<"$JVM_OPTS"
-  read -r -a heap <<<"${2:-$HEAP_OPTS}"
-  mkdir -p "$run/logs"
-  # setsid: the broker outlives this script and ignores the caller's ^C.
-  setsid "$JAVA_BIN" "${heap[@]}" "${broker_jvm[@]}" \
-    "$(log_opts "$version" broker)" "-Dkafka.logs.dir=$run/logs" \
-    -cp "$libs/*" kafka.Kafka "$run/server.properties" \
-    </dev/null >>"$run/logs/kafka.out" 2>&1 &
-  local pid=$!
-  echo "$pid" >"$run/pid"
-  echo "$pid"
-}
-
-# Waits until every run dir given as "RUN:PID:LOGSIZE" logged "Kafka Server started"
-# after LOGSIZE bytes of its server.log (earlier lines are from a previous life) and
-# accepts connections. Dies, stopping them, if one exits or the bound passes.
-wait_started() {
-  local deadline=$((SECONDS + START_TIMEOUT)) entry run pid size pending
-  while :; do
-    pending=0
-    for entry in "$@"; do
-      IFS=: read -r run pid size <<<"$entry"
-      if ! pid_alive "$pid"; then
-        print_log_tail "$run"
-        rm -f "$run/pid"
-        die "broker '$(basename "$run")' exited during startup"
-      fi
-      if ! { tail -c "+$((size + 1))" "$run/logs/server.log" 2>/dev/null | grep -q 'Kafka Server started'; } ||
-        ! port_open "$(cat "$run/port")"; then
-        pending=1
-      fi
-    done
-    ((pending == 0)) && return 0
-    if ((SECONDS >= deadline)); then
-      for entry in "$@"; do
-        IFS=: read -r run pid size <<<"$entry"
-        print_log_tail "$run"
-      done
-      die "broker(s) did not start within ${START_TIMEOUT}s"
-    fi
-    sleep 0.2
-  done
-}
-
-log_size() { stat -c %s "$1/logs/server.log" 2>/dev/null || echo 0; }
 
 # Sends SIG to the broker of run dir $1 and waits (bounded) for it to exit; keeps data.
 signal_run() {
@@ -608,9 +706,7 @@ cmd_resume() {
   fi
   port_open "$(cat "$run/port")" && die "port $(cat "$run/port") on 127.0.0.1 is already in use"
   size=$(log_size "$run")
-  local heap_opts=$HEAP_OPTS
-  [[ -f $run/heap ]] && heap_opts=$(cat "$run/heap")
-  pid=$(launch_run "$run" "$heap_opts")
+  pid=$(launch_run "$run")
   wait_started "$run:$pid:$size"
   log "resumed '$1': pid $pid on 127.0.0.1:$(cat "$run/port") in $((SECONDS - t0))s"
   echo "127.0.0.1:$(cat "$run/port")"
@@ -620,139 +716,6 @@ cmd_restart() {
   (($# == 1)) || die "usage: restart NAME"
   cmd_halt "$1"
   cmd_resume "$1"
-}
-
-CLUSTER_HEAP_OPTS=${KMIDI_KAFKA_CLUSTER_HEAP_OPTS:--Xmx384m -Xms128m}
-
-write_cluster_properties() {
-  local file=$1 run=$2 id=$3 port=$4 cport=$5 voters=$6 n=$7 rf min_isr
-  rf=$((n < 3 ? n : 3))
-  min_isr=$((rf > 1 ? rf - 1 : 1))
-  cat >"$file" <<EOP
-# Written by scripts/kafka.sh start-cluster: node $id of $n, combined broker+controller.
-process.roles=broker,controller
-node.id=$id
-controller.quorum.voters=$voters
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
-inter.broker.listener.name=PLAINTEXT
-controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
-log.dirs=$run/data
-metadata.log.dir=$run/data
-num.partitions=1
-default.replication.factor=$rf
-min.insync.replicas=$min_isr
-auto.create.topics.enable=false
-offsets.topic.replication.factor=$rf
-offsets.topic.num.partitions=1
-transaction.state.log.replication.factor=$rf
-transaction.state.log.min.isr=$min_isr
-transaction.state.log.num.partitions=1
-share.coordinator.state.topic.replication.factor=$rf
-share.coordinator.state.topic.min.isr=$min_isr
-group.initial.rebalance.delay.ms=0
-num.network.threads=2
-num.io.threads=2
-num.recovery.threads.per.data.dir=1
-log.retention.check.interval.ms=300000
-# Fail over in seconds, not the defaults' ~10-30 s: a killed node is fenced (and its
-# partitions get new leaders) after broker.session.timeout.ms without a heartbeat,
-# and a follower that stops fetching leaves the ISR after replica.lag.time.max.ms.
-broker.heartbeat.interval.ms=500
-broker.session.timeout.ms=3000
-replica.lag.time.max.ms=5000
-controller.quorum.election.timeout.ms=1000
-controller.quorum.fetch.timeout.ms=2000
-EOP
-  if [[ -n ${KMIDI_KAFKA_PROPS:-} ]]; then
-    printf '# KMIDI_KAFKA_PROPS\n%s\n' "$KMIDI_KAFKA_PROPS" >>"$file"
-  fi
-}
-
-cmd_start_cluster() {
-  (($# == 2 || $# == 3)) || die "usage: start-cluster VERSION N [BASE_NAME]"
-  local version=$1 n=$2 base=${3:-cluster-$1}
-  check_version "$version"
-  [[ $n =~ ^[1-9]$ ]] || die "bad node count '$n' (1-9)"
-  [[ $base =~ ^[A-Za-z0-9._-]+$ ]] || die "bad cluster name '$base'"
-  command -v "$JAVA_BIN" >/dev/null 2>&1 || die "java not found"
-  cmd_fetch "$version"
-  local libs t0=$SECONDS i run cid voters='' bootstrap=''
-  libs=$(libs_dir "$version")
-  local -a ports cports used=()
-  # All ports first, distinct, so no node grabs another's.
-  for ((i = 1; i <= n; i++)); do
-    local p
-    for p in port cport; do
-      local v
-      v=$(cmd_free_port)
-      while [[ " ${used[*]} " == *" $v "* ]]; do v=$(cmd_free_port); done
-      used+=("$v")
-      if [[ $p == port ]]; then ports[i]=$v; else cports[i]=$v; fi
-    done
-    voters+="${voters:+,}$i@127.0.0.1:${cports[i]}"
-    bootstrap+="${bootstrap:+,}127.0.0.1:${ports[i]}"
-  done
-  cid=$(random_cluster_id)
-  local -a tool_jvm
-  read -r -a tool_jvm <<<"$TOOL_JVM_OPTS"
-  for ((i = 1; i <= n; i++)); do
-    run=$RUN_ROOT/$base-$i
-    if [[ -f $run/pid ]] && is_our_broker "$(cat "$run/pid")" "$run"; then
-      die "node '$base-$i' is already running (pid $(cat "$run/pid"))"
-    fi
-    rm -rf "$run"
-    mkdir -p "$run/data" "$run/logs"
-    echo "$version" >"$run/version"
-    echo "${ports[i]}" >"$run/port"
-    echo "$base" >"$run/cluster"
-    echo "$CLUSTER_HEAP_OPTS" >"$run/heap"
-    write_cluster_properties "$run/server.properties" "$run" "$i" "${ports[i]}" "${cports[i]}" "$voters" "$n"
-  done
-  # Formatting is one JVM per node; run them side by side.
-  local -a fpids=()
-  for ((i = 1; i <= n; i++)); do
-    run=$RUN_ROOT/$base-$i
-    "$JAVA_BIN" "${tool_jvm[@]}" "$(log_opts "$version" tool)" -cp "$libs/*" \
-      kafka.tools.StorageTool format -t "$cid" -c "$run/server.properties" \
-      >"$run/logs/format.log" 2>&1 &
-    fpids[i]=$!
-  done
-  for ((i = 1; i <= n; i++)); do
-    if ! wait "${fpids[i]}"; then
-      cat "$RUN_ROOT/$base-$i/logs/format.log" >&2
-      die "formatting KRaft storage for '$base-$i' failed"
-    fi
-  done
-  local -a entries=()
-  for ((i = 1; i <= n; i++)); do
-    run=$RUN_ROOT/$base-$i
-    entries+=("$run:$(launch_run "$run" "$CLUSTER_HEAP_OPTS"):0")
-  done
-  if ! (wait_started "${entries[@]}"); then
-    cmd_stop_cluster "$base" >/dev/null 2>&1 || true
-    die "cluster '$base' did not start"
-  fi
-  log "started cluster '$base': Kafka $version, $n combined nodes ($base-1..$base-$n, node.id 1..$n) in $((SECONDS - t0))s"
-  echo "$bootstrap"
-}
-
-cmd_stop_cluster() {
-  (($# == 1)) || die "usage: stop-cluster BASE_NAME"
-  local base=$1 d
-  local -a pids=()
-  [[ $base =~ ^[A-Za-z0-9._-]+$ ]] || die "bad cluster name '$base'"
-  # All nodes at once, with a short SIGTERM grace: a node's controlled shutdown waits
-  # for a controller quorum that its peers are leaving too (30 s each, one after the
-  # other), and the data is deleted anyway.
-  for d in "$RUN_ROOT/$base"-*/; do
-    [[ -f ${d}cluster && $(cat "${d}cluster") == "$base" ]] || continue
-    STOP_TIMEOUT=${KMIDI_KAFKA_CLUSTER_STOP_TIMEOUT:-5} stop_run "${d%/}" &
-    pids+=("$!")
-  done
-  ((${#pids[@]})) || log "no cluster named '$base' (nothing to stop)"
-  for d in "${pids[@]}"; do wait "$d" || true; done
 }
 
 # ---------------------------------------------------------------- main

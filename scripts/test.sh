@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what is missing (Debian
-# packages, Kafka jars from Maven Central, crates), then runs lints, unit tests,
-# the CLI tests on librdkafka's mock cluster, end-to-end tests against real Apache
-# Kafka 3.9 and 4.x brokers, and the headless sound path (JACK + FluidSynth).
+# packages, Kafka jars from Maven Central, crates), then runs lints (the shell
+# scripts' too), unit tests, the CLI tests on librdkafka's mock cluster, end-to-end
+# tests against real Apache Kafka 3.9 and 4.x brokers, the C and Go plugins' C
+# harnesses, and the headless sound path (JACK + FluidSynth).
 #
-#   scripts/test.sh            everything
-#   KMIDI_SKIP_SOUND=1 ...     everything but the JACK/FluidSynth test
-#   KMIDI_SKIP_BENCH=1 ...     everything but the short benchmark run
+#   scripts/test.sh              everything
+#   KMIDI_SKIP_HARNESSES=1 ...   everything but the plugins' C harnesses
+#   KMIDI_SKIP_SOUND=1 ...       everything but the JACK/FluidSynth test
+#   KMIDI_SKIP_BENCH=1 ...       everything but the short benchmark run
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,6 +29,7 @@ for v in "${KAFKA_VERSIONS[@]}"; do
 done
 
 step "format and lints"
+shellcheck scripts/*.sh scripts/kafka/*.sh transports/*/*.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p kmidi --features jack --all-targets --locked -- -D warnings
@@ -35,6 +38,16 @@ step "unit, CLI and real-broker tests (Kafka ${KAFKA_VERSIONS[*]})"
 # One broker per test binary; the binaries run one after another, which keeps
 # two cores from being shared by two JVMs.
 cargo test --workspace --locked
+
+if [[ -z ${KMIDI_SKIP_HARNESSES:-} ]]; then
+  # The plugins' own C harnesses drive the C ABI directly, as a non-Rust host would
+  # (the cargo tests above load the same plugins from Rust). Each starts and stops
+  # its brokers; the bound only matters if one hangs (together they take about 1.5
+  # minutes on 2 cores, a minute more for the first Go build).
+  step "the C and Go plugins' C harnesses (Kafka ${KAFKA_VERSIONS[*]})"
+  KMIDI_KAFKA_VERSIONS="${KAFKA_VERSIONS[*]}" timeout 600 bash transports/c-rdkafka/test.sh
+  KMIDI_FG_KAFKA_VERSIONS="${KAFKA_VERSIONS[*]}" timeout 600 bash transports/franz-go/test.sh
+fi
 
 if [[ -z ${KMIDI_SKIP_SOUND:-} ]]; then
   step "the real sound path: kmidi instrument -> JACK -> FluidSynth"

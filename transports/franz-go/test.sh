@@ -7,6 +7,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kmidi-franz-go-test.XXXXXX")
 BROKERS=()
+# shellcheck disable=SC2317  # reached through the EXIT trap, which shellcheck 0.9 misses
 cleanup() {
   local b
   for b in "${BROKERS[@]}"; do bash "$REPO/scripts/kafka.sh" stop "$b" >/dev/null 2>&1 || true; done
