@@ -110,6 +110,13 @@ fn warm_up(producer: &mut dyn Producer, topic: &str, key: &str, run_id: &str) {
     if let Err(err) = result {
         tracing::warn!("warming up the producer: {err}; starting anyway");
     }
+    // The warm-up is not a note: its fate must not count as one's.
+    for failure in producer.take_failures() {
+        tracing::warn!(
+            "the warm-up record was not delivered: {}; starting anyway",
+            failure.error
+        );
+    }
 }
 
 /// Where a note stands in a run: which pass over the songs, and which note of its song.

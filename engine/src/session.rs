@@ -2,7 +2,8 @@
 //! once, `kmidi compare` twice side by side, and the benchmarks in their music mode.
 //! The player's engine runs on its scheduler thread, the instrument's on the caller's;
 //! the session ends when the instrument has handled everything the player sent, when
-//! nothing more arrives for [`DRAIN`] after the player is done, or on a stop.
+//! nothing more arrives for [`DRAIN`] after the player is done, or on a stop; a consumer
+//! that fails fatally stops the player too.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -86,6 +87,10 @@ pub fn play_and_listen(
         target,
     };
     let listened = listen::listen(consumer, sinks, &listen_opts, stop, &Live::default());
+    if listened.fatal.is_some() {
+        // Nobody listens any more: playing on would only delay the error by a song.
+        stop.request();
+    }
     let (played, flushed) = watcher
         .join()
         .ok()

@@ -16,7 +16,7 @@ use crate::cli::CompareArgs;
 use crate::report::{self, Document, PlayerFigures, SideReport};
 use crate::setup::SessionSetup;
 use crate::signals::SignalStop;
-use crate::{connect, instrument, outputs, player, songs};
+use crate::{connect, instrument, outputs, player, songs, verdict};
 
 pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
     let speed = args.speed.ratio();
@@ -133,9 +133,16 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
             }
         }
     }
+    let mut failures = Vec::new();
     for (side, o) in [(&sa, &outcome_a), (&sb, &outcome_b)] {
         eprint!("{}: ", side.label);
-        player::print_summary(&o.played, &o.flushed);
+        player::print_summary(&o.played);
+        let label = &side.label;
+        failures.extend(
+            verdict::of_session(o)
+                .into_iter()
+                .map(|f| format!("{label}: {f}")),
+        );
     }
     eprint!(
         "{}",
@@ -161,7 +168,8 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
         &format!("kmidi compare: {}", score.name),
     )?;
     finished?;
-    Ok(stop.exit_code().unwrap_or(0))
+    let failed = verdict::report(&failures);
+    Ok(failed.unwrap_or_else(|| stop.exit_code().unwrap_or(0)))
 }
 
 /// Creates the side's topic if it is missing: with the side's own admin API, or with

@@ -13,7 +13,7 @@ use crate::cli::DemoArgs;
 use crate::report::{Document, PlayerFigures, SideReport};
 use crate::setup::SessionSetup;
 use crate::signals::SignalStop;
-use crate::{connect, instrument, outputs, player, songs};
+use crate::{connect, instrument, outputs, player, songs, verdict};
 
 const TOPIC: &str = "midi_notes";
 const GROUP: &str = "kmidi-demo";
@@ -55,12 +55,14 @@ pub fn run(args: DemoArgs, stop: SignalStop) -> Result<i32> {
     }
     .connect(&stop)?;
     let info = ready.transport().info();
+    let outcome = ready.run(&mut sinks, &stop, !args.quiet.quiet)?;
+    let failed = verdict::report(&verdict::of_session(&outcome));
     let Outcome {
         listened: report,
         played: play_report,
         flushed,
-    } = ready.run(&mut sinks, &stop, !args.quiet.quiet)?;
-    player::print_summary(&play_report, &flushed);
+    } = outcome;
+    player::print_summary(&play_report);
     let finished = instrument::finish(&mut sinks);
     instrument::print_report(&report);
     let side = SideReport {
@@ -85,7 +87,7 @@ pub fn run(args: DemoArgs, stop: SignalStop) -> Result<i32> {
             );
         }
     }
-    Ok(stop.exit_code().unwrap_or(0))
+    Ok(failed.unwrap_or_else(|| stop.exit_code().unwrap_or(0)))
 }
 
 fn default_wav(args: &DemoArgs) -> Option<PathBuf> {

@@ -11,12 +11,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kmidi_engine::listen::{self, ListenOptions, ListenReport, Live};
 use kmidi_engine::measure::Sample;
 use kmidi_midi::sink::Sink;
-use kmidi_transport::{OffsetReset, Subscription};
+use kmidi_transport::{OffsetReset, Subscription, TransportInfo};
 
 use crate::cli::{InstrumentArgs, OutputArgs, StartFrom};
 use crate::report::{self, Document, SideReport};
 use crate::signals::SignalStop;
-use crate::{connect, plot};
+use crate::{connect, plot, verdict};
 
 pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
     let idle_exit = args.idle_exit;
@@ -25,13 +25,14 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
     let timeout = args.kafka.connect_timeout;
     let mut sinks = crate::outputs::open_all(&args.output)?;
     let partitions = connect::check_topic(transport.as_ref(), &config, &args.kafka.topic, timeout)?;
+    let group = group(&args, &transport.info())?;
     let broker = transport
         .admin(&config)
         .and_then(|a| a.describe_cluster(timeout))
         .unwrap_or_else(|e| format!("unknown ({e})"));
     let subscription = Subscription {
         topics: vec![args.kafka.topic.clone()],
-        group: args.group.clone(),
+        group: group.clone(),
         offset_reset: match args.from {
             StartFrom::Latest => OffsetReset::Latest,
             StartFrom::Earliest => OffsetReset::Earliest,
@@ -43,7 +44,11 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
         args.kafka.topic,
         config.bootstrap(),
         transport.info().name,
-        args.group,
+        if transport.info().capabilities.consumer_groups {
+            group.as_str()
+        } else {
+            "none (the transport has no groups)"
+        },
         describe(&sinks)
     );
     let opts = ListenOptions {
@@ -66,15 +71,34 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
             StartFrom::Earliest => "earliest",
         }),
         client_properties: config.redacted(),
-        ..SideReport::new("instrument", &info, &args.kafka.topic, &args.group, &report)
+        ..SideReport::new("instrument", &info, &args.kafka.topic, &group, &report)
     };
     let doc = Document::new("instrument", config.bootstrap().to_string(), vec![side]);
     write_outputs(&args.output, &doc, "kmidi instrument")?;
-    if let Some(fatal) = &report.fatal {
-        anyhow::bail!("the consumer failed: {fatal}");
-    }
     finished?;
-    Ok(stop.exit_code().unwrap_or(0))
+    let failed = verdict::report(&verdict::failures(None, Some(&report)));
+    Ok(failed.unwrap_or_else(|| stop.exit_code().unwrap_or(0)))
+}
+
+/// `-g`'s default.
+const DEFAULT_GROUP: &str = "kmidi";
+
+/// The group to subscribe with. A `-g` the transport cannot honour is said once (an
+/// error with `--strict`) instead of being silently ignored.
+fn group(args: &InstrumentArgs, info: &TransportInfo) -> Result<String> {
+    let group = args.group.as_deref().unwrap_or(DEFAULT_GROUP).to_string();
+    if args.group.is_some() && !info.capabilities.consumer_groups {
+        let what = format!(
+            "the {} transport has no consumer groups: -g {group} is ignored, and this \
+             instrument reads every partition of the topic itself (from --from)",
+            info.name
+        );
+        if args.strict {
+            anyhow::bail!("{what}; without --strict this is a warning");
+        }
+        eprintln!("warning: {what}");
+    }
+    Ok(group)
 }
 
 pub fn describe(sinks: &[Box<dyn Sink>]) -> String {

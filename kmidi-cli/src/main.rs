@@ -14,6 +14,7 @@ mod report;
 mod setup;
 mod signals;
 mod songs;
+mod verdict;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;

@@ -11,6 +11,7 @@ use kmidi_engine::perform::{self, PlayOptions, PlayReport, Progress};
 
 use crate::cli::PlayerArgs;
 use crate::signals::SignalStop;
+use crate::verdict::{self, Played};
 use crate::{connect, songs};
 
 pub fn run(args: PlayerArgs, stop: SignalStop) -> Result<i32> {
@@ -59,8 +60,13 @@ pub fn run(args: PlayerArgs, stop: SignalStop) -> Result<i32> {
     let (report, flushed) = handle
         .join()
         .map_err(|_| anyhow::anyhow!("the scheduler thread panicked"))?;
-    print_summary(&report, &flushed);
-    Ok(exit_code(&report, &flushed, &stop))
+    print_summary(&report);
+    let played = Played {
+        report: &report,
+        flushed: &flushed,
+    };
+    let failed = verdict::report(&verdict::failures(Some(played), None));
+    Ok(failed.unwrap_or_else(|| stop.exit_code().unwrap_or(0)))
 }
 
 pub fn new_run_id() -> String {
@@ -100,7 +106,7 @@ fn clock(ms: u64) -> String {
     format!("{}:{:02}", ms / 60_000, (ms / 1000) % 60)
 }
 
-pub fn print_summary(report: &PlayReport, flushed: &Result<(), String>) {
+pub fn print_summary(report: &PlayReport) {
     let h = &report.lateness_us;
     eprintln!(
         "sent {} message(s){}; scheduling lateness p50 {} µs, p99 {} µs, max {} µs",
@@ -114,24 +120,5 @@ pub fn print_summary(report: &PlayReport, flushed: &Result<(), String>) {
         h.value_at_quantile(0.99),
         h.max()
     );
-    if report.send_errors > 0 {
-        eprintln!(
-            "{} message(s) could not be handed to the client",
-            report.send_errors
-        );
-    }
-    if report.delivery_failures > 0 {
-        eprintln!("{} message(s) were not delivered", report.delivery_failures);
-    }
-    if let Err(err) = flushed {
-        eprintln!("flush: {err}");
-    }
-}
-
-fn exit_code(report: &PlayReport, flushed: &Result<(), String>, stop: &SignalStop) -> i32 {
-    if report.send_errors > 0 || report.delivery_failures > 0 || flushed.is_err() {
-        1
-    } else {
-        stop.exit_code().unwrap_or(0)
-    }
+    // Send errors, delivery failures and a failed flush are the verdict's to say.
 }

@@ -494,6 +494,7 @@ fn every_transport_across_a_broker_restart() {
         .iter()
         .map(|suffix| {
             perr.lines()
+                .filter_map(|l| l.strip_prefix("error: "))
                 .find_map(|l| l.strip_suffix(suffix))
                 .map_or(0, |n| n.trim().parse::<u64>().unwrap())
         })

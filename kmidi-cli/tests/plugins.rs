@@ -21,18 +21,20 @@ fn run(cmd: &mut Command) -> (Output, String, String) {
     (out, stdout, stderr)
 }
 
-/// The testkit plugin, built by `cargo test --workspace` next to the kmidi binary; for
-/// a `cargo test -p kmidi` run it is built here first.
+/// The testkit plugin next to the kmidi binary, built (or found up to date) once per
+/// test process: `cargo test -p kmidi` alone would not rebuild it.
 fn testkit_so() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT.get_or_init(build_testkit).clone()
+}
+
+fn build_testkit() -> PathBuf {
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_kmidi"));
     let dir = bin.parent().expect("target dir").to_path_buf();
     let candidates = [
         dir.join("libkmidi_plugin_testkit.so"),
         dir.join("deps/libkmidi_plugin_testkit.so"),
     ];
-    if let Some(found) = candidates.iter().find(|p| p.exists()) {
-        return found.clone();
-    }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let status = Command::new(cargo)
         .args(["build", "-p", "kmidi-plugin-testkit"])
@@ -144,4 +146,189 @@ fn player_finds_a_plugin_by_name_in_plugin_dir() {
         stderr.contains("topic \"cli-missing\" does not exist"),
         "{stderr}"
     );
+}
+
+/// Runs `kmidi ARGS` on the testkit plugin (`--transport PATH` for the single-sided
+/// commands), bounded by the song's length, and returns its exit code and stderr.
+fn on_testkit(args: &[&str], dir: &Path) -> (Option<i32>, String) {
+    let so = testkit_so();
+    let mut cmd = kmidi();
+    cmd.args(args).current_dir(dir);
+    if !args.contains(&"compare") {
+        cmd.arg("--transport").arg(&so);
+    }
+    let started = std::time::Instant::now();
+    let (out, _, stderr) = run(&mut cmd);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "a fatal error ends the command early"
+    );
+    (out.status.code(), stderr)
+}
+
+const SONG: [&str; 6] = ["-m", "ode_to_joy.mid", "-s", "0.1", "-q", "--no-port"];
+
+fn demo(extra: &[&str], dir: &Path) -> (Option<i32>, String) {
+    let out = dir.join("demo.mid");
+    let args = [
+        &["demo"][..],
+        &SONG,
+        &["--record", out.to_str().unwrap()],
+        extra,
+    ]
+    .concat();
+    on_testkit(&args, dir)
+}
+
+#[test]
+fn demo_fails_naming_the_cause_when_the_plugin_poll_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err) = demo(&["-X", "testkit.mode=poll-error"], dir.path());
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("error: the consumer failed") && err.contains("poll failed on request"),
+        "{err}"
+    );
+}
+
+#[test]
+fn demo_fails_when_produce_fails_after_five_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err) = demo(&["-X", "testkit.fail_after=5"], dir.path());
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("message(s) could not be handed to the client"),
+        "{err}"
+    );
+}
+
+#[test]
+fn demo_fails_when_notes_are_not_delivered() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err) = demo(&["-X", "testkit.mode=undelivered"], dir.path());
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("error: 125 message(s) were not delivered"),
+        "{err}"
+    );
+}
+
+fn compare(extra: &[&str], dir: &Path) -> (Option<i32>, String) {
+    let so = testkit_so();
+    let so = so.to_str().unwrap();
+    let out = dir.join("compare.mid");
+    let sides = ["compare", "--a", so, "--b", so];
+    let args = [
+        &sides[..],
+        &SONG,
+        &["--record", out.to_str().unwrap()],
+        extra,
+    ]
+    .concat();
+    on_testkit(&args, dir)
+}
+
+#[test]
+fn compare_fails_naming_the_side_whose_consumer_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err) = compare(&["--xb", "testkit.mode=poll-error"], dir.path());
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("B (testkit): the consumer failed"), "{err}");
+}
+
+#[test]
+fn compare_fails_naming_the_side_that_could_not_send() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err) = compare(&["--xa", "testkit.fail_after=5"], dir.path());
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("A (testkit): ") && err.contains("could not be handed to the client"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("error: B (testkit)"),
+        "side B was fine: {err}"
+    );
+}
+
+/// A player or instrument in a process of its own: testkit says every topic exists.
+const ANY_TOPIC: [&str; 4] = ["-X", "testkit.topics=any", "-t", "cli-fatal"];
+
+#[test]
+fn player_fails_when_produce_fails_or_notes_are_not_delivered() {
+    for (mode, says) in [
+        ("testkit.fail_after=5", "could not be handed to the client"),
+        (
+            "testkit.mode=undelivered",
+            "125 message(s) were not delivered",
+        ),
+    ] {
+        let song = ["-m", "songs/ode_to_joy.mid", "-s", "0.1", "-q"];
+        let mut cmd = vec!["player"];
+        cmd.extend(song);
+        cmd.extend(ANY_TOPIC);
+        cmd.extend(["-X", mode]);
+        let (code, err) = on_testkit(
+            &cmd,
+            Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap(),
+        );
+        assert_eq!(code, Some(1), "{mode}: {err}");
+        assert!(
+            err.contains("error: ") && err.contains(says),
+            "{mode}: {err}"
+        );
+    }
+}
+
+#[test]
+fn instrument_fails_naming_the_cause_when_the_plugin_poll_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let mut cmd = vec![
+        "instrument",
+        "--no-port",
+        "-q",
+        "--report",
+        report.to_str().unwrap(),
+    ];
+    cmd.extend(ANY_TOPIC);
+    cmd.extend(["-X", "testkit.mode=poll-error"]);
+    let (code, err) = on_testkit(&cmd, dir.path());
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("the consumer failed and stopped listening") && err.contains("poll failed"),
+        "{err}"
+    );
+    assert!(report.exists(), "the report is still written");
+}
+
+#[test]
+fn a_group_the_transport_cannot_honour_is_a_warning_or_with_strict_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let report = report.to_str().unwrap();
+    let mut cmd = vec!["instrument", "--no-port", "-q", "--report", report];
+    cmd.extend(ANY_TOPIC);
+    cmd.extend(["-X", "testkit.mode=poll-error", "-g", "mine"]);
+    let (_, err) = on_testkit(&cmd, dir.path());
+    assert_eq!(
+        err.matches("has no consumer groups: -g mine is ignored")
+            .count(),
+        1,
+        "said once: {err}"
+    );
+    cmd.push("--strict");
+    let (code, err) = on_testkit(&cmd, dir.path());
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("error: ") && err.contains("-g mine is ignored"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("poll failed"),
+        "refused before listening: {err}"
+    );
+    cmd.retain(|a| !matches!(*a, "-g" | "mine" | "--strict"));
+    let (_, err) = on_testkit(&cmd, dir.path());
+    assert!(!err.contains("consumer groups"), "no -g, no warning: {err}");
 }

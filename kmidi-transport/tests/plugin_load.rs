@@ -192,3 +192,30 @@ fn a_plugin_returning_garbage_lengths_is_refused_not_read() {
         "{err}"
     );
 }
+
+#[test]
+fn a_polled_message_without_a_topic_stops_the_consumer_and_says_so() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(so) = build_c_plugin(dir.path(), "NULL_TOPIC", "null_topic.so") else {
+        return;
+    };
+    let plugin = load_plugin(&so).expect("the table itself is fine");
+    let sub = kmidi_transport::Subscription {
+        topics: vec!["t".into()],
+        group: "g".into(),
+        offset_reset: kmidi_transport::OffsetReset::Earliest,
+    };
+    let mut consumer = plugin
+        .consumer(&ClientConfig::new(), &sub)
+        .expect("consumer");
+    let err = consumer
+        .poll(std::time::Duration::from_millis(10))
+        .expect_err("a message without a topic is refused");
+    assert!(!err.is_transient(), "not retried as if it might recover");
+    let text = err.to_string();
+    assert!(
+        text.contains("without a topic") && text.contains("consumer stops"),
+        "{text}"
+    );
+    assert!(!text.contains("skipped"), "it is not skipped: {text}");
+}

@@ -181,9 +181,14 @@ pub struct InstrumentArgs {
     #[command(flatten)]
     pub kafka: KafkaArgs,
 
-    /// Consumer group.
-    #[arg(short = 'g', long = "group", default_value = "kmidi")]
-    pub group: String,
+    /// Consumer group [default: kmidi]. A transport without consumer groups (see
+    /// `kmidi transports`) ignores it, with a warning.
+    #[arg(short = 'g', long = "group", value_name = "GROUP")]
+    pub group: Option<String>,
+
+    /// Refuse what would otherwise be a warning: a -g the transport cannot honour.
+    #[arg(long)]
+    pub strict: bool,
 
     /// Where to start when the group has no committed offset.
     #[arg(long, value_enum, default_value = "latest")]

@@ -10,9 +10,10 @@
 #define NAME "minimal"
 #endif
 
-#if defined(GARBAGE_MESSAGE)
+#if defined(GARBAGE_MESSAGE) || defined(NULL_TOPIC)
 /* A consumer whose poll "succeeds" with a message no client could have produced: a
- * key claiming half the address space at a bogus address, and no topic. */
+ * key claiming half the address space at a bogus address (GARBAGE_MESSAGE), or a
+ * plausible message without a topic (NULL_TOPIC). */
 static int dummy_consumer;
 static int32_t garbage_consumer_new(const kmidi_kv *c, size_t n, const char *g,
                                     const char *const *t, size_t nt, int32_t reset,
@@ -23,11 +24,19 @@ static int32_t garbage_consumer_new(const kmidi_kv *c, size_t n, const char *g,
 }
 static int32_t garbage_poll(kmidi_consumer *c, int32_t timeout_ms, kmidi_message *m) {
     (void)c; (void)timeout_ms;
+#if defined(NULL_TOPIC)
+    m->topic = NULL;
+    m->key = NULL;
+    m->key_len = 0;
+    m->value = (const uint8_t *)"{}";
+    m->value_len = 2;
+#else
     m->topic = "t";
     m->key = (const uint8_t *)(uintptr_t)0x10;
     m->key_len = SIZE_MAX / 2;
     m->value = NULL;
     m->value_len = 12345;
+#endif
     m->partition = 0;
     m->offset = 0;
     m->timestamp_ms = -1;

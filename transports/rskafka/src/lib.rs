@@ -49,7 +49,7 @@ impl Transport for RsKafkaTransport {
         TransportInfo {
             name: "rskafka".to_string(),
             // Said here because `kmidi transports` shows it: -g means nothing.
-            library: "rskafka (no groups: -g ignored)".to_string(),
+            library: "rskafka".to_string(),
             library_version: RSKAFKA_VERSION.to_string(),
             capabilities: Capabilities {
                 consumer_groups: false,

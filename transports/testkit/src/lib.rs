@@ -12,7 +12,13 @@
 //! | `panic-new` | every constructor and admin call panics |
 //! | `panic` | handles are created, then every call on them panics |
 //! | `transient` | consumers report a transient error on every poll |
+//! | `poll-error` | consumers fail (not transiently) on every poll |
+//! | `undelivered` | producers take every record, then report each as not delivered |
 //! | `block` | every call sleeps `testkit.block_ms` (default 3000), ignoring its timeout |
+//!
+//! Whatever the mode, `testkit.fail_after=N` makes a producer's sends fail after its
+//! first N (the player's warm-up record counts), and `testkit.topics=any` makes every
+//! topic exist (for a player or instrument in a process of its own).
 //!
 //! Topics exist once produced to or created; consumers ignore groups (each consumer
 //! reads every partition of its topics). The table-level failures (bad magic, version,
@@ -41,6 +47,8 @@ enum Mode {
     PanicNew,
     Panic,
     Transient,
+    PollError,
+    Undelivered,
     Block(Duration),
 }
 
@@ -56,12 +64,15 @@ impl Mode {
             "panic-new" => Mode::PanicNew,
             "panic" => Mode::Panic,
             "transient" => Mode::Transient,
+            "poll-error" => Mode::PollError,
+            "undelivered" => Mode::Undelivered,
             "block" => Mode::Block(Duration::from_millis(block_ms)),
             other => {
                 return Err(TransportError::Config {
                     key: "testkit.mode".into(),
                     reason: format!(
-                        "unknown mode {other:?}; use ok|fail|panic-new|panic|transient|block"
+                        "unknown mode {other:?}; use \
+                         ok|fail|panic-new|panic|transient|poll-error|undelivered|block"
                     ),
                 })
             }
@@ -136,8 +147,17 @@ impl Transport for TestkitTransport {
     fn producer(&self, config: &ClientConfig) -> Result<Box<dyn Producer>, TransportError> {
         let mode = Mode::of(config)?;
         mode.on_new("producer_new")?;
+        let fail_after = match config.get("testkit.fail_after") {
+            None => None,
+            Some(n) => Some(n.parse().map_err(|_| TransportError::Config {
+                key: "testkit.fail_after".into(),
+                reason: format!("{n:?} is not a number of records"),
+            })?),
+        };
         Ok(Box::new(MemProducer {
             mode,
+            fail_after,
+            failures: Vec::new(),
             stats: ProducerStats::default(),
         }))
     }
@@ -166,18 +186,37 @@ impl Transport for TestkitTransport {
 
     fn admin(&self, config: &ClientConfig) -> Result<Box<dyn Admin>, TransportError> {
         let mode = Mode::of(config)?;
-        Ok(Box::new(MemAdmin { mode }))
+        let any_topic = config.get("testkit.topics") == Some("any");
+        Ok(Box::new(MemAdmin { mode, any_topic }))
     }
 }
 
 struct MemProducer {
     mode: Mode,
+    /// Sends after this many fail.
+    fail_after: Option<u64>,
+    failures: Vec<DeliveryFailure>,
     stats: ProducerStats,
 }
 
 impl Producer for MemProducer {
     fn send(&mut self, topic: &str, key: &[u8], value: &[u8]) -> Result<(), TransportError> {
         self.mode.on_call("produce");
+        if self.fail_after.is_some_and(|n| self.stats.sent >= n) {
+            return Err(TransportError::Client(format!(
+                "testkit: produce failed on request after {} record(s) (testkit.fail_after)",
+                self.stats.sent
+            )));
+        }
+        if self.mode == Mode::Undelivered {
+            self.stats.sent += 1;
+            self.failures.push(DeliveryFailure {
+                topic: topic.to_string(),
+                key: Some(key.to_vec()),
+                error: "testkit: not delivered on request (testkit.mode=undelivered)".into(),
+            });
+            return Ok(());
+        }
         let mut map = topics();
         let records = map.entry(topic.to_string()).or_default();
         records.push(Record {
@@ -201,7 +240,7 @@ impl Producer for MemProducer {
     }
 
     fn take_failures(&mut self) -> Vec<DeliveryFailure> {
-        Vec::new()
+        std::mem::take(&mut self.failures)
     }
 
     fn stats(&self) -> ProducerStats {
@@ -218,10 +257,18 @@ struct MemConsumer {
 impl Consumer for MemConsumer {
     fn poll(&mut self, timeout: Duration) -> Result<Option<Record>, TransportError> {
         self.mode.on_call("poll");
-        if self.mode == Mode::Transient {
-            return Err(TransportError::Transient(
-                "testkit: broker restarting (testkit.mode=transient)".into(),
-            ));
+        match self.mode {
+            Mode::Transient => {
+                return Err(TransportError::Transient(
+                    "testkit: broker restarting (testkit.mode=transient)".into(),
+                ))
+            }
+            Mode::PollError => {
+                return Err(TransportError::Client(
+                    "testkit: poll failed on request (testkit.mode=poll-error)".into(),
+                ))
+            }
+            _ => {}
         }
         let end = Instant::now() + timeout;
         let mut map = topics();
@@ -252,6 +299,7 @@ impl Consumer for MemConsumer {
 
 struct MemAdmin {
     mode: Mode,
+    any_topic: bool,
 }
 
 impl Admin for MemAdmin {
@@ -267,7 +315,7 @@ impl Admin for MemAdmin {
         _timeout: Duration,
     ) -> Result<Option<i32>, TransportError> {
         self.mode.on_new("topic_partitions")?;
-        Ok(topics().contains_key(topic).then_some(1))
+        Ok((self.any_topic || topics().contains_key(topic)).then_some(1))
     }
 }
 

@@ -337,7 +337,8 @@ impl Consumer for PluginConsumer {
             // SAFETY: filled by this successful poll, copied before the next call.
             KMIDI_OK => unsafe { to_record(&m) }.map(Some).map_err(|what| {
                 TransportError::Client(format!(
-                    "transport plugin {} returned {what}; the message is skipped",
+                    "transport plugin {} returned {what}: a bug in the plugin, so the \
+                     consumer stops rather than guess what the message was",
                     self.plugin.path.display()
                 ))
             }),
