@@ -5,11 +5,17 @@ use std::process::{Command, Output, Stdio};
 
 use crate::repo;
 
+/// `bash scripts/kafka.sh`, for the caller to add the command and its arguments.
+pub(crate) fn command() -> Command {
+    let mut c = Command::new("bash");
+    c.arg(repo().join("scripts/kafka.sh"));
+    c
+}
+
 /// Runs `scripts/kafka.sh ARGS`, its stderr shown, its stdout returned; the caller
 /// judges the exit status.
 pub fn kafka_sh(args: &[&str]) -> Output {
-    Command::new("bash")
-        .arg(repo().join("scripts/kafka.sh"))
+    command()
         .args(args)
         .stdin(Stdio::null())
         .stderr(Stdio::inherit())

@@ -3,10 +3,10 @@
 //! Bounded, since a JVM that cannot reach its broker may retry for minutes.
 
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::repo;
+use crate::script;
 
 /// How long a tool may take before it is killed and the test fails.
 const LIMIT: Duration = Duration::from_secs(120);
@@ -29,8 +29,7 @@ fn run(version: &str, tool: &str, args: &[&str], input: Option<&str>) -> String 
         "scripts/kafka.sh run-tool {version} {tool} {}",
         args.join(" ")
     );
-    let mut child = Command::new("bash")
-        .arg(repo().join("scripts/kafka.sh"))
+    let mut child = script::command()
         .args(["run-tool", version, tool])
         .args(args)
         .stdin(if input.is_some() {
