@@ -3,7 +3,7 @@
 use anyhow::Result;
 use kmidi_midi::sink::list_output_ports;
 use kmidi_registry as registry;
-use kmidi_transport::{discover, Capabilities, TopicSpec, TransportInfo};
+use kmidi_transport::{discover, load_plugin, Capabilities, TopicSpec, TransportInfo};
 
 use crate::cli::{TopicCreateArgs, TransportsArgs};
 use crate::connect;
@@ -42,6 +42,9 @@ pub fn ports() -> Result<i32> {
 }
 
 pub fn transports(args: TransportsArgs) -> Result<i32> {
+    if let Some(path) = &args.check {
+        return crate::check::run(path, &args);
+    }
     println!(
         "{:<10} {:<32} {:<10} {:<47} PATH",
         "NAME", "LIBRARY", "VERSION", "CAPABILITIES"
@@ -61,7 +64,23 @@ pub fn transports(args: TransportsArgs) -> Result<i32> {
     // A broken plugin is a warning line, not a failed listing: the others still work.
     for (path, info) in discover(&args.plugins.plugin_dirs) {
         match info {
-            Ok(info) => row(&info, &path.display().to_string()),
+            Ok(info) => {
+                row(&info, &path.display().to_string());
+                // Loading again is cheap (never unloaded); it says what the table lacks
+                // before a user tries to play and is refused.
+                let missing = load_plugin(&path).map(|p| p.missing_required());
+                if let Ok(missing) = missing.as_deref() {
+                    if !missing.is_empty() {
+                        eprintln!(
+                            "warning: {}: required entries are NULL: {} (it cannot play or \
+                             listen; `kmidi transports --check {}` says more)",
+                            path.display(),
+                            missing.join(", "),
+                            path.display()
+                        );
+                    }
+                }
+            }
             Err(err) => eprintln!("warning: {err}"),
         }
     }

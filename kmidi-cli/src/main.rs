@@ -2,6 +2,7 @@
 //! subcommand to its module. Errors reach the user here, with their context.
 
 mod admin;
+mod check;
 mod cli;
 mod compare;
 mod connect;

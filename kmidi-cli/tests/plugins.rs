@@ -332,3 +332,54 @@ fn a_group_the_transport_cannot_honour_is_a_warning_or_with_strict_an_error() {
     let (_, err) = on_testkit(&cmd, dir.path());
     assert!(!err.contains("consumer groups"), "no -g, no warning: {err}");
 }
+
+#[test]
+fn transports_check_prints_a_line_per_point_and_fails_a_broken_plugin() {
+    let so = testkit_so();
+    let (out, stdout, _) = run(kmidi().args(["transports", "--check"]).arg(&so));
+    assert!(out.status.success(), "{stdout}");
+    for point in ["table", "entries", "round trip", "NULL topic", "free"] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with("pass") && l.contains(point)),
+            "{point}: {stdout}"
+        );
+    }
+    assert!(stdout.contains("conformance: all"), "{stdout}");
+    let (out, stdout, _) = run(kmidi()
+        .args(["transports", "--check"])
+        .arg(&so)
+        .args(["-X", "testkit.mode=poll-error"]));
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("FAIL") && l.contains("round trip")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn transports_warns_about_a_plugin_missing_required_entries() {
+    // kmidi-transport's table that leaves every entry NULL: it loads, but cannot play.
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let so = dir.path().join("libkmidi_minimal.so");
+    let built = Command::new("cc")
+        .args(["-shared", "-fPIC", "-std=c11", "-DMINIMAL", "-I"])
+        .arg(repo.join("kmidi-transport/include"))
+        .arg(repo.join("kmidi-transport/tests/c/bad_tables.c"))
+        .arg("-o")
+        .arg(&so)
+        .status()
+        .expect("cc runs");
+    assert!(built.success());
+    let (out, stdout, stderr) = run(kmidi().args(["transports", "--plugin-dir"]).arg(dir.path()));
+    assert!(out.status.success());
+    assert!(stdout.contains("minimal"), "listed: {stdout}");
+    assert!(
+        stderr.contains("required entries are NULL: producer_new, produce"),
+        "{stderr}"
+    );
+}

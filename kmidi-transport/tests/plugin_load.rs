@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kmidi_transport::plugin::abi::KMIDI_TRANSPORT_TABLE_V1_SIZE;
+use kmidi_transport::plugin::host::{check, CheckSetup, Outcome, Point};
 use kmidi_transport::{discover, load_plugin, ClientConfig, Transport, TransportError};
 
 fn include_dir() -> PathBuf {
@@ -218,4 +219,59 @@ fn a_polled_message_without_a_topic_stops_the_consumer_and_says_so() {
         "{text}"
     );
     assert!(!text.contains("skipped"), "it is not skipped: {text}");
+}
+
+#[test]
+fn the_conformance_pass_names_the_required_entries_a_table_leaves_null() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(so) = build_c_plugin(dir.path(), "MINIMAL", "minimal.so") else {
+        return;
+    };
+    assert_eq!(
+        load_plugin(&so).unwrap().missing_required(),
+        [
+            "producer_new",
+            "produce",
+            "producer_free",
+            "consumer_new",
+            "poll",
+            "consumer_free",
+            "topic_partitions"
+        ]
+    );
+    let setup = CheckSetup {
+        config: ClientConfig::new(),
+        topic: "t".into(),
+        timeout: std::time::Duration::from_secs(1),
+    };
+    let mut lines = Vec::new();
+    let ok = check(&so, &setup, |p: &Point| {
+        lines.push((p.what, p.outcome, p.detail.clone()))
+    });
+    assert!(!ok);
+    let entries = lines
+        .iter()
+        .find(|l| l.0 == "entries")
+        .expect("an entries line");
+    assert_eq!(entries.1, Outcome::Fail);
+    assert!(
+        entries.2.contains("producer_new") && entries.2.contains("poll"),
+        "{entries:?}"
+    );
+}
+
+#[test]
+fn the_conformance_pass_stops_at_a_table_the_host_refuses() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(so) = build_c_plugin(dir.path(), "BAD_MAGIC", "bad_magic.so") else {
+        return;
+    };
+    let setup = CheckSetup {
+        config: ClientConfig::new(),
+        topic: "t".into(),
+        timeout: std::time::Duration::from_secs(1),
+    };
+    let mut lines = Vec::new();
+    assert!(!check(&so, &setup, |p: &Point| lines.push((p.what, p.outcome))));
+    assert_eq!(lines, [("table", Outcome::Fail)]);
 }

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use kmidi_transport::plugin::host::{check, CheckSetup, Outcome, Point};
 use kmidi_transport::plugin::Deadlines;
 use kmidi_transport::{
     load_plugin, ClientConfig, OffsetReset, PluginTransport, Subscription, TopicSpec, Transport,
@@ -230,4 +231,61 @@ fn a_flush_that_ignores_its_timeout_abandons_the_producer() {
     assert!(started.elapsed() < Duration::from_millis(500));
     let again = p.send("t", b"", b"").unwrap_err().to_string();
     assert!(again.contains("abandoned"), "{again}");
+}
+
+/// `kmidi transports --check`'s pass on the testkit in `config`'s mode: each point's
+/// name and outcome, and whether the pass as a whole passed.
+fn conformance(config: ClientConfig, topic: &str) -> (Vec<(&'static str, Outcome)>, bool) {
+    let setup = CheckSetup {
+        config,
+        topic: topic.to_string(),
+        timeout: Duration::from_secs(2),
+    };
+    let mut points = Vec::new();
+    let ok = check(&testkit_so(), &setup, |p: &Point| {
+        points.push((p.what, p.outcome))
+    });
+    (points, ok)
+}
+
+#[test]
+fn the_conformance_pass_passes_every_point_of_a_good_plugin() {
+    let (points, ok) = conformance(ClientConfig::new(), "check-good");
+    assert!(ok, "{points:?}");
+    let names: Vec<&str> = points.iter().map(|p| p.0).collect();
+    for point in [
+        "table",
+        "entries",
+        "round trip",
+        "idle poll",
+        "NULL topic",
+        "NULL message",
+    ] {
+        assert!(names.contains(&point), "{point} checked: {names:?}");
+    }
+    assert!(points.iter().all(|p| p.1 == Outcome::Pass), "{points:?}");
+}
+
+#[test]
+fn the_conformance_pass_fails_a_plugin_whose_constructors_fail() {
+    let (points, ok) = conformance(mode("fail"), "check-fail");
+    assert!(!ok);
+    let outcome = |name| points.iter().find(|p| p.0 == name).map(|p| p.1);
+    assert_eq!(outcome("table"), Some(Outcome::Pass));
+    assert_eq!(outcome("producer_new"), Some(Outcome::Fail));
+    assert_eq!(outcome("consumer_new"), Some(Outcome::Fail));
+    assert_eq!(outcome("round trip"), Some(Outcome::Skip));
+}
+
+#[test]
+fn the_conformance_pass_fails_a_plugin_whose_poll_fails_or_loses_records() {
+    for (m, topic) in [
+        ("poll-error", "check-poll"),
+        ("undelivered", "check-undelivered"),
+    ] {
+        let (points, ok) = conformance(mode(m), topic);
+        assert!(!ok, "{m}");
+        let round_trip = points.iter().find(|p| p.0 == "round trip").map(|p| p.1);
+        assert_eq!(round_trip, Some(Outcome::Fail), "{m}: {points:?}");
+    }
 }

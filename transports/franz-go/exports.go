@@ -209,7 +209,12 @@ func kfg_consumer_new(config *C.kmidi_kv, nConfig C.size_t, group *C.char, topic
 //export kfg_poll
 func kfg_poll(ch *C.kmidi_consumer, timeoutMs C.int32_t, out *C.kmidi_message) (rc C.int32_t) {
 	c := lookupConsumer(ch)
-	if c == nil || out == nil {
+	if c == nil {
+		return C.KMIDI_INVALID_ARG
+	}
+	if out == nil {
+		// consumer_last_error must say why, as for every other refusal.
+		c.setError("poll: out (the message to fill) is NULL")
 		return C.KMIDI_INVALID_ARG
 	}
 	defer c.recoverInto("poll", &rc)

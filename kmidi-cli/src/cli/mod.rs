@@ -131,6 +131,29 @@ pub struct PlayerArgs {
 pub struct TransportsArgs {
     #[command(flatten)]
     pub plugins: PluginDirArgs,
+
+    /// Run the conformance pass on the plugin at PATH (a pass/fail line per point of
+    /// the contract), instead of listing: what a plugin author runs first.
+    #[arg(long, value_name = "PATH")]
+    pub check: Option<PathBuf>,
+
+    /// With --check: the cluster for the round trip [default: librdkafka's in-process
+    /// mock cluster].
+    #[arg(
+        short = 'b',
+        long = "bootstrap-servers",
+        value_name = "SERVERS",
+        requires = "check"
+    )]
+    pub bootstrap: Option<String>,
+
+    /// With --check: client properties passed to the plugin's clients.
+    #[command(flatten)]
+    pub client: ClientArgs,
+
+    /// With --check: seconds each wait of the round trip may take.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = shared::seconds)]
+    pub timeout: Duration,
 }
 
 /// Where a consumer group without a committed offset starts.

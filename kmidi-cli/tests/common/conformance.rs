@@ -114,3 +114,17 @@ pub fn round_trip(broker: &Broker, transport: &str, expect: Expect) {
         }
     }
 }
+
+/// `kmidi transports --check PLUGIN -b BROKER`: the author's conformance pass passes
+/// every point for the plugin built from the repo.
+pub fn check_passes(broker: &Broker, name: &str) {
+    let so = plugin(name);
+    let out = run(kmidi()
+        .args(["transports", "--check"])
+        .arg(&so)
+        .args(["-b", &broker.bootstrap]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{name}: {text}{}", stderr(&out));
+    assert!(text.contains("conformance: all"), "{name}: {text}");
+    assert!(!text.contains("FAIL"), "{name}: {text}");
+}

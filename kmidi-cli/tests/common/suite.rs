@@ -72,5 +72,22 @@ macro_rules! broker_suite {
             let so = conformance::plugin("franz-go");
             conformance::round_trip(broker(), &so.display().to_string(), Expect::Plays);
         }
+
+        // The plugin author's conformance pass (`kmidi transports --check`) on each.
+
+        #[test]
+        fn transports_check_passes_the_rskafka_plugin() {
+            conformance::check_passes(broker(), "rskafka");
+        }
+
+        #[test]
+        fn transports_check_passes_the_c_rdkafka_plugin() {
+            conformance::check_passes(broker(), "c-rdkafka");
+        }
+
+        #[test]
+        fn transports_check_passes_the_franz_go_plugin() {
+            conformance::check_passes(broker(), "franz-go");
+        }
     };
 }

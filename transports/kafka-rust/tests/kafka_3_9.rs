@@ -136,9 +136,7 @@ fn json_note_payloads_round_trip_unchanged() {
     let mut producer = t.producer(&config).unwrap();
     let started = Instant::now();
     for n in &notes {
-        producer
-            .send(&topic, b"ode_to_joy.mid", n)
-            .unwrap();
+        producer.send(&topic, b"ode_to_joy.mid", n).unwrap();
     }
     assert!(
         started.elapsed() < Duration::from_millis(500),

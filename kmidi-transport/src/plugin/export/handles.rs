@@ -244,7 +244,13 @@ pub unsafe extern "C" fn poll(
         return KMIDI_INVALID_ARG;
     };
     if out.is_null() {
-        return KMIDI_INVALID_ARG;
+        // Through `run`, so consumer_last_error says why, as for every other refusal.
+        return h.errors.run(|| {
+            Err((
+                KMIDI_INVALID_ARG,
+                "out (the message to fill) is NULL".into(),
+            ))
+        });
     }
     let (inner, current) = (&mut h.inner, &mut h.current);
     // The previous message is no longer borrowed once poll is called again.

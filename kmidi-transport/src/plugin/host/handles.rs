@@ -58,6 +58,11 @@ pub(crate) struct PluginProducer {
 }
 
 impl PluginProducer {
+    /// The plugin's handle, for the conformance pass's raw probes.
+    pub(super) fn raw(&self) -> *mut kmidi_producer {
+        self.handle.0
+    }
+
     pub(crate) fn new(
         plugin: Arc<Plugin>,
         handle: SendPtr<kmidi_producer>,
@@ -257,6 +262,11 @@ pub(crate) struct PluginConsumer {
 }
 
 impl PluginConsumer {
+    /// The plugin's handle, for the conformance pass's raw probes.
+    pub(super) fn raw(&self) -> *mut kmidi_consumer {
+        self.handle.0
+    }
+
     pub(crate) fn new(plugin: Arc<Plugin>, handle: SendPtr<kmidi_consumer>) -> Self {
         Self {
             plugin,

@@ -98,6 +98,8 @@ pub(crate) struct Plugin {
     pub path: PathBuf,
     pub table: Table,
     pub info: TransportInfo,
+    /// What the table says its size is (a newer plugin's may exceed the v1 table).
+    pub struct_size: u32,
 }
 
 /// A copy of the plugin's v1 table.
@@ -208,7 +210,12 @@ pub(super) fn open(path: &Path) -> Result<Plugin, PluginError> {
             problem: "is empty; expected the name users pass to --transport",
         });
     }
-    Ok(Plugin { path, table, info })
+    Ok(Plugin {
+        path,
+        table,
+        info,
+        struct_size,
+    })
 }
 
 fn table_str(path: &Path, field: &'static str, p: *const c_char) -> Result<String, PluginError> {

@@ -5,11 +5,15 @@
 //! - `transport`: [`PluginTransport`], the constructors and their deadlines.
 //! - `handles`: the producer and consumer handles (the hot path: produce, poll).
 //! - `admin`: topic creation and lookup.
+//! - `entries`: which table entries the host needs, and what it does without each.
+//! - `conformance`: `kmidi transports --check`, a pass/fail pass over one plugin.
 //! - `call`: what every call shares (status codes to errors, timeouts).
 //! - `watchdog`: bounding calls that a plugin might never return from.
 
 mod admin;
 mod call;
+mod conformance;
+mod entries;
 mod handles;
 mod loader;
 mod transport;
@@ -18,6 +22,8 @@ mod watchdog;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use conformance::{check, CheckSetup, Outcome, Point};
+pub use entries::Entry;
 pub use loader::{discover, plugin_dirs, probe, PluginError};
 pub use transport::{Deadlines, PluginTransport};
 

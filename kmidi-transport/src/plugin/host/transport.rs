@@ -67,6 +67,20 @@ impl PluginTransport {
         &self.plugin.path
     }
 
+    /// The table's entries: which are there, which the host needs.
+    pub fn entries(&self) -> Vec<super::Entry> {
+        super::entries::entries(&self.plugin.table.0)
+    }
+
+    /// The required entries the table leaves NULL.
+    pub fn missing_required(&self) -> Vec<&'static str> {
+        self.entries()
+            .into_iter()
+            .filter(|e| e.required && !e.present)
+            .map(|e| e.name)
+            .collect()
+    }
+
     /// Replaces the default deadlines (tests use short ones).
     pub fn with_deadlines(mut self, deadlines: Deadlines) -> Self {
         self.deadlines = deadlines;
@@ -135,6 +149,37 @@ impl Transport for PluginTransport {
     }
 
     fn producer(&self, config: &ClientConfig) -> Result<Box<dyn Producer>, TransportError> {
+        Ok(Box::new(self.plugin_producer(config)?))
+    }
+
+    fn consumer(
+        &self,
+        config: &ClientConfig,
+        subscription: &Subscription,
+    ) -> Result<Box<dyn Consumer>, TransportError> {
+        Ok(Box::new(self.plugin_consumer(config, subscription)?))
+    }
+
+    fn admin(&self, config: &ClientConfig) -> Result<Box<dyn Admin>, TransportError> {
+        let t = self.plugin.table.0;
+        if t.topic_partitions.is_none() && t.create_topic.is_none() {
+            return Err(self.unsupported("the admin API"));
+        }
+        Ok(Box::new(PluginAdmin::new(
+            Arc::clone(&self.plugin),
+            KvList::from_config(config)?,
+            config.bootstrap().to_string(),
+            self.deadlines.grace,
+        )))
+    }
+}
+
+impl PluginTransport {
+    /// A producer as its concrete type, for the conformance pass's raw probes.
+    pub(super) fn plugin_producer(
+        &self,
+        config: &ClientConfig,
+    ) -> Result<PluginProducer, TransportError> {
         let t = self.plugin.table.0;
         let (Some(new), Some(_), Some(_)) = (t.producer_new, t.produce, t.producer_free) else {
             return Err(self.unsupported("producing"));
@@ -159,18 +204,19 @@ impl Transport for PluginTransport {
                 }
             },
         )?;
-        Ok(Box::new(PluginProducer::new(
+        Ok(PluginProducer::new(
             Arc::clone(&self.plugin),
             handle,
             self.deadlines.grace,
-        )))
+        ))
     }
 
-    fn consumer(
+    /// A consumer as its concrete type, for the conformance pass's raw probes.
+    pub(super) fn plugin_consumer(
         &self,
         config: &ClientConfig,
         subscription: &Subscription,
-    ) -> Result<Box<dyn Consumer>, TransportError> {
+    ) -> Result<PluginConsumer, TransportError> {
         let t = self.plugin.table.0;
         let (Some(new), Some(_), Some(_)) = (t.consumer_new, t.poll, t.consumer_free) else {
             return Err(self.unsupported("consuming"));
@@ -211,22 +257,6 @@ impl Transport for PluginTransport {
                 }
             },
         )?;
-        Ok(Box::new(PluginConsumer::new(
-            Arc::clone(&self.plugin),
-            handle,
-        )))
-    }
-
-    fn admin(&self, config: &ClientConfig) -> Result<Box<dyn Admin>, TransportError> {
-        let t = self.plugin.table.0;
-        if t.topic_partitions.is_none() && t.create_topic.is_none() {
-            return Err(self.unsupported("the admin API"));
-        }
-        Ok(Box::new(PluginAdmin::new(
-            Arc::clone(&self.plugin),
-            KvList::from_config(config)?,
-            config.bootstrap().to_string(),
-            self.deadlines.grace,
-        )))
+        Ok(PluginConsumer::new(Arc::clone(&self.plugin), handle))
     }
 }
