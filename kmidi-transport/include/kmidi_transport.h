@@ -23,6 +23,13 @@
  *    KMIDI_PANICKED instead, after which only *_last_error (to read the panic
  *    message) and *_free may be called on that handle.
  *
+ * The whole author's contract (loading, which entries are required, what the host does
+ * with each status code, the config keys it passes, threading, the warm-up record,
+ * `kmidi transports --check`) is kmidi-transport/PLUGINS.md; a complete plugin to start
+ * from is transports/template-c/kmidi_template.c. Below, each table entry says whether
+ * it is REQUIRED (NULL: the host refuses to produce or consume through the plugin) or
+ * OPTIONAL (NULL allowed, and what the host does then).
+ *
  * Licensed MIT OR Apache-2.0, like the rest of kmidi.
  */
 #ifndef KMIDI_TRANSPORT_H
@@ -51,7 +58,10 @@ extern "C" {
                                 message) and *_free are valid afterwards */
 #define KMIDI_UNSUPPORTED (-4)
 
-/* Capability bits. */
+/* Capability bits: claim only what is true. Only KMIDI_CAP_CONSUMER_GROUPS changes
+   what the host does today (`kmidi demo` and `compare` wait up to 15 s for a group
+   assignment before playing); the others are shown by `kmidi transports` and are
+   otherwise informational. PLUGINS.md, "Capability bits". */
 #define KMIDI_CAP_CONSUMER_GROUPS (1ull << 0)
 #define KMIDI_CAP_TIMESTAMPS (1ull << 1)
 #define KMIDI_CAP_HEADERS (1ull << 2)
@@ -72,7 +82,10 @@ typedef struct kmidi_kv {
     const char *value;
 } kmidi_kv;
 
-/* A consumed record, borrowed until the next poll or consumer_free. */
+/* A consumed record, borrowed until the next poll or consumer_free: the plugin keeps
+   the memory it points into alive until then (the host copies it at once). topic must
+   be non-NULL; a NULL key or value is a null key or value, distinct from a zero-length
+   one. */
 typedef struct kmidi_message {
     const char *topic; /* NUL-terminated */
     int32_t partition;
@@ -103,41 +116,81 @@ typedef struct kmidi_transport_table {
 
     /* Producer. produce must not block on the network: it queues (waiting at most a
        few seconds if the client's local queue is full) and reports delivery later. */
+
+    /* REQUIRED. Receives bootstrap.servers plus the user's --config and -X pairs
+       (PLUGINS.md, "Config keys"). Set up the client; do not wait for the cluster:
+       the host abandons the call after 30 s. */
     int32_t (*producer_new)(const kmidi_kv *config, size_t n_config, kmidi_producer **out,
                             char *errbuf, size_t errlen);
+    /* REQUIRED. Called on the player's scheduling thread at each note's deadline,
+       without a watchdog. Any status but OK counts the note as not sent; playback
+       goes on. A zero length means empty: do not read the pointer then. */
     int32_t (*produce)(kmidi_producer *p, const char *topic, const uint8_t *key, size_t key_len,
                        const uint8_t *value, size_t value_len);
+    /* OPTIONAL (NULL: the host's flush returns at once, as if everything were
+       delivered). KMIDI_TIMEOUT: records still queued. Bounded by the host at
+       timeout_ms + 5 s; past that the producer is abandoned, never called again. */
     int32_t (*flush)(kmidi_producer *p, int32_t timeout_ms);
+    /* OPTIONAL (NULL: counts unknown). Not called by kmidi's commands today. */
     int32_t (*producer_stats)(kmidi_producer *p, kmidi_producer_stats *out);
-    /* One delivery failure per call: KMIDI_OK with *error set (valid until the next call
-       on p), or KMIDI_TIMEOUT when there are none left. */
+    /* OPTIONAL (NULL: failed deliveries go unreported and show only as lost notes).
+       One delivery failure per call: KMIDI_OK with *error set (valid until the next call
+       on p), or KMIDI_TIMEOUT when there are none left. Called after every note, on
+       the scheduling thread: keep it quick. */
     int32_t (*producer_take_failure)(kmidi_producer *p, const char **error);
+    /* OPTIONAL (NULL: errors read "no details from the plugin"). The text of the last
+       failed call on p, or NULL; the host reads it right after a non-OK status. */
     const char *(*producer_last_error)(kmidi_producer *p);
+    /* REQUIRED. Flush briefly, join the producer's threads, release everything. Not
+       bounded by the host: bound it yourself (a few seconds). */
     void (*producer_free)(kmidi_producer *p);
 
     /* Consumer. */
+
+    /* REQUIRED. group is never NULL from kmidi (`-g`, default "kmidi"); a plugin
+       without consumer groups ignores it. Subscribe; do not wait for the assignment
+       (abandoned after 30 s). */
     int32_t (*consumer_new)(const kmidi_kv *config, size_t n_config, const char *group,
                             const char *const *topics, size_t n_topics, int32_t offset_reset,
                             kmidi_consumer **out, char *errbuf, size_t errlen);
-    /* KMIDI_OK: *out filled; KMIDI_TIMEOUT: nothing within timeout_ms; KMIDI_TRANSIENT. */
+    /* REQUIRED. KMIDI_OK: *out filled; KMIDI_TIMEOUT: nothing within timeout_ms;
+       KMIDI_TRANSIENT: the host warns and polls again. Any other status ends the
+       instrument. Called every 50 ms on the instrument's thread, without a watchdog:
+       honour timeout_ms. */
     int32_t (*poll)(kmidi_consumer *c, int32_t timeout_ms, kmidi_message *out);
+    /* OPTIONAL (NULL: nothing is committed). Called once, after listening; its errors
+       are only logged at debug level. Not bounded by the host. */
     int32_t (*commit)(kmidi_consumer *c);
+    /* OPTIONAL (NULL: errors read "no details from the plugin"). As producer_last_error. */
     const char *(*consumer_last_error)(kmidi_consumer *c);
+    /* REQUIRED. Leave the group, join the consumer's threads, release everything; not
+       bounded by the host. */
     void (*consumer_free)(kmidi_consumer *c);
 
-    /* Admin, optional (NULL: unsupported). topic_partitions sets *partitions to the
-       count, or -1 if the topic does not exist; KMIDI_TIMEOUT if the cluster did not
-       answer within timeout_ms. */
+    /* Admin. Both take the client config on every call and are bounded by the host at
+       timeout_ms + 5 s.
+
+       REQUIRED for `kmidi player` and `kmidi instrument`, which check the topic with it
+       before anything else (NULL: they refuse to start; `demo` does not need it).
+       Sets *partitions to the count, or -1 if the topic does not exist (never create
+       it); KMIDI_TIMEOUT if the cluster did not answer within timeout_ms, which the
+       host reports as "cannot reach Kafka at ...". */
     int32_t (*topic_partitions)(const kmidi_kv *config, size_t n_config, const char *topic,
                                 int32_t timeout_ms, int32_t *partitions, char *errbuf,
                                 size_t errlen);
+    /* OPTIONAL (NULL: `kmidi topic create` refuses; `kmidi compare` creates its topics
+       with librdkafka instead). KMIDI_ERROR with the broker's text for an existing
+       topic; KMIDI_TIMEOUT if the cluster did not answer. */
     int32_t (*create_topic)(const kmidi_kv *config, size_t n_config, const char *topic,
                             int32_t partitions, int32_t replication_factor,
                             const kmidi_kv *topic_config, size_t n_topic_config,
                             int32_t timeout_ms, char *errbuf, size_t errlen);
 } kmidi_transport_table;
 
-/* The one exported symbol. Returns NULL if the plugin cannot serve host_abi_version. */
+/* The one exported symbol. Returns NULL if the plugin cannot serve host_abi_version.
+   The host may call it more than once (listing, then loading): cheap, idempotent,
+   thread-safe, no connections. The table must be complete when returned: the host
+   copies it once. */
 const kmidi_transport_table *kmidi_transport_v1(uint32_t host_abi_version);
 
 #ifdef __cplusplus
