@@ -10,10 +10,14 @@
 
 use std::time::{Duration, Instant};
 
-use kmidi_transport::Consumer;
+use kmidi_transport::{Consumer, TransportError};
+
+use crate::stop::Stop;
 
 /// How often the assignment is read.
 const EVERY: Duration = Duration::from_millis(100);
+/// Poll timeout while waiting for the first assignment.
+const WAIT_POLL: Duration = Duration::from_millis(50);
 
 /// One assignment the instrument held, from the moment it was first seen.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -105,6 +109,29 @@ impl AssignmentLog {
         shown.extend(rest.iter().skip(rest.len().saturating_sub(SHOWN)).map(one));
         shown.join(" → ")
     }
+}
+
+/// Polls until the group has given this consumer its partitions, so a player started
+/// afterwards is heard from its first note. Records polled meanwhile predate that
+/// player and are dropped; a fatal error ends the wait with the error (a transient one
+/// is retried). Returns whether partitions were assigned within `timeout`.
+pub fn wait_for_assignment(
+    consumer: &mut dyn Consumer,
+    timeout: Duration,
+    stop: &Stop,
+) -> Result<bool, TransportError> {
+    let started = Instant::now();
+    while consumer.assignment().is_empty() {
+        if started.elapsed() >= timeout || stop.requested() {
+            return Ok(false);
+        }
+        match consumer.poll(WAIT_POLL) {
+            Ok(_) => {}
+            Err(e) if e.is_transient() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
 }
 
 #[cfg(test)]

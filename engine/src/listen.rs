@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crate::wire::NoteMessage;
 use kmidi_midi::message::{silence_all_channels, ChannelMessage, MessageError};
 use kmidi_midi::sink::Sink;
-use kmidi_transport::{Consumer, Record};
+use kmidi_transport::{Consumer, Record, TransportError};
 
 use crate::assignment::AssignmentLog;
 use crate::measure::{self, Meter};
@@ -155,7 +155,12 @@ pub fn listen(
             Err(err) if err.is_transient() => {
                 report.transient_errors += 1;
                 broker_in_doubt = true;
-                tracing::warn!("consumer: {err} (retrying)");
+                // A client that retries every poll would flood the terminal: the first
+                // few, then one in a hundred, with the count.
+                let n = report.transient_errors;
+                if n <= 3 || n % 100 == 0 {
+                    tracing::warn!("consumer: {err} (retrying; {n} transient error(s) so far)");
+                }
                 continue;
             }
             Err(err) => {
@@ -214,28 +219,16 @@ pub fn listen(
     // returns. After Ctrl-C or SIGTERM with the broker in doubt, stop now: rdkafka
     // still commits by its periodic auto-commit, and a replay is better than a hang.
     if !(report.interrupted && broker_in_doubt) {
-        if let Err(err) = consumer.commit() {
-            tracing::debug!("final commit: {err}");
+        match consumer.commit() {
+            Ok(()) => {}
+            // A library without commits is said once by `kmidi transports`, not here.
+            Err(TransportError::Unsupported { .. }) => {}
+            Err(err) => tracing::warn!(
+                "final commit: {err} (an instrument restarted in this group may replay notes)"
+            ),
         }
     }
     report
-}
-
-/// Polls until the group has given this consumer its partitions, so a player started
-/// afterwards is heard from its first note. Records polled meanwhile are kept.
-pub fn wait_for_assignment(
-    consumer: &mut dyn Consumer,
-    timeout: Duration,
-    stop: &Stop,
-) -> Vec<Record> {
-    let started = Instant::now();
-    let mut early = Vec::new();
-    while consumer.assignment().is_empty() && started.elapsed() < timeout && !stop.requested() {
-        if let Ok(Some(r)) = consumer.poll(POLL) {
-            early.push(r);
-        }
-    }
-    early
 }
 
 /// All Notes Off, sustain off and Reset All Controllers on every channel of every sink.

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use kmidi_engine::listen;
+use kmidi_engine::assignment::wait_for_assignment;
 use kmidi_engine::perform::PlayOptions;
 use kmidi_engine::session::{self, Outcome};
 use kmidi_midi::score::Score;
@@ -15,6 +15,9 @@ use kmidi_transport::{ClientConfig, OffsetReset, Subscription, Transport};
 
 use crate::player;
 use crate::signals::SignalStop;
+
+/// How long a session waits for its consumer group to assign partitions.
+const ASSIGNMENT_WAIT: Duration = Duration::from_secs(15);
 
 /// What one in-process session needs before it can connect.
 pub struct SessionSetup {
@@ -49,14 +52,20 @@ impl SessionSetup {
             .transport
             .consumer(&self.consumer_config, &subscription)
             .with_context(|| format!("{name}: cannot consume from {}", self.topic))?;
-        if self.transport.info().capabilities.consumer_groups {
+        if self.transport.info().capabilities.consumer_groups && consumer.reports_assignment() {
             // From `latest`, only notes sent after the group assigned us partitions are
             // heard: wait for that before the player starts.
-            let _ = listen::wait_for_assignment(
-                consumer.as_mut(),
-                Duration::from_secs(15),
-                stop.engine(),
-            );
+            let assigned = wait_for_assignment(consumer.as_mut(), ASSIGNMENT_WAIT, stop.engine())
+                .with_context(|| {
+                format!("{name}: waiting for the group to assign {}", self.topic)
+            })?;
+            if !assigned {
+                tracing::warn!(
+                    "{name}: no partitions assigned within {}s; playing anyway (the first \
+                     notes may not be heard)",
+                    ASSIGNMENT_WAIT.as_secs()
+                );
+            }
         }
         let producer = self
             .transport

@@ -383,3 +383,23 @@ fn transports_warns_about_a_plugin_missing_required_entries() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_c_plugin_template_builds_with_one_cc_line_and_passes_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let built = Command::new("bash")
+        .arg(repo.join("transports/template-c/build.sh"))
+        .arg(dir.path())
+        .output()
+        .expect("bash runs the template's build script");
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let so = dir.path().join("libkmidi_template.so");
+    let (out, stdout, _) = run(kmidi().args(["transports", "--check"]).arg(&so));
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("conformance: all"), "{stdout}");
+}

@@ -157,6 +157,12 @@ pub trait Consumer: Send {
     fn assignment(&self) -> Vec<(String, i32)> {
         Vec::new()
     }
+
+    /// Whether [`Consumer::assignment`] says anything: false (the default) when the
+    /// library cannot tell, so nobody waits for an assignment that will never show.
+    fn reports_assignment(&self) -> bool {
+        false
+    }
 }
 
 /// The few admin operations kmidi needs.

@@ -190,6 +190,10 @@ impl Consumer for KrConsumer {
         }
     }
 
+    fn reports_assignment(&self) -> bool {
+        true
+    }
+
     fn assignment(&self) -> Vec<(String, i32)> {
         self.assignment.clone()
     }

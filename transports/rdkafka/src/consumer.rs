@@ -84,6 +84,10 @@ impl Consumer for RdConsumer {
         }
     }
 
+    fn reports_assignment(&self) -> bool {
+        true
+    }
+
     fn assignment(&self) -> Vec<(String, i32)> {
         self.inner
             .assignment()

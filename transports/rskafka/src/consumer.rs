@@ -220,6 +220,10 @@ impl Consumer for RsConsumer {
         Ok(())
     }
 
+    fn reports_assignment(&self) -> bool {
+        true
+    }
+
     fn assignment(&self) -> Vec<(String, i32)> {
         self.assignment.clone()
     }
