@@ -158,7 +158,7 @@ pub fn listen(
                 // A client that retries every poll would flood the terminal: the first
                 // few, then one in a hundred, with the count.
                 let n = report.transient_errors;
-                if n <= 3 || n % 100 == 0 {
+                if n <= 3 || n.is_multiple_of(100) {
                     tracing::warn!("consumer: {err} (retrying; {n} transient error(s) so far)");
                 }
                 continue;

@@ -11,7 +11,7 @@ use hdrhistogram::Histogram;
 use kmidi_engine::assignment::Assignment;
 use kmidi_engine::listen::ListenReport;
 use kmidi_engine::measure::{
-    Sample, SongFigures, AUDIBLE_FLIP_US, AUDIBLE_SHIFT_US, AUDIBLE_TEMPO,
+    Folded, Sample, SongFigures, AUDIBLE_FLIP_US, AUDIBLE_SHIFT_US, AUDIBLE_TEMPO,
 };
 use kmidi_engine::perform::PlayReport;
 use kmidi_transport::TransportInfo;
@@ -184,10 +184,12 @@ pub struct InstrumentFigures<'a> {
     pub transient_errors: u64,
     pub rebalances: usize,
     pub assignments: &'a [Assignment],
-    /// Per (run, pass, song).
+    /// Per (run, pass, song): the most recent ones on a long run...
     pub songs: Vec<SongFigures>,
+    /// ...and the sums of the older ones, folded to keep memory flat.
+    pub songs_folded: &'a Folded,
     pub partitions: Vec<PartitionReport>,
-    /// Per note, for the plot and for users' own analysis.
+    /// Per note, for the plot and for users' own analysis: the most recent ones.
     pub samples: &'a [Sample],
 }
 
@@ -216,6 +218,7 @@ impl<'a> InstrumentFigures<'a> {
             rebalances: report.assignments.rebalances(),
             assignments: &report.assignments.history,
             songs: m.songs(),
+            songs_folded: m.folded(),
             partitions: m
                 .partitions
                 .iter()

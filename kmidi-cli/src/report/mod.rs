@@ -113,7 +113,13 @@ pub fn figures(report: &ListenReport) -> Vec<Figure> {
             audible: Some(m.reordered_audible > 0),
         });
         let songs = m.songs();
-        let missed: u64 = songs.iter().map(|s| s.missed_start + s.missed_end).sum();
+        let folded = m.folded();
+        let missed: u64 = songs
+            .iter()
+            .map(|s| s.missed_start + s.missed_end)
+            .sum::<u64>()
+            + folded.missed_start
+            + folded.missed_end;
         rows.push(Figure {
             name: "lost",
             value: format!(

@@ -11,12 +11,21 @@
 //!
 //! A song is tracked per (run, pass, song): a looping player replays a song under one
 //! run with `seq` from 0 again, and two players may play the same song at once.
+//!
+//! Memory is bounded whatever the run's length: histograms have a fixed size, old
+//! tracks are folded into totals (`tracks`), and only the most recent per-note samples
+//! are kept for plots and reports ([`SAMPLES_KEPT`] to twice that).
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::time::{Duration, Instant};
+mod tracks;
 
-use crate::wire::Measure;
+use std::collections::BTreeMap;
+use std::time::Instant;
+
 use hdrhistogram::Histogram;
+
+use self::tracks::{tempo_between, TrackKey, Tracks};
+pub use self::tracks::{Folded, SongFigures, MAX_TRACKS};
+use crate::wire::Measure;
 
 /// Listening research: a note shifted by more than about this is heard as out of time.
 pub const AUDIBLE_SHIFT_US: u64 = 6_000;
@@ -24,9 +33,8 @@ pub const AUDIBLE_SHIFT_US: u64 = 6_000;
 pub const AUDIBLE_FLIP_US: u64 = 20_000;
 /// A tempo off by more than this fraction is heard as slower or faster.
 pub const AUDIBLE_TEMPO: f64 = 0.025;
-
-/// Where the live tempo is measured: the last few seconds of the current song.
-const TEMPO_WINDOW: Duration = Duration::from_secs(3);
+/// Per-note samples kept: the most recent this many to twice this many.
+pub const SAMPLES_KEPT: usize = 20_000;
 
 /// The wall clock in µs since the Unix epoch: the send and arrival times on the wire and
 /// in reports (latency across processes needs a clock both sides share).
@@ -56,30 +64,20 @@ pub struct Sample {
     pub partition: i32,
     #[serde(skip)]
     implied_us: i64,
-    /// Index of the sample's song track, whose final anchor `finish` compares it with.
+    /// Id of the sample's song track, whose final anchor `finish` compares it with.
     #[serde(skip)]
     track: usize,
 }
 
-/// What tells one playing of a song from another.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct TrackKey {
-    run: String,
-    pass: u64,
-    song: String,
-}
-
-#[derive(Default)]
-struct SongTrack {
-    /// Earliest (arrival − offset) so far, µs since the meter's base instant.
-    anchor_us: Option<i64>,
-    seen: HashSet<u64>,
-    min_seq: Option<u64>,
-    max_seq: Option<(u64, u64)>,
-    last: Option<(Instant, u64)>,
-    first: Option<(Instant, u64)>,
-    total: Option<u64>,
-    window: VecDeque<(Instant, u64)>,
+/// What one note was found to be, for live counters (metrics).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Verdict {
+    pub latency_us: Option<u64>,
+    /// Against the song's anchor so far; `None` without kmidi fields.
+    pub onset_us: Option<i64>,
+    pub late: bool,
+    pub duplicate: bool,
+    pub reordered: bool,
 }
 
 pub struct PartitionFigures {
@@ -89,8 +87,7 @@ pub struct PartitionFigures {
 
 /// Everything measured so far.
 pub struct Meter {
-    tracks: Vec<(TrackKey, SongTrack)>,
-    track_index: HashMap<TrackKey, usize>,
+    tracks: Tracks,
     pub latency_us: Histogram<u64>,
     /// |onset error|, µs.
     pub onset_us: Histogram<u64>,
@@ -103,36 +100,21 @@ pub struct Meter {
     /// Notes later than the score by more than [`AUDIBLE_SHIFT_US`].
     pub late: u64,
     pub unmeasured: u64,
+    /// The most recent notes, oldest first (see [`SAMPLES_KEPT`]).
     pub samples: Vec<Sample>,
+    /// |onset| and lateness of the samples dropped from `samples`, as `finish` would
+    /// have counted them.
+    dropped_onset_us: Histogram<u64>,
+    dropped_late: u64,
     /// The track heard last, for the live tempo.
     current: Option<usize>,
     base: Instant,
 }
 
-/// The end-of-run figures for a song.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct SongFigures {
-    pub run: String,
-    /// Which pass of a looping player, from 0.
-    pub pass: u64,
-    pub song: String,
-    pub heard: u64,
-    pub total: Option<u64>,
-    /// Sequence gaps between the first and the last note heard.
-    pub lost: u64,
-    /// Notes before the first heard (the instrument joined late).
-    pub missed_start: u64,
-    /// Notes after the last heard (not played yet, or the instrument stopped first).
-    pub missed_end: u64,
-    /// Heard duration over score duration's inverse: 1.0 on tempo, 0.9 10 % slow.
-    pub tempo: Option<f64>,
-}
-
 impl Default for Meter {
     fn default() -> Self {
         Self {
-            tracks: Vec::new(),
-            track_index: HashMap::new(),
+            tracks: Tracks::default(),
             latency_us: histogram(),
             onset_us: histogram(),
             jitter_us: histogram(),
@@ -143,6 +125,8 @@ impl Default for Meter {
             late: 0,
             unmeasured: 0,
             samples: Vec::new(),
+            dropped_onset_us: histogram(),
+            dropped_late: 0,
             current: None,
             base: Instant::now(),
         }
@@ -158,7 +142,7 @@ fn diff_us(a: Instant, b: Instant) -> i64 {
 }
 
 impl Meter {
-    /// Records one note that was played.
+    /// Records one note that was played, and says what it was.
     pub fn observe(
         &mut self,
         arrived: Instant,
@@ -166,10 +150,14 @@ impl Meter {
         topic: &str,
         partition: i32,
         m: &Measure,
-    ) {
+    ) -> Verdict {
         let latency = m
             .sent_us
             .map(|sent| arrived_wall_us.saturating_sub(sent).max(1));
+        let mut verdict = Verdict {
+            latency_us: latency,
+            ..Verdict::default()
+        };
         let part = self
             .partitions
             .entry((topic.to_string(), partition))
@@ -184,30 +172,30 @@ impl Meter {
         }
         let (Some(song), Some(seq), Some(offset)) = (m.song.clone(), m.seq, m.offset_us) else {
             self.unmeasured += 1;
-            return;
+            return verdict;
         };
         let key = TrackKey {
             run: m.run.clone().unwrap_or_default(),
             pass: m.pass.unwrap_or(0),
             song,
         };
-        let track = match self.track_index.get(&key) {
-            Some(&i) => i,
-            None => {
-                self.tracks.push((key.clone(), SongTrack::default()));
-                self.track_index.insert(key, self.tracks.len() - 1);
-                self.tracks.len() - 1
-            }
+        let (track, folded) = self.tracks.id_of(key);
+        if let Some((id, anchor)) = folded {
+            self.freeze(id, anchor);
+        }
+        let Some((key, t)) = self.tracks.get_mut(track) else {
+            return verdict;
         };
-        let (key, t) = &mut self.tracks[track];
         t.total = m.total.or(t.total);
         if !t.seen.insert(seq) {
             self.duplicates += 1;
+            verdict.duplicate = true;
         }
         t.min_seq = Some(t.min_seq.map_or(seq, |s| s.min(seq)));
         match t.max_seq {
             Some((max, max_offset)) if seq < max => {
                 self.reordered += 1;
+                verdict.reordered = true;
                 if max_offset.saturating_sub(offset) >= AUDIBLE_FLIP_US {
                     self.reordered_audible += 1;
                 }
@@ -219,9 +207,11 @@ impl Meter {
         t.anchor_us = Some(anchor);
         // Against the anchor so far; `finish` redoes it against the final anchor.
         let onset = implied - anchor;
+        verdict.onset_us = Some(onset);
         let _ = self.onset_us.record(onset.unsigned_abs().max(1));
         if onset > AUDIBLE_SHIFT_US as i64 {
             self.late += 1;
+            verdict.late = true;
         }
         if let Some((prev_at, prev_offset)) = t.last {
             if offset >= prev_offset {
@@ -234,17 +224,12 @@ impl Meter {
         }
         t.last = Some((arrived, offset));
         t.first.get_or_insert((arrived, offset));
-        t.window.push_back((arrived, offset));
-        while t
-            .window
-            .front()
-            .is_some_and(|(at, _)| arrived.duration_since(*at) > TEMPO_WINDOW)
-        {
-            t.window.pop_front();
-        }
+        t.add_to_window(arrived, offset);
+        let song = key.song.clone();
+        let pass = key.pass;
         self.samples.push(Sample {
-            song: key.song.clone(),
-            pass: key.pass,
+            song,
+            pass,
             seq,
             arrived_unix_ms: arrived_wall_us as f64 / 1000.0,
             at_s: offset as f64 / 1e6,
@@ -254,87 +239,107 @@ impl Meter {
             implied_us: implied,
             track,
         });
+        if self.samples.len() >= 2 * SAMPLES_KEPT {
+            self.drop_oldest_samples();
+        }
         self.current = Some(track);
+        verdict
+    }
+
+    /// The final onset of a sample: against its track's final anchor while the track is
+    /// kept; a folded track's samples were frozen when it was folded.
+    fn final_onset_us(&self, s: &Sample) -> i64 {
+        match self.tracks.get(s.track).and_then(|t| t.anchor_us) {
+            Some(anchor) => s.implied_us - anchor,
+            None => (s.onset_ms * 1000.0).round() as i64,
+        }
+    }
+
+    /// A track was folded: its samples' onsets are final now (its anchor will not move).
+    fn freeze(&mut self, track: usize, anchor: Option<i64>) {
+        let Some(anchor) = anchor else {
+            return;
+        };
+        for s in self.samples.iter_mut().filter(|s| s.track == track) {
+            s.onset_ms = (s.implied_us - anchor) as f64 / 1000.0;
+        }
+    }
+
+    fn drop_oldest_samples(&mut self) {
+        let dropped: Vec<Sample> = self.samples.drain(..SAMPLES_KEPT).collect();
+        for s in &dropped {
+            let onset = self.final_onset_us(s);
+            let _ = self.dropped_onset_us.record(onset.unsigned_abs().max(1));
+            if onset > AUDIBLE_SHIFT_US as i64 {
+                self.dropped_late += 1;
+            }
+        }
     }
 
     /// Recomputes onset errors against each song's final anchor (the earliest any of its
     /// notes implied), once all notes are in.
     pub fn finish(&mut self) {
-        self.onset_us.reset();
-        self.late = 0;
-        for s in &mut self.samples {
-            let Some(anchor) = self.tracks[s.track].1.anchor_us else {
-                continue;
-            };
-            let onset = s.implied_us - anchor;
+        let mut onset_us = self.dropped_onset_us.clone();
+        let mut late = self.dropped_late;
+        let finals: Vec<i64> = self
+            .samples
+            .iter()
+            .map(|s| self.final_onset_us(s))
+            .collect();
+        for (s, onset) in self.samples.iter_mut().zip(finals) {
             s.onset_ms = onset as f64 / 1000.0;
-            let _ = self.onset_us.record(onset.unsigned_abs().max(1));
+            let _ = onset_us.record(onset.unsigned_abs().max(1));
             if onset > AUDIBLE_SHIFT_US as i64 {
-                self.late += 1;
+                late += 1;
             }
         }
+        self.onset_us = onset_us;
+        self.late = late;
     }
 
     /// Tempo over the last few seconds of the song playing now, 1.0 = as the score.
     pub fn live_tempo(&self) -> Option<f64> {
-        let (_, t) = self.tracks.get(self.current?)?;
+        let t = self.tracks.get(self.current?)?;
         tempo_between(t.window.front()?, t.window.back()?)
     }
 
+    /// The songs still kept in detail; older ones are summed in [`Meter::folded`].
     pub fn songs(&self) -> Vec<SongFigures> {
-        let mut out: Vec<SongFigures> = self
-            .tracks
-            .iter()
-            .map(|(key, t)| {
-                let heard = t.seen.len() as u64;
-                let (min, max) = (t.min_seq.unwrap_or(0), t.max_seq.map_or(0, |m| m.0));
-                let span = if heard == 0 { 0 } else { max - min + 1 };
-                SongFigures {
-                    run: key.run.clone(),
-                    pass: key.pass,
-                    song: key.song.clone(),
-                    heard,
-                    total: t.total,
-                    lost: span.saturating_sub(heard),
-                    missed_start: min,
-                    missed_end: t.total.map_or(0, |total| total.saturating_sub(max + 1)),
-                    tempo: match (&t.first, &t.last) {
-                        (Some(a), Some(b)) => tempo_between(a, b),
-                        _ => None,
-                    },
-                }
-            })
-            .collect();
+        let mut out: Vec<SongFigures> = self.tracks.iter().map(|(k, t)| t.figures(k)).collect();
         out.sort_by(|a, b| (&a.run, a.pass, &a.song).cmp(&(&b.run, b.pass, &b.song)));
         out
     }
 
+    /// The totals of the songs folded out of [`Meter::songs`] on a long run.
+    pub fn folded(&self) -> &Folded {
+        &self.tracks.folded
+    }
+
     pub fn lost(&self) -> u64 {
-        self.songs().iter().map(|s| s.lost).sum()
+        self.tracks.folded.lost
+            + self
+                .tracks
+                .iter()
+                .map(|(k, t)| t.figures(k).lost)
+                .sum::<u64>()
     }
 
     /// Overall tempo: score time over heard time, all songs together.
     pub fn tempo(&self) -> Option<f64> {
-        let (mut scored, mut heard) = (0f64, 0f64);
-        for (_, t) in &self.tracks {
-            if let (Some((a_at, a_off)), Some((b_at, b_off))) = (t.first, t.last) {
-                scored += b_off.saturating_sub(a_off) as f64;
-                heard += b_at.duration_since(a_at).as_micros() as f64;
-            }
+        let f = &self.tracks.folded;
+        let (mut scored, mut heard) = (f.scored_us as f64, f.heard_us as f64);
+        for (s, h) in self.tracks.iter().filter_map(|(_, t)| t.span_us()) {
+            scored += s as f64;
+            heard += h as f64;
         }
         (heard > 0.0 && scored > 0.0).then(|| scored / heard)
     }
 }
 
-fn tempo_between(a: &(Instant, u64), b: &(Instant, u64)) -> Option<f64> {
-    let heard = b.0.duration_since(a.0).as_micros() as f64;
-    let scored = b.1.saturating_sub(a.1) as f64;
-    // Under half a second of music says nothing about tempo.
-    (heard > 0.0 && scored >= 500_000.0).then(|| scored / heard)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn note(seq: u64, offset_ms: u64) -> Measure {
@@ -470,6 +475,62 @@ mod tests {
         assert!(m.onset_us.max() <= 1, "run r2 is not 50 ms late against r1");
         assert!((m.tempo().unwrap() - 1.0).abs() < 1e-6);
         assert_eq!(m.songs().len(), 2);
+    }
+
+    #[test]
+    fn a_day_of_looping_keeps_a_bounded_number_of_songs_and_loses_no_figure() {
+        let mut m = Meter::default();
+        let t0 = Instant::now();
+        let passes = 3 * MAX_TRACKS as u64;
+        for pass in 0..passes {
+            let start = t0 + Duration::from_millis(pass * 1020);
+            for (i, ms) in [0u64, 250, 500, 750, 1000].iter().enumerate() {
+                let n = in_pass(pass, "r", note(i as u64, *ms));
+                m.observe(start + Duration::from_millis(*ms), 0, "t", 0, &n);
+            }
+        }
+        m.finish();
+        assert_eq!(
+            m.songs().len(),
+            MAX_TRACKS,
+            "detail for the newest songs only"
+        );
+        let folded = m.folded();
+        assert_eq!(folded.tracks, passes - MAX_TRACKS as u64);
+        let heard: u64 = m.songs().iter().map(|s| s.heard).sum::<u64>() + folded.heard;
+        assert_eq!(heard, 5 * passes, "every note still counted");
+        assert_eq!((m.lost(), m.duplicates, m.late), (0, 0, 0));
+        assert!((m.tempo().unwrap() - 1.0).abs() < 1e-6);
+        assert_eq!(m.onset_us.len(), 5 * passes);
+    }
+
+    #[test]
+    fn samples_are_windowed_and_dropped_ones_still_count_in_the_onset_figures() {
+        let mut m = Meter::default();
+        let t0 = Instant::now();
+        let n = 2 * SAMPLES_KEPT as u64 + 10;
+        for seq in 0..n {
+            let mut note = note(seq, seq * 10);
+            note.total = Some(n);
+            // Every 1000th note is 50 ms late.
+            let late = if seq % 1000 == 999 { 50 } else { 0 };
+            m.observe(
+                t0 + Duration::from_millis(seq * 10 + late),
+                0,
+                "t",
+                0,
+                &note,
+            );
+        }
+        m.finish();
+        assert!(m.samples.len() < 2 * SAMPLES_KEPT, "{}", m.samples.len());
+        assert_eq!(
+            m.samples.last().map(|s| s.seq),
+            Some(n - 1),
+            "the newest kept"
+        );
+        assert_eq!(m.onset_us.len(), n, "dropped samples still counted");
+        assert_eq!(m.late, n / 1000, "and their lateness too");
     }
 
     #[test]
