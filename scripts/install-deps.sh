@@ -20,6 +20,8 @@ PACKAGES=(
   jackd2 fluidsynth timgm6mb-soundfont jack-capture
   # Kafka: CLI client; the broker itself runs from Maven jars (scripts/kafka.sh)
   kcat
+  # Metrics: the scrape test runs a real Prometheus on loopback
+  prometheus
   python3
   # Lints the shell scripts (scripts/test.sh)
   shellcheck

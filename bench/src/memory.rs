@@ -130,6 +130,7 @@ pub fn through_engines(
         repeat: false,
         run_id: "bench".to_string(),
         realtime: fifo,
+        observer: None,
     };
     std::thread::scope(|s| {
         s.spawn(move || -> Result<Outcome> {

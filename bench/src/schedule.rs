@@ -65,6 +65,7 @@ pub fn precise(song: &Score, speed: f64, producer: &mut dyn Producer) -> Played 
         repeat: false,
         run_id: "bench".to_string(),
         realtime: false,
+        observer: None,
     };
     let report = perform::perform(
         producer,

@@ -9,6 +9,7 @@
 pub mod assignment;
 pub mod listen;
 pub mod measure;
+pub mod observe;
 pub mod perform;
 pub mod realtime;
 pub mod session;

@@ -14,6 +14,7 @@ use kmidi_transport::{Consumer, Record, TransportError};
 
 use crate::assignment::AssignmentLog;
 use crate::measure::{self, Meter};
+use crate::observe::Observer;
 use crate::stop::Stop;
 
 pub struct ListenOptions {
@@ -25,6 +26,9 @@ pub struct ListenOptions {
     /// Stop once this many records were handled (set by a session once its player is
     /// done, see `session`; `u64::MAX` = not known).
     pub target: Arc<AtomicU64>,
+    /// Told of every note heard and record skipped, and of the figures a few times a
+    /// second.
+    pub observer: Option<Arc<dyn Observer>>,
 }
 
 /// What the instrument heard.
@@ -124,6 +128,9 @@ pub fn listen(
             if let Ok(mut line) = live.line.lock() {
                 *line = live_line(&report);
             }
+            if let Some(o) = &opts.observer {
+                o.live(&report);
+            }
         }
         if stop.requested() {
             report.interrupted = true;
@@ -155,6 +162,9 @@ pub fn listen(
             Err(err) if err.is_transient() => {
                 report.transient_errors += 1;
                 broker_in_doubt = true;
+                if let Some(o) = &opts.observer {
+                    o.transient_error();
+                }
                 // A client that retries every poll would flood the terminal: the first
                 // few, then one in a hundred, with the count.
                 let n = report.transient_errors;
@@ -187,16 +197,22 @@ pub fn listen(
                     }
                 }
                 report.played += 1;
-                report.meter.observe(
+                let verdict = report.meter.observe(
                     arrived,
                     arrived_wall,
                     &record.topic,
                     record.partition,
                     &note.measure,
                 );
+                if let Some(o) = &opts.observer {
+                    o.heard(&record.topic, record.partition, &verdict);
+                }
             }
             Err((kind, detail)) => {
                 handled += 1;
+                if let Some(o) = &opts.observer {
+                    o.bad_record(&record.topic, record.partition, kind);
+                }
                 let count = report.bad.entry(kind).or_default();
                 *count += 1;
                 if *count == 1 {

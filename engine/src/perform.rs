@@ -17,6 +17,7 @@ use kmidi_transport::Producer;
 use rand::distr::{Alphanumeric, SampleString};
 
 use crate::measure;
+use crate::observe::Observer;
 use crate::stop::Stop;
 
 pub struct PlayOptions {
@@ -27,6 +28,9 @@ pub struct PlayOptions {
     pub run_id: String,
     /// Run the scheduler thread under SCHED_FIFO where the OS permits it.
     pub realtime: bool,
+    /// Told of every note sent and every delivery failure (and, in a session, of what
+    /// the instrument hears).
+    pub observer: Option<Arc<dyn Observer>>,
 }
 
 /// What the progress display reads while the engine plays.
@@ -188,7 +192,11 @@ pub fn perform(
                 let lateness = handed.saturating_duration_since(deadline).as_micros() as u64;
                 let _ = report.lateness_us.record(lateness.max(1));
                 report.last_lateness_us = Some(lateness);
-                match producer.send(&opts.topic, song.name.as_bytes(), &note.encode()) {
+                let sent = producer.send(&opts.topic, song.name.as_bytes(), &note.encode());
+                if let Some(o) = &opts.observer {
+                    o.sent(&opts.topic, lateness, sent.is_ok());
+                }
+                match sent {
                     Ok(()) => report.sent += 1,
                     Err(err) => {
                         report.send_errors += 1;
@@ -201,7 +209,7 @@ pub fn perform(
                 progress
                     .position_ms
                     .store(clock.offset(event.at).as_millis() as u64, Ordering::Relaxed);
-                count_failures(producer, &mut report);
+                count_failures(producer, &mut report, opts.observer.as_deref());
             }
         }
         if !opts.repeat || stop.requested() {
@@ -209,15 +217,22 @@ pub fn perform(
         }
         pass += 1;
     }
-    count_failures(producer, &mut report);
+    count_failures(producer, &mut report, opts.observer.as_deref());
     report
 }
 
 /// Moves delivery failures from the transport into the report, warning about the
 /// first few: losing a note must never be silent.
-pub fn count_failures(producer: &mut dyn Producer, report: &mut PlayReport) {
+pub fn count_failures(
+    producer: &mut dyn Producer,
+    report: &mut PlayReport,
+    observer: Option<&dyn Observer>,
+) {
     for failure in producer.take_failures() {
         report.delivery_failures += 1;
+        if let Some(o) = observer {
+            o.delivery_failed(&failure.topic);
+        }
         if report.delivery_failures <= 3 {
             tracing::warn!(
                 "a note to {} was not delivered: {}",
@@ -249,7 +264,7 @@ pub fn spawn(
             }
             let mut report = perform(producer.as_mut(), &songs, &opts, &stop, &progress);
             let flushed = producer.flush(flush_timeout).map_err(|e| e.to_string());
-            count_failures(producer.as_mut(), &mut report);
+            count_failures(producer.as_mut(), &mut report, opts.observer.as_deref());
             (report, flushed)
         })
 }

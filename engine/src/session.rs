@@ -55,6 +55,7 @@ pub fn play_and_listen(
     let progress = Arc::new(Progress::default());
     // Unknown until the player is done; then the number of notes it sent.
     let target = Arc::new(AtomicU64::new(u64::MAX));
+    let observer = opts.observer.clone();
     let play = perform::spawn(
         producer,
         songs,
@@ -85,6 +86,7 @@ pub fn play_and_listen(
         idle_exit: Some(DRAIN),
         max_messages: None,
         target,
+        observer,
     };
     let listened = listen::listen(consumer, sinks, &listen_opts, stop, &Live::default());
     if listened.fatal.is_some() {

@@ -47,6 +47,7 @@ fn opts(topic: &str) -> PlayOptions {
         repeat: false,
         run_id: "r1".to_string(),
         realtime: false,
+        observer: None,
     }
 }
 
@@ -170,6 +171,7 @@ fn listening_ends_when_the_notes_sent_never_arrive() {
         max_messages: None,
         // The player is done and sent 5 notes, none of which will come.
         target: Arc::new(AtomicU64::new(5)),
+        observer: None,
     };
     let report = listen::listen(&mut Silent, &mut [], &opts, &Stop::new(), &Live::default());
     assert_eq!(report.played, 0);
@@ -193,6 +195,7 @@ fn without_a_target_an_idle_limit_waits_for_the_first_note() {
         idle_exit: Some(Duration::from_millis(100)),
         max_messages: None,
         target: Arc::new(AtomicU64::new(u64::MAX)),
+        observer: None,
     };
     let report = listen::listen(&mut Silent, &mut [], &opts, &stop, &Live::default());
     assert!(report.interrupted, "it was still waiting when stopped");
@@ -272,6 +275,7 @@ fn play_runs(
         idle_exit: Some(Duration::from_secs(5)),
         max_messages: None,
         target,
+        observer: None,
     };
     let report = listen::listen(
         consumer.as_mut(),

@@ -16,9 +16,11 @@ use crate::cli::CompareArgs;
 use crate::report::{self, Document, PlayerFigures, SideReport};
 use crate::setup::SessionSetup;
 use crate::signals::SignalStop;
-use crate::{connect, instrument, outputs, player, songs, verdict};
+use crate::{connect, instrument, metrics, outputs, player, songs, verdict};
 
 pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
+    // Bound first: a port in use is an error before anything connects or plays.
+    let metrics = metrics::start(&args.metrics)?;
     let speed = args.speed.ratio();
     let score = songs::bundled_or_file(&args.song.song)?;
     let timeout = args.connect_timeout;
@@ -82,6 +84,7 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
             score: score.clone(),
             speed,
             run_id: player::new_run_id(),
+            observer: metrics::observer(&metrics, &side.info.name, topic),
         };
         // Both sides connect before either plays, so a refusal stops the comparison
         // before any music: a one-sided "comparison" would mislead.
@@ -169,6 +172,8 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
     )?;
     finished?;
     let failed = verdict::report(&failures);
+    let interrupted = outcome_a.listened.interrupted || outcome_b.listened.interrupted;
+    metrics::finish(&metrics, interrupted);
     Ok(failed.unwrap_or_else(|| stop.exit_code().unwrap_or(0)))
 }
 

@@ -52,6 +52,7 @@ pub fn run(args: DemoArgs, stop: SignalStop) -> Result<i32> {
         score,
         speed,
         run_id: player::new_run_id(),
+        observer: None,
     }
     .connect(&stop)?;
     let info = ready.transport().info();

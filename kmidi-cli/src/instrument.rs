@@ -16,9 +16,11 @@ use kmidi_transport::{OffsetReset, Subscription, TransportInfo};
 use crate::cli::{InstrumentArgs, OutputArgs, StartFrom};
 use crate::report::{self, Document, SideReport};
 use crate::signals::SignalStop;
-use crate::{connect, plot, verdict};
+use crate::{connect, metrics, plot, verdict};
 
 pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
+    // Bound first: a port in use is an error before anything connects or plays.
+    let metrics = metrics::start(&args.metrics)?;
     let idle_exit = args.idle_exit;
     let transport = connect::transport(&args.kafka.transport)?;
     let config = connect::kafka_config(&args.kafka)?;
@@ -55,6 +57,7 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
         idle_exit,
         max_messages: args.max_messages,
         target: Arc::new(AtomicU64::new(u64::MAX)),
+        observer: metrics::observer(&metrics, &transport.info().name, &args.kafka.topic),
     };
     let live = Arc::new(Live::default());
     let status = status_line(args.quiet.quiet, Arc::clone(&live));
@@ -77,6 +80,7 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
     write_outputs(&args.output, &doc, "kmidi instrument")?;
     finished?;
     let failed = verdict::report(&verdict::failures(None, Some(&report)));
+    metrics::finish(&metrics, report.interrupted);
     Ok(failed.unwrap_or_else(|| stop.exit_code().unwrap_or(0)))
 }
 

@@ -8,6 +8,7 @@ mod compare;
 mod connect;
 mod demo;
 mod instrument;
+mod metrics;
 mod outputs;
 mod player;
 mod plot;

@@ -12,9 +12,11 @@ use kmidi_engine::perform::{self, PlayOptions, PlayReport, Progress};
 use crate::cli::PlayerArgs;
 use crate::signals::SignalStop;
 use crate::verdict::{self, Played};
-use crate::{connect, songs};
+use crate::{connect, metrics, songs};
 
 pub fn run(args: PlayerArgs, stop: SignalStop) -> Result<i32> {
+    // Bound first: a port in use is an error before anything connects or plays.
+    let metrics = metrics::start(&args.metrics)?;
     let speed = args.speed.ratio();
     let flush_timeout = args.flush_timeout;
     let scores = songs::load_all(&args.midi, args.notes_only)?;
@@ -40,6 +42,7 @@ pub fn run(args: PlayerArgs, stop: SignalStop) -> Result<i32> {
         repeat: args.repeat,
         run_id: new_run_id(),
         realtime: args.realtime,
+        observer: metrics::observer(&metrics, &transport.info().name, &args.kafka.topic),
     };
     let progress = Arc::new(Progress::default());
     let handle = perform::spawn(
@@ -66,6 +69,7 @@ pub fn run(args: PlayerArgs, stop: SignalStop) -> Result<i32> {
         flushed: &flushed,
     };
     let failed = verdict::report(&verdict::failures(Some(played), None));
+    metrics::finish(&metrics, report.interrupted);
     Ok(failed.unwrap_or_else(|| stop.exit_code().unwrap_or(0)))
 }
 

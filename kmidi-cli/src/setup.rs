@@ -3,10 +3,12 @@
 //! (`kmidi_engine::session`), which runs it with the player's progress bar. What `demo`
 //! runs once and `compare` twice.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use kmidi_engine::assignment::wait_for_assignment;
+use kmidi_engine::observe::Observer;
 use kmidi_engine::perform::PlayOptions;
 use kmidi_engine::session::{self, Outcome};
 use kmidi_midi::score::Score;
@@ -29,6 +31,8 @@ pub struct SessionSetup {
     pub score: Score,
     pub speed: f64,
     pub run_id: String,
+    /// Fed what the session's player sends and its instrument hears (`--metrics`).
+    pub observer: Option<Arc<dyn Observer>>,
 }
 
 /// A session with its clients created: creating them is where a transport refuses a
@@ -99,6 +103,7 @@ impl Connected {
             repeat: false,
             run_id: s.run_id.clone(),
             realtime: false,
+            observer: s.observer.clone(),
         };
         let bar = player::progress_bar(!show_progress);
         Ok(session::play_and_listen(

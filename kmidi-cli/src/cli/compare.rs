@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::shared::{self, ClientArgs, PluginDirArgs, QuietArgs, SongArgs, SpeedArgs};
+use super::shared::{self, ClientArgs, MetricsArgs, PluginDirArgs, QuietArgs, SongArgs, SpeedArgs};
 use super::OutputArgs;
 
 #[derive(Debug, Args)]
@@ -66,6 +66,9 @@ pub struct CompareArgs {
 
     #[command(flatten)]
     pub plugins: PluginDirArgs,
+
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
 
     #[command(flatten)]
     pub quiet: QuietArgs,

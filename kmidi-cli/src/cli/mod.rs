@@ -9,7 +9,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod compare;
 mod shared;
 pub use compare::CompareArgs;
-pub use shared::{ClientArgs, PluginDirArgs, QuietArgs, SongArgs, SpeedArgs, TransportArgs};
+pub use shared::{
+    ClientArgs, MetricsArgs, PluginDirArgs, QuietArgs, SongArgs, SpeedArgs, TransportArgs,
+};
 
 /// Hear how your Kafka cluster is doing.
 ///
@@ -67,8 +69,13 @@ pub struct KafkaArgs {
     )]
     pub bootstrap: String,
 
-    /// The notes topic.
-    #[arg(short = 't', long = "topic", default_value = "midi_notes")]
+    /// The notes topic (the original kmidi's --notes-topic and --notes_topic work too).
+    #[arg(
+        short = 't',
+        long = "topic",
+        visible_aliases = ["notes-topic", "notes_topic"],
+        default_value = "midi_notes"
+    )]
     pub topic: String,
 
     #[command(flatten)]
@@ -122,6 +129,9 @@ pub struct PlayerArgs {
     /// Seconds to wait at the end (or on Ctrl-C) for the last notes to be delivered.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = shared::seconds)]
     pub flush_timeout: Duration,
+
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
 
     #[command(flatten)]
     pub quiet: QuietArgs,
@@ -227,6 +237,9 @@ pub struct InstrumentArgs {
     /// Stop after playing this many messages.
     #[arg(long, value_name = "N")]
     pub max_messages: Option<u64>,
+
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
 
     #[command(flatten)]
     pub quiet: QuietArgs,

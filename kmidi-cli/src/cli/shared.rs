@@ -43,6 +43,15 @@ pub struct TransportArgs {
     pub plugins: PluginDirArgs,
 }
 
+/// Prometheus metrics while running.
+#[derive(Debug, Args, Clone, Default)]
+pub struct MetricsArgs {
+    /// Serve live metrics in Prometheus's text format on http://ADDR:PORT/metrics
+    /// (e.g. 127.0.0.1:9464; port 0 picks a free one).
+    #[arg(long = "metrics", value_name = "ADDR:PORT")]
+    pub metrics: Option<String>,
+}
+
 /// No progress bar or live status line.
 #[derive(Debug, Args, Clone, Copy, Default)]
 pub struct QuietArgs {
