@@ -1,7 +1,9 @@
 //! Output sinks: where the instrument sends the MIDI bytes it plays. Owns the
 //! [`Sink`] trait, the shared [`SinkError`], and the check every sink applies to
 //! incoming bytes; the concrete sinks live in [`port`] (a live MIDI port),
-//! [`record`] (a `.mid` recording) and [`render`] (an offline `.wav` rendering).
+//! [`record`] (a `.mid` recording) and [`render`] (an offline `.wav` rendering), and
+//! with the `jack` feature [`jack`] (a JACK output that keeps arrival times inside a
+//! period).
 //!
 //! Sinks take raw MIDI bytes rather than a parsed message type so that they work
 //! with whatever arrived over the wire, including messages from the original
@@ -12,6 +14,9 @@ use std::time::Duration;
 
 use midly::live::LiveEvent;
 
+mod bank;
+#[cfg(feature = "jack")]
+pub mod jack;
 pub mod mix;
 pub mod port;
 pub mod record;
@@ -21,6 +26,15 @@ pub use mix::{SharedSinks, Side, SideSink};
 pub use port::{list_output_ports, PortSink};
 pub use record::{read_recording, MidRecorder};
 pub use render::{find_soundfont, wav_peak, wav_summary, WavRenderer, WavSummary};
+
+/// The live port `kmidi` plays to: on a JACK build the timestamped [`jack::JackSink`],
+/// elsewhere midir's [`PortSink`].
+pub fn open_port(name_substring: &str) -> Result<Box<dyn Sink>, SinkError> {
+    #[cfg(feature = "jack")]
+    return Ok(Box::new(jack::JackSink::open(name_substring)?));
+    #[cfg(not(feature = "jack"))]
+    return Ok(Box::new(PortSink::open(name_substring)?));
+}
 
 /// Why a sink could not do its job. Each message says what failed and what would fix it.
 #[derive(Debug, thiserror::Error)]

@@ -142,7 +142,7 @@ fn port_names(output: &MidiOutput) -> Vec<String> {
         .collect()
 }
 
-fn matches(port_name: &str, wanted: &str) -> bool {
+pub(crate) fn matches(port_name: &str, wanted: &str) -> bool {
     port_name.to_lowercase().contains(&wanted.to_lowercase())
 }
 

@@ -3,7 +3,10 @@
 //! looks for a SoundFont, and a reader that summarises a rendered file.
 //!
 //! Messages are collected with their arrival times and rendered at `finish()`, so
-//! playback timing does not depend on how fast this machine synthesizes.
+//! playback timing does not depend on how fast this machine synthesizes. Each note
+//! starts on its own sample (see [`super::bank`] for how, given rustysynth's 8-sample
+//! blocks); [`WavRenderer::with_block_size`] renders the cheaper way, every message
+//! on the next block boundary.
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -12,8 +15,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustysynth::{SoundFont, Synthesizer, SynthesizerSettings};
+use rustysynth::SoundFont;
 
+use super::bank::{Bank, BLOCK};
 use super::{check_parent_dir, parse_message, Sink, SinkError};
 
 /// Output sample rate, Hz.
@@ -24,10 +28,6 @@ pub const TAIL: Duration = Duration::from_millis(1500);
 /// of the tail so notes whose note-off never arrived (Ctrl-C, lost messages) fade
 /// instead of being cut off with a click.
 const RELEASE_HELD: Duration = Duration::from_millis(1000);
-/// rustysynth applies a message at the next block it computes, so a message lands
-/// up to one block late; 8 samples (0.18 ms) is its smallest block and keeps that
-/// well under the recording's own resolution at an affordable cost.
-const BLOCK_SIZE: usize = 8;
 /// Frames synthesized per call between messages.
 const CHUNK: usize = 4096;
 
@@ -72,6 +72,9 @@ pub struct WavRenderer {
     soundfont_path: PathBuf,
     soundfont: Arc<SoundFont>,
     events: Vec<(Duration, Vec<u8>)>,
+    /// `None`: note-ons on their exact sample; `Some(n)`: one synthesizer in blocks
+    /// of `n` samples.
+    block_size: Option<usize>,
 }
 
 impl WavRenderer {
@@ -86,7 +89,17 @@ impl WavRenderer {
             soundfont_path: soundfont.to_path_buf(),
             soundfont: Arc::new(font),
             events: Vec::new(),
+            block_size: None,
         })
+    }
+
+    /// Renders with one synthesizer in blocks of `samples` (rustysynth accepts
+    /// 8..=1024): a message then lands on the first block boundary at or after its
+    /// time, up to `samples − 1` samples late, for an eighth of the effects' cost. kmidi
+    /// rendered this way, with 8, before onsets were exact; the benchmark compares both.
+    pub fn with_block_size(mut self, samples: usize) -> Self {
+        self.block_size = Some(samples);
+        self
     }
 
     /// Where the rendering goes.
@@ -103,14 +116,17 @@ impl WavRenderer {
                 other => std::io::Error::other(other.to_string()),
             },
         };
-        let mut settings = SynthesizerSettings::new(SAMPLE_RATE as i32);
-        settings.block_size = BLOCK_SIZE;
-        let synth =
-            Synthesizer::new(&self.soundfont, &settings).map_err(|e| SinkError::BadFile {
+        let (exact, block) = match self.block_size {
+            None => (true, BLOCK),
+            Some(n) => (false, n),
+        };
+        let synth = Bank::new(&self.soundfont, SAMPLE_RATE as i32, exact, block).map_err(|e| {
+            SinkError::BadFile {
                 path: self.soundfont_path.clone(),
                 kind: "SoundFont for synthesis",
                 reason: e.to_string(),
-            })?;
+            }
+        })?;
 
         check_parent_dir(&self.path)?;
         let spec = hound::WavSpec {
@@ -129,11 +145,11 @@ impl WavRenderer {
         let last = timed.last().map_or(Duration::ZERO, |(at, _)| *at);
         for (at, bytes) in timed {
             out.render_until(to_frames(*at)).map_err(io_err)?;
-            apply(&mut out.synth, bytes);
+            out.synth.apply(bytes);
         }
         out.render_until(to_frames(last + RELEASE_HELD))
             .map_err(io_err)?;
-        out.synth.note_off_all(false);
+        out.synth.note_off_all();
         out.render_until(to_frames(last + TAIL)).map_err(io_err)?;
 
         let (frames, clipped) = (out.frames, out.clipped);
@@ -169,7 +185,7 @@ impl Sink for WavRenderer {
 
 /// Synthesizer plus the file it streams into, tracking the write position.
 struct Renderer {
-    synth: Synthesizer,
+    synth: Bank,
     writer: hound::WavWriter<std::io::BufWriter<File>>,
     frames: u64,
     clipped: u64,
@@ -178,7 +194,7 @@ struct Renderer {
 }
 
 impl Renderer {
-    fn new(synth: Synthesizer, writer: hound::WavWriter<std::io::BufWriter<File>>) -> Self {
+    fn new(synth: Bank, writer: hound::WavWriter<std::io::BufWriter<File>>) -> Self {
         Renderer {
             synth,
             writer,
@@ -206,22 +222,6 @@ impl Renderer {
         }
         Ok(())
     }
-}
-
-/// Hands a channel message to the synthesizer. System messages (SysEx, clock, ...)
-/// have no meaning for rustysynth and are dropped.
-fn apply(synth: &mut Synthesizer, bytes: &[u8]) {
-    let Some(&status) = bytes.first() else { return };
-    if !(0x80..=0xEF).contains(&status) {
-        return;
-    }
-    let data = |i: usize| i32::from(bytes.get(i).copied().unwrap_or(0));
-    synth.process_midi_message(
-        i32::from(status & 0x0F),
-        i32::from(status & 0xF0),
-        data(1),
-        data(2),
-    );
 }
 
 fn to_frames(at: Duration) -> u64 {
