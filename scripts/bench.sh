@@ -93,6 +93,17 @@ if [[ -z ${KMIDI_BENCH_NO_39:-} ]]; then
   BROKERS=()
 fi
 
+# kmidi's own rendering always; FluidSynth on a private JACK server (test-sound.sh
+# starts and stops it) in the full run, from a JACK build of the bench.
+if [[ -n $QUICK ]]; then
+  step "7: what the synthesizer adds (--render only)"
+  "$BENCH" audio --notes 30 --dir "$OUTDIR" >>"$BODY"
+else
+  step "7: what the synthesizer adds (--render, and JACK + FluidSynth)"
+  cargo build --profile "$PROFILE" --locked -p kmidi-bench --features jack >&2
+  bash scripts/test-sound.sh --run "$BENCH" audio --jack --dir "$OUTDIR" >>"$BODY"
+fi
+
 # Last and alone: the longest benchmark, and the one most sensitive to other load.
 step "1: player scheduling error"
 "$BENCH" schedule "${SCHED[@]}" >>"$BODY"
@@ -118,7 +129,7 @@ elapsed=$((SECONDS - started))
   echo "Each section names the \`kmidi-bench\` command that regenerates it alone (with a"
   echo "broker at --bootstrap); \`scripts/bench.sh\` regenerates this whole file."
   echo
-  # The sections in their numbers' order (1, 2, 3, 4a, 4b, 5, 6), whatever order they
+  # The sections in their numbers' order (1, 2, 3, 4a, 4b, 5, 6, 7), whatever order they
   # ran in; sections with the same number keep theirs.
   awk '/^## /{key=$2; sub(/\.$/, "", key)} {printf "%s\t%08d\t%s\n", key, NR, $0}' "$BODY" |
     LC_ALL=C sort -t$'\t' -k1,1 -k2,2n | cut -f3-

@@ -5,6 +5,10 @@
 # through Kafka to FluidSynth and checks what FluidSynth was sent and what it played.
 #
 # Usage: bash scripts/test-sound.sh [extra cargo test arguments, e.g. a test name]
+#        bash scripts/test-sound.sh --run COMMAND [ARGS...]   run COMMAND instead of the
+#            test, with the same JACK server and FluidSynth (the audio benchmark does)
+#        KMIDI_JACK_PERIOD=64 bash scripts/test-sound.sh ...   JACK period in frames
+#            (default 256: 5.8 ms at 44.1 kHz)
 #
 # Needs: jackd (jackd2), jack_lsp, jack_connect, jack_capture, fluidsynth, a General
 # MIDI SoundFont (KMIDI_SOUNDFONT, default /usr/share/sounds/sf2/TimGM6mb.sf2), libjack
@@ -27,6 +31,13 @@ fluid_log=$work/fluidsynth.log
 jackd_pid=""
 fluid_pid=""
 started=$(date +%s)
+period=${KMIDI_JACK_PERIOD:-256}
+run=()
+if [[ ${1:-} == --run ]]; then
+  shift
+  run=("$@")
+  set --
+fi
 
 say() { printf 'test-sound: %s\n' "$*" >&2; }
 
@@ -77,9 +88,9 @@ cleanup() {
   rm -rf "/dev/shm/jack_${JACK_DEFAULT_SERVER}"_* "/dev/shm/jack-$(id -u)/${JACK_DEFAULT_SERVER}" 2>/dev/null
   local took=$(($(date +%s) - started))
   if ((status == 0)); then
-    printf 'test-sound: PASS (%d s)\n' "$took"
+    printf 'test-sound: PASS (%d s)\n' "$took" >&2
   else
-    printf 'test-sound: FAIL (exit %d, %d s)\n' "$status" "$took"
+    printf 'test-sound: FAIL (exit %d, %d s)\n' "$status" "$took" >&2
   fi
   exit "$status"
 }
@@ -102,11 +113,13 @@ done
 [[ -r $soundfont ]] || fail "no SoundFont at $soundfont (apt-get install timgm6mb-soundfont, or set KMIDI_SOUNDFONT)"
 
 # Build first, so the servers do not idle through a compile.
-say "building the JACK build of kmidi and its sound test"
-cargo test -p kmidi --features jack --test sound_jack --no-run
+if ((${#run[@]} == 0)); then
+  say "building the JACK build of kmidi and its sound test"
+  cargo test -p kmidi --features jack --test sound_jack --no-run
+fi
 
-say "starting jackd (server $JACK_DEFAULT_SERVER, dummy driver)"
-jackd --no-realtime -n "$JACK_DEFAULT_SERVER" -d dummy -r 44100 -p 256 \
+say "starting jackd (server $JACK_DEFAULT_SERVER, dummy driver, period $period)"
+jackd --no-realtime -n "$JACK_DEFAULT_SERVER" -d dummy -r 44100 -p "$period" \
   </dev/null >"$jackd_log" 2>&1 &
 jackd_pid=$!
 for ((i = 0; ; i++)); do
@@ -136,6 +149,12 @@ for ((i = 0; ; i++)); do
   sleep 0.1
 done
 say "FluidSynth is up (pid $fluid_pid): fluidsynth:midi_00, fluidsynth:left, fluidsynth:right"
+
+if ((${#run[@]})); then
+  say "running: ${run[*]}"
+  "${run[@]}"
+  exit
+fi
 
 say "running the sound test"
 # In the background, so that SIGTERM or Ctrl-C reaches the trap at once.

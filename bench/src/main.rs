@@ -3,6 +3,7 @@
 //! runs but ratios hold). Each subcommand prints its Markdown section(s) on stdout and
 //! its progress on stderr; `scripts/bench.sh` runs them all and writes BENCHMARKS.md.
 
+mod audio;
 mod e2e;
 mod footprint;
 mod java;
@@ -73,6 +74,18 @@ enum Bench {
         /// 10 KB records for the throughput ceiling.
         #[arg(long, default_value_t = 10_000)]
         records: u64,
+    },
+    /// 7. What the synthesizer adds: audio onsets against the times notes were played.
+    Audio {
+        /// Notes in the hi-hat song.
+        #[arg(long, default_value_t = 120)]
+        notes: usize,
+        /// Also through FluidSynth on the running JACK server (a `--features jack` build).
+        #[arg(long)]
+        jack: bool,
+        /// Where the .wav files go.
+        #[arg(long, default_value = "target/bench")]
+        dir: PathBuf,
     },
     /// 6. RSS and CPU of the real `kmidi instrument` and `kmidi player` processes.
     Footprint {
@@ -159,6 +172,12 @@ fn main() -> Result<()> {
             repo: repo(),
             command,
         })?,
+        Bench::Audio { notes, jack, dir } => vec![audio::run(&audio::Options {
+            notes,
+            jack,
+            dir,
+            command,
+        })?],
         Bench::Footprint {
             bootstrap,
             transports,

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use kmidi_midi::sink::{find_soundfont, MidRecorder, PortSink, Sink, SinkError, WavRenderer};
+use kmidi_midi::sink::{find_soundfont, MidRecorder, Sink, SinkError, WavRenderer};
 
 use crate::cli::OutputArgs;
 
@@ -24,8 +24,10 @@ pub fn wanted_port(out: &OutputArgs) -> Option<String> {
     }
 }
 
+/// The live port: on a JACK build, one that keeps each note's arrival inside the
+/// audio period (`kmidi_midi::sink::jack`).
 pub fn open_port(name: &str) -> Result<Box<dyn Sink>, SinkError> {
-    Ok(Box::new(PortSink::open(name)?))
+    kmidi_midi::sink::open_port(name)
 }
 
 /// The file sinks (`--record`, `--render`) the user asked for.
