@@ -13,10 +13,10 @@ use crate::stats::ratio;
 use crate::transports::{create_topic, label};
 
 /// Linux reports /proc CPU times in USER_HZ, which is 100 on every mainstream arch.
-const TICKS_PER_SEC: f64 = 100.0;
+pub(crate) const TICKS_PER_SEC: f64 = 100.0;
 
 /// (CPU ticks so far, RSS KiB, peak RSS KiB) of a live process.
-fn sample(pid: u32) -> Option<(u64, u64, u64)> {
+pub(crate) fn sample(pid: u32) -> Option<(u64, u64, u64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name, which may itself contain spaces and ')'.
     let rest = &stat[stat.rfind(')')? + 2..];
@@ -62,7 +62,7 @@ fn watch(pid: u32, mut running: impl FnMut() -> bool, limit: Duration) -> Usage 
     }
 }
 
-fn spawn(kmidi: &Path, args: &[String], log: &Path) -> Result<Child> {
+pub(crate) fn spawn(kmidi: &Path, args: &[String], log: &Path) -> Result<Child> {
     let file = std::fs::File::create(log)?;
     Command::new(kmidi)
         .args(args)

@@ -12,6 +12,7 @@ mod memory;
 mod plugin;
 mod report;
 mod schedule;
+mod soak;
 mod song;
 mod stats;
 mod throughput;
@@ -106,6 +107,23 @@ enum Bench {
         #[arg(long, default_value = "target/bench")]
         dir: PathBuf,
     },
+    /// 8. Soak: `player --loop` and `instrument --metrics` for a while; RSS must stay flat.
+    Soak {
+        #[arg(long)]
+        bootstrap: String,
+        /// How long, seconds.
+        #[arg(long, default_value_t = 1800.0)]
+        seconds: f64,
+        /// The player's speed ratio (0.05: about 125 notes a second).
+        #[arg(long, default_value_t = 0.05)]
+        speed: f64,
+        /// The kmidi binary [default: `kmidi` beside this binary].
+        #[arg(long)]
+        kmidi: Option<PathBuf>,
+        /// Where the report and logs go.
+        #[arg(long, default_value = "target/bench")]
+        dir: PathBuf,
+    },
 }
 
 fn beside_me(file: &str) -> PathBuf {
@@ -191,6 +209,21 @@ fn main() -> Result<()> {
             bootstrap,
             transports,
             song: Duration::from_secs_f64(length),
+            dir,
+            command,
+        })?],
+        Bench::Soak {
+            bootstrap,
+            seconds,
+            speed,
+            kmidi,
+            dir,
+        } => vec![soak::run(&soak::Options {
+            bootstrap,
+            duration: Duration::from_secs_f64(seconds),
+            speed,
+            kmidi: kmidi.unwrap_or_else(|| beside_me("kmidi")),
+            song: repo().join("songs/ode_to_joy.mid"),
             dir,
             command,
         })?],
