@@ -4,11 +4,13 @@
 # runs every benchmark of `kmidi-bench` and writes the figures, each beside a reference
 # measured in the same run.
 #
-#   scripts/bench.sh              the full run (~25 min), writes BENCHMARKS.md
-#   scripts/bench.sh --quick      every benchmark briefly (~3 min, debug build), writes
+#   scripts/bench.sh              the full run (~55 min, 30 of them the soak), writes
+#                                 BENCHMARKS.md
+#   scripts/bench.sh --quick      every benchmark briefly (~4 min, debug build), writes
 #                                 target/bench/BENCHMARKS.quick.md; exit 0 if all ran
 #   KMIDI_BENCH_NO_39=1 ...       skip the 3.9.2 broker (kafka-rust)
 #   KMIDI_BENCH_NO_RT=1 ...       no SCHED_FIFO rows (benchmarks 1 and 3)
+#   KMIDI_SOAK_SECS=N ...         the full run's soak length (default 1800)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -60,10 +62,10 @@ start_broker() {
 
 if [[ -n $QUICK ]]; then
   SCHED=(--length 2) OVER=(--notes 2000)
-  KAFKA=(--pings 100 --notes 40 --records 300) FOOT=(--length 2 --idle 2)
+  KAFKA=(--pings 100 --notes 40 --records 300) FOOT=(--length 2 --idle 2) SOAK=60
 else
   SCHED=(--length 300) OVER=(--notes 20000)
-  KAFKA=(--pings 2000 --notes 600 --records 10000) FOOT=(--length 30)
+  KAFKA=(--pings 2000 --notes 600 --records 10000) FOOT=(--length 30) SOAK=${KMIDI_SOAK_SECS:-1800}
 fi
 [[ -z ${KMIDI_BENCH_NO_RT:-} ]] && SCHED+=(--realtime) OVER+=(--realtime)
 
@@ -79,6 +81,8 @@ step "2, 4b, 5: latency and throughput per transport on Kafka $K4"
 step "6: footprint of the real kmidi instrument and player"
 "$BENCH" footprint --bootstrap "$B4" --transports "$ON_4" \
   --dir "$OUTDIR" "${FOOT[@]}" >>"$BODY"
+step "8: soak: player --loop and instrument --metrics for ${SOAK} s"
+"$BENCH" soak --bootstrap "$B4" --seconds "$SOAK" --dir "$OUTDIR" >>"$BODY"
 cleanup
 BROKERS=()
 
