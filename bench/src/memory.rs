@@ -141,10 +141,13 @@ pub fn through_engines(
             let stop = Stop::new();
             let outcome = session::play_and_listen(
                 producer,
-                consumer,
+                session::Listener {
+                    consumer,
+                    sinks: &mut sinks,
+                    playout_delay: None,
+                },
                 vec![score],
                 opts,
-                &mut sinks,
                 &stop,
                 |_, _| {},
             )?;

@@ -11,6 +11,7 @@ pub mod listen;
 pub mod measure;
 pub mod observe;
 pub mod perform;
+pub mod playout;
 pub mod realtime;
 pub mod session;
 pub mod stop;

@@ -9,12 +9,14 @@ use std::time::{Duration, Instant};
 
 use crate::wire::NoteMessage;
 use kmidi_midi::message::{silence_all_channels, ChannelMessage, MessageError};
+use kmidi_midi::schedule::sleep_until;
 use kmidi_midi::sink::Sink;
 use kmidi_transport::{Consumer, Record, TransportError};
 
 use crate::assignment::AssignmentLog;
 use crate::measure::{self, Meter};
 use crate::observe::Observer;
+use crate::playout::Playout;
 use crate::stop::Stop;
 
 pub struct ListenOptions {
@@ -29,6 +31,9 @@ pub struct ListenOptions {
     /// Told of every note heard and record skipped, and of the figures a few times a
     /// second.
     pub observer: Option<Arc<dyn Observer>>,
+    /// Play each note this long after where the score puts it (a jitter buffer, see
+    /// `playout`) instead of the moment it arrives.
+    pub playout_delay: Option<Duration>,
 }
 
 /// What the instrument heard.
@@ -45,6 +50,15 @@ pub struct ListenReport {
     pub listened: Duration,
     pub interrupted: bool,
     pub fatal: Option<String>,
+    /// With a playout delay: the delay, and the notes that missed their deadline.
+    pub playout: Option<PlayoutFigures>,
+}
+
+/// What the jitter buffer did.
+pub struct PlayoutFigures {
+    pub delay: Duration,
+    /// Notes that arrived after their playout time, per (topic, partition).
+    pub missed: BTreeMap<(String, i32), u64>,
 }
 
 /// What the live status line shows, refreshed by the listening thread a few times a
@@ -81,6 +95,8 @@ fn live_line(report: &ListenReport) -> String {
 }
 
 const POLL: Duration = Duration::from_millis(50);
+/// A buffered note due within this is waited for precisely rather than polled past.
+const PLAYOUT_SPIN: Duration = Duration::from_millis(2);
 
 fn classify(err: &MessageError) -> &'static str {
     match err {
@@ -114,7 +130,9 @@ pub fn listen(
         listened: Duration::ZERO,
         interrupted: false,
         fatal: None,
+        playout: None,
     };
+    let mut playout = opts.playout_delay.map(Playout::new);
     let started = Instant::now();
     let mut last_arrival: Option<Instant> = None;
     let mut target_known: Option<Instant> = None;
@@ -153,7 +171,20 @@ pub fn listen(
                 break;
             }
         }
-        let record = match consumer.poll(POLL) {
+        let mut timeout = POLL;
+        if let Some(p) = playout.as_mut() {
+            play_due(p, sinks, started, &mut report);
+            if let Some(due) = p.next_due() {
+                let until = due.saturating_duration_since(Instant::now());
+                if until <= PLAYOUT_SPIN {
+                    // Close enough that a poll could overshoot it: wait precisely.
+                    sleep_until(due);
+                    continue;
+                }
+                timeout = timeout.min(until - PLAYOUT_SPIN);
+            }
+        }
+        let record = match consumer.poll(timeout) {
             Ok(Some(r)) => {
                 broker_in_doubt = false;
                 r
@@ -187,14 +218,27 @@ pub fn listen(
             Ok((_, note)) if note.measure.warmup => {}
             Ok((msg, note)) => {
                 handled += 1;
-                let at = arrived.duration_since(started);
-                for sink in sinks.iter_mut() {
-                    if let Err(err) = sink.send(msg.bytes(), at) {
-                        report.sink_errors += 1;
-                        if report.sink_errors <= 3 {
-                            tracing::warn!("{}: {err}", sink.describe());
+                match playout.as_mut() {
+                    Some(p) => {
+                        let (_, missed) = p.schedule(
+                            arrived,
+                            &note.measure,
+                            &record.topic,
+                            record.partition,
+                            msg.bytes(),
+                        );
+                        if missed {
+                            if let Some(o) = &opts.observer {
+                                o.missed_deadline(&record.topic, record.partition);
+                            }
                         }
                     }
+                    None => play(
+                        sinks,
+                        msg.bytes(),
+                        arrived.duration_since(started),
+                        &mut report,
+                    ),
                 }
                 report.played += 1;
                 let verdict = report.meter.observe(
@@ -227,6 +271,19 @@ pub fn listen(
             }
         }
     }
+    if let Some(mut p) = playout {
+        // What is still buffered was heard in time: play it at its time, unless the
+        // user asked to stop.
+        while !report.interrupted && !stop.requested() {
+            let Some(due) = p.next_due() else { break };
+            sleep_until(due);
+            play_due(&mut p, sinks, started, &mut report);
+        }
+        report.playout = Some(PlayoutFigures {
+            delay: p.delay(),
+            missed: std::mem::take(&mut p.missed),
+        });
+    }
     report.listened = started.elapsed();
     report.meter.finish();
     silence(sinks, started.elapsed());
@@ -245,6 +302,30 @@ pub fn listen(
         }
     }
     report
+}
+
+/// Plays one message to every sink, `at` after listening started.
+fn play(sinks: &mut [Box<dyn Sink>], bytes: &[u8], at: Duration, report: &mut ListenReport) {
+    for sink in sinks.iter_mut() {
+        if let Err(err) = sink.send(bytes, at) {
+            report.sink_errors += 1;
+            if report.sink_errors <= 3 {
+                tracing::warn!("{}: {err}", sink.describe());
+            }
+        }
+    }
+}
+
+/// Plays every buffered note whose playout time has come.
+fn play_due(
+    p: &mut Playout,
+    sinks: &mut [Box<dyn Sink>],
+    started: Instant,
+    report: &mut ListenReport,
+) {
+    while let Some((at, bytes)) = p.pop_due(Instant::now()) {
+        play(sinks, &bytes, at.saturating_duration_since(started), report);
+    }
 }
 
 /// All Notes Off, sustain off and Reset All Controllers on every channel of every sink.

@@ -13,6 +13,9 @@ pub trait Observer: Send + Sync {
     /// The instrument skipped a record it could not play.
     fn bad_record(&self, _topic: &str, _partition: i32, _kind: &'static str) {}
 
+    /// With a playout delay: a note arrived after its playout time.
+    fn missed_deadline(&self, _topic: &str, _partition: i32) {}
+
     /// The consumer reported an error it retries.
     fn transient_error(&self) {}
 

@@ -24,6 +24,14 @@ pub const FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the progress callback is called while the player plays.
 const WATCH_EVERY: Duration = Duration::from_millis(100);
 
+/// The session's instrument: its consumer, what it plays to, and its jitter buffer
+/// (`--playout-delay`), if any.
+pub struct Listener<'a> {
+    pub consumer: &'a mut dyn Consumer,
+    pub sinks: &'a mut [Box<dyn Sink>],
+    pub playout_delay: Option<Duration>,
+}
+
 /// What a session heard and played.
 pub struct Outcome {
     pub listened: ListenReport,
@@ -41,14 +49,14 @@ pub enum SessionError {
 }
 
 /// Plays `songs` through `producer` while `consumer` listens, playing what arrives to
-/// `sinks`. `watch(progress, finished)` is called from another thread every 100 ms
+/// `sinks` (each `playout_delay` after where the score puts it, if given).
+/// `watch(progress, finished)` is called from another thread every 100 ms
 /// while the player plays, and once with `finished` when it is done (to draw a bar).
 pub fn play_and_listen(
     producer: Box<dyn Producer>,
-    consumer: &mut dyn Consumer,
+    listener: Listener,
     songs: Vec<Score>,
     opts: PlayOptions,
-    sinks: &mut [Box<dyn Sink>],
     stop: &Stop,
     mut watch: impl FnMut(&Progress, bool) + Send + 'static,
 ) -> Result<Outcome, SessionError> {
@@ -87,8 +95,15 @@ pub fn play_and_listen(
         max_messages: None,
         target,
         observer,
+        playout_delay: listener.playout_delay,
     };
-    let listened = listen::listen(consumer, sinks, &listen_opts, stop, &Live::default());
+    let listened = listen::listen(
+        listener.consumer,
+        listener.sinks,
+        &listen_opts,
+        stop,
+        &Live::default(),
+    );
     if listened.fatal.is_some() {
         // Nobody listens any more: playing on would only delay the error by a song.
         stop.request();

@@ -90,10 +90,13 @@ fn every_note_is_played_once_in_order_and_measured() {
     let seen = Arc::clone(&finished);
     let out = session::play_and_listen(
         producer,
-        consumer.as_mut(),
+        session::Listener {
+            consumer: consumer.as_mut(),
+            sinks: &mut sinks,
+            playout_delay: None,
+        },
         vec![song.clone()],
         opts("engine-every-note"),
-        &mut sinks,
         &Stop::new(),
         move |_, done| *seen.lock().unwrap() |= done,
     )
@@ -134,10 +137,13 @@ fn a_stop_ends_the_player_and_the_instrument_early() {
     let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(Keep::default())];
     let out = session::play_and_listen(
         producer,
-        consumer.as_mut(),
+        session::Listener {
+            consumer: consumer.as_mut(),
+            sinks: &mut sinks,
+            playout_delay: None,
+        },
         vec![song],
         opts("engine-stop"),
-        &mut sinks,
         &stop,
         |_, _| {},
     )
@@ -172,6 +178,7 @@ fn listening_ends_when_the_notes_sent_never_arrive() {
         // The player is done and sent 5 notes, none of which will come.
         target: Arc::new(AtomicU64::new(5)),
         observer: None,
+        playout_delay: None,
     };
     let report = listen::listen(&mut Silent, &mut [], &opts, &Stop::new(), &Live::default());
     assert_eq!(report.played, 0);
@@ -196,6 +203,7 @@ fn without_a_target_an_idle_limit_waits_for_the_first_note() {
         max_messages: None,
         target: Arc::new(AtomicU64::new(u64::MAX)),
         observer: None,
+        playout_delay: None,
     };
     let report = listen::listen(&mut Silent, &mut [], &opts, &stop, &Live::default());
     assert!(report.interrupted, "it was still waiting when stopped");
@@ -276,6 +284,7 @@ fn play_runs(
         max_messages: None,
         target,
         observer: None,
+        playout_delay: None,
     };
     let report = listen::listen(
         consumer.as_mut(),
@@ -332,5 +341,114 @@ fn two_runs_of_one_song_interleaved_are_each_on_the_score() {
     assert_eq!(
         songs.iter().map(|s| s.run.as_str()).collect::<Vec<_>>(),
         ["r1", "r2"]
+    );
+}
+
+/// Hands out notes scored 100 ms apart, each on time except `late`, which comes
+/// `by` after its time: a cluster with one hiccup.
+struct Hiccup {
+    notes: Vec<Record>,
+    started: Option<Instant>,
+    next: usize,
+    late: usize,
+    by: Duration,
+}
+
+impl Hiccup {
+    fn new(n: u64, late: usize, by: Duration) -> Self {
+        let notes = (0..n)
+            .map(|seq| {
+                let m = kmidi_engine::wire::Measure {
+                    run: Some("r".into()),
+                    song: Some("s.mid".into()),
+                    seq: Some(seq),
+                    total: Some(n),
+                    offset_us: Some(seq * 100_000),
+                    ..Default::default()
+                };
+                let note = kmidi_engine::wire::NoteMessage {
+                    hex: "90 3C 40".into(),
+                    measure: m,
+                    ..Default::default()
+                };
+                Record {
+                    topic: "t".into(),
+                    partition: 3,
+                    value: Some(note.encode()),
+                    ..Record::default()
+                }
+            })
+            .collect();
+        Self {
+            notes,
+            started: None,
+            next: 0,
+            late,
+            by,
+        }
+    }
+}
+
+impl Consumer for Hiccup {
+    fn poll(&mut self, timeout: Duration) -> Result<Option<Record>, TransportError> {
+        let started = *self.started.get_or_insert_with(Instant::now);
+        let Some(record) = self.notes.get(self.next) else {
+            std::thread::sleep(timeout);
+            return Ok(None);
+        };
+        let mut due = started + Duration::from_millis(100) * self.next as u32;
+        if self.next == self.late {
+            due += self.by;
+        }
+        let now = Instant::now();
+        if due > now + timeout {
+            std::thread::sleep(timeout);
+            return Ok(None);
+        }
+        std::thread::sleep(due.saturating_duration_since(now));
+        self.next += 1;
+        Ok(Some(record.clone()))
+    }
+    fn commit(&mut self) -> Result<(), TransportError> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_playout_delay_counts_the_note_later_than_it_and_plays_every_note() {
+    // Note 4 comes 100 ms late: past a 60 ms playout delay. Note 5, behind it, comes
+    // right after it, at its own time: in time.
+    let mut consumer = Hiccup::new(8, 4, Duration::from_millis(100));
+    let keep = Keep::default();
+    let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(keep.clone())];
+    let opts = ListenOptions {
+        idle_exit: Some(Duration::from_millis(500)),
+        max_messages: None,
+        target: Arc::new(AtomicU64::new(8)),
+        observer: None,
+        playout_delay: Some(Duration::from_millis(60)),
+    };
+    let report = listen::listen(
+        &mut consumer,
+        &mut sinks,
+        &opts,
+        &Stop::new(),
+        &Live::default(),
+    );
+    assert_eq!(report.played, 8);
+    let playout = report.playout.expect("a playout delay was set");
+    assert_eq!(
+        playout.missed.get(&("t".to_string(), 3)),
+        Some(&1),
+        "only note 4"
+    );
+    let played = keep.0.lock().unwrap();
+    assert_eq!(
+        played
+            .iter()
+            .filter(|b| b[..] == [0x90, 0x3C, 0x40])
+            .count(),
+        8,
+        "every note played, the late one too"
     );
 }

@@ -85,6 +85,7 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
             speed,
             run_id: player::new_run_id(),
             observer: metrics::observer(&metrics, &side.info.name, topic),
+            playout_delay: args.output.playout_delay,
         };
         // Both sides connect before either plays, so a refusal stops the comparison
         // before any music: a one-sided "comparison" would mislead.

@@ -53,6 +53,7 @@ pub fn run(args: DemoArgs, stop: SignalStop) -> Result<i32> {
         speed,
         run_id: player::new_run_id(),
         observer: None,
+        playout_delay: args.output.playout_delay,
     }
     .connect(&stop)?;
     let info = ready.transport().info();

@@ -58,6 +58,7 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
         max_messages: args.max_messages,
         target: Arc::new(AtomicU64::new(u64::MAX)),
         observer: metrics::observer(&metrics, &transport.info().name, &args.kafka.topic),
+        playout_delay: args.output.playout_delay,
     };
     let live = Arc::new(Live::default());
     let status = status_line(args.quiet.quiet, Arc::clone(&live));

@@ -110,6 +110,7 @@ mod tests {
             soundfont: None,
             report: None,
             plot: None,
+            playout_delay: None,
         }
     }
 

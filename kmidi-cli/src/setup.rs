@@ -33,6 +33,8 @@ pub struct SessionSetup {
     pub run_id: String,
     /// Fed what the session's player sends and its instrument hears (`--metrics`).
     pub observer: Option<Arc<dyn Observer>>,
+    /// `--playout-delay`: the instrument's jitter buffer.
+    pub playout_delay: Option<Duration>,
 }
 
 /// A session with its clients created: creating them is where a transport refuses a
@@ -106,12 +108,16 @@ impl Connected {
             observer: s.observer.clone(),
         };
         let bar = player::progress_bar(!show_progress);
+        let listener = session::Listener {
+            consumer: consumer.as_mut(),
+            sinks,
+            playout_delay: s.playout_delay,
+        };
         Ok(session::play_and_listen(
             producer,
-            consumer.as_mut(),
+            listener,
             vec![s.score.clone()],
             opts,
-            sinks,
             stop.engine(),
             move |progress, finished| {
                 if finished {

@@ -107,6 +107,7 @@ mod tests {
             listened: Duration::from_secs(1),
             interrupted: false,
             fatal: fatal.map(str::to_string),
+            playout: None,
         }
     }
 

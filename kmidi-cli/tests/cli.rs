@@ -232,3 +232,35 @@ fn demo_writes_a_json_report_and_an_svg_plot() {
         "an SVG with the band"
     );
 }
+
+#[test]
+fn demo_with_a_playout_delay_reports_its_missed_deadlines() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    let out = run(kmidi()
+        .args([
+            "demo",
+            "-q",
+            "-m",
+            "ode_to_joy.mid",
+            "-s",
+            "0.2",
+            "--no-port",
+        ])
+        .args(["--playout-delay", "80", "--report"])
+        .arg(&json));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("missed deadlines") && stderr(&out).contains("80 ms playout delay"),
+        "{}",
+        stderr(&out)
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let heard = &doc["sides"][0]["instrument"];
+    assert_eq!(heard["played"], 125);
+    assert_eq!(heard["playout"]["delay_ms"], 80.0);
+    assert!(heard["playout"]["missed_deadlines"].as_u64().unwrap() <= 125);
+    let bad = run(kmidi().args(["demo", "--playout-delay", "-5"]));
+    assert!(!bad.status.success());
+}

@@ -207,6 +207,12 @@ pub struct OutputArgs {
     /// Draw latency and onset error over the song, with the audibility band, as SVG.
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
+
+    /// Play each note MS after where the score puts it, not when it arrives (a jitter
+    /// buffer): jitter under MS is heard as exact timing; a note later than that is
+    /// counted as a missed deadline, per partition.
+    #[arg(long, value_name = "MS", value_parser = shared::millis)]
+    pub playout_delay: Option<Duration>,
 }
 
 #[derive(Debug, Args)]

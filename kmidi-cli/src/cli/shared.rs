@@ -129,6 +129,16 @@ pub(crate) fn speed_ratio(s: &str) -> Result<f64, String> {
     }
 }
 
+/// Parses a number of milliseconds (`--playout-delay 40`): positive and finite.
+pub(crate) fn millis(s: &str) -> Result<Duration, String> {
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|v| Duration::try_from_secs_f64(v / 1000.0).ok())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("{s:?} is not a positive number of milliseconds"))
+}
+
 /// Parses a number of seconds (`--connect-timeout 2.5`): positive and finite.
 pub(crate) fn seconds(s: &str) -> Result<Duration, String> {
     s.trim()

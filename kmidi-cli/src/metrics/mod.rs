@@ -115,6 +115,7 @@ pub struct Metrics {
     duplicated: Family<NoteLabels, Counter>,
     reordered: Family<NoteLabels, Counter>,
     late: Family<NoteLabels, Counter>,
+    missed_deadlines: Family<NoteLabels, Counter>,
     bad: Family<BadLabels, Counter>,
     latency: Histograms<NoteLabels>,
     onset: Histograms<NoteLabels>,
@@ -145,6 +146,7 @@ impl Metrics {
             duplicated: Family::default(),
             reordered: Family::default(),
             late: Family::default(),
+            missed_deadlines: Family::default(),
             bad: Family::default(),
             latency: Family::new_with_constructor(latency_histogram),
             onset: Family::new_with_constructor(latency_histogram),
@@ -179,6 +181,11 @@ impl Metrics {
             "kmidi_notes_late",
             "Notes heard more than 6 ms later than the score puts them",
             m.late.clone(),
+        );
+        r.register(
+            "kmidi_playout_missed_deadlines",
+            "With --playout-delay: notes that arrived after their playout time",
+            m.missed_deadlines.clone(),
         );
         r.register(
             "kmidi_bad_records",
@@ -351,6 +358,11 @@ impl Observer for SideObserver {
         self.metrics.bad.get_or_create(&labels).inc();
     }
 
+    fn missed_deadline(&self, topic: &str, partition: i32) {
+        let labels = self.note(topic, partition);
+        self.metrics.missed_deadlines.get_or_create(&labels).inc();
+    }
+
     fn transient_error(&self) {
         self.metrics
             .transient
@@ -449,6 +461,7 @@ mod tests {
         side.heard("notes", 0, &all);
         side.bad_record("notes", 0, "not_json");
         side.transient_error();
+        side.missed_deadline("notes", 0);
         side.sent("notes", 1, true);
         side.sent("notes", 1, false);
         side.delivery_failed("notes");
@@ -473,6 +486,7 @@ mod tests {
             listened: Duration::from_secs(1),
             interrupted: false,
             fatal: None,
+            playout: None,
         });
         metrics.encode()
     }

@@ -191,6 +191,23 @@ pub struct InstrumentFigures<'a> {
     pub partitions: Vec<PartitionReport>,
     /// Per note, for the plot and for users' own analysis: the most recent ones.
     pub samples: &'a [Sample],
+    /// With `--playout-delay`: the delay and the notes that missed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub playout: Option<PlayoutReport>,
+}
+
+#[derive(Serialize)]
+pub struct PlayoutReport {
+    pub delay_ms: f64,
+    pub missed_deadlines: u64,
+    pub per_partition: Vec<PartitionCount>,
+}
+
+#[derive(Serialize)]
+pub struct PartitionCount {
+    pub topic: String,
+    pub partition: i32,
+    pub count: u64,
 }
 
 impl<'a> InstrumentFigures<'a> {
@@ -230,6 +247,19 @@ impl<'a> InstrumentFigures<'a> {
                 })
                 .collect(),
             samples: &m.samples,
+            playout: report.playout.as_ref().map(|p| PlayoutReport {
+                delay_ms: p.delay.as_secs_f64() * 1000.0,
+                missed_deadlines: p.missed.values().sum(),
+                per_partition: p
+                    .missed
+                    .iter()
+                    .map(|((topic, partition), count)| PartitionCount {
+                        topic: topic.clone(),
+                        partition: *partition,
+                        count: *count,
+                    })
+                    .collect(),
+            }),
         }
     }
 }
@@ -320,6 +350,7 @@ mod tests {
             listened: Duration::from_secs(1),
             interrupted: false,
             fatal: None,
+            playout: None,
         }
     }
 

@@ -164,5 +164,28 @@ pub fn figures(report: &ListenReport) -> Vec<Figure> {
         },
         audible: None,
     });
+    if let Some(p) = &report.playout {
+        let missed: u64 = p.missed.values().sum();
+        let by_partition: Vec<String> = p
+            .missed
+            .iter()
+            .map(|((t, part), n)| format!("{t}[{part}] {n}"))
+            .collect();
+        rows.push(Figure {
+            name: "missed deadlines",
+            value: format!(
+                "{missed} of {} later than the {} ms playout delay{}",
+                report.played,
+                p.delay.as_millis(),
+                if by_partition.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", by_partition.join(", "))
+                }
+            ),
+            // A missed deadline is played at once: heard as out of time.
+            audible: Some(missed > 0),
+        });
+    }
     rows
 }
