@@ -37,6 +37,7 @@ pub struct ListenOptions {
 }
 
 /// What the instrument heard.
+#[derive(Default)]
 pub struct ListenReport {
     pub played: u64,
     /// Records skipped, by kind (`not_json`, `missing_hex`, `invalid_hex`, ...).
@@ -120,18 +121,7 @@ pub fn listen(
     stop: &Stop,
     live: &Live,
 ) -> ListenReport {
-    let mut report = ListenReport {
-        played: 0,
-        bad: BTreeMap::new(),
-        transient_errors: 0,
-        sink_errors: 0,
-        meter: Meter::default(),
-        assignments: AssignmentLog::default(),
-        listened: Duration::ZERO,
-        interrupted: false,
-        fatal: None,
-        playout: None,
-    };
+    let mut report = ListenReport::default();
     let mut playout = opts.playout_delay.map(Playout::new);
     let started = Instant::now();
     let mut last_arrival: Option<Instant> = None;

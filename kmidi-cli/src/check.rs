@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use kmidi_registry::embedded::{self, EmbeddedCluster};
 use kmidi_transport::plugin::host::{check, CheckSetup, Outcome, Point};
 use kmidi_transport::{load_plugin, TopicSpec, Transport};
 
@@ -15,21 +14,11 @@ use crate::connect;
 pub fn run(path: &Path, args: &TransportsArgs) -> Result<i32> {
     let topic = format!("kmidi_check_{}", crate::player::new_run_id());
     // Kept alive for the whole pass.
-    let cluster = match &args.bootstrap {
-        Some(_) => None,
-        None => Some(EmbeddedCluster::start(1)?),
-    };
-    let bootstrap = match (&args.bootstrap, &cluster) {
-        (Some(b), _) => b.clone(),
-        (None, Some(c)) => c.bootstrap(),
-        (None, None) => unreachable!("a cluster is started when no -b is given"),
-    };
-    let config = connect::client_config(
-        &bootstrap,
-        args.client.config.as_deref(),
-        &args.client.props,
-    )?;
-    match &cluster {
+    let on = connect::Cluster::given_or_embedded(args.bootstrap.as_deref())?;
+    let (bootstrap, cluster) = (&on.bootstrap, &on.embedded);
+    let config =
+        connect::client_config(bootstrap, args.client.config.as_deref(), &args.client.props)?;
+    match cluster {
         Some(c) => c.create_topic(&topic, 1)?,
         None => create_topic(path, &config, &topic, args)
             .with_context(|| format!("creating the topic {topic} for the round trip"))?,
@@ -37,10 +26,7 @@ pub fn run(path: &Path, args: &TransportsArgs) -> Result<i32> {
     println!(
         "kmidi transports --check {}: round trip on {} (topic {topic})",
         path.display(),
-        match &cluster {
-            Some(_) => format!("{} ({bootstrap})", embedded::DESCRIPTION),
-            None => bootstrap.clone(),
-        }
+        on.describe()
     );
     let setup = CheckSetup {
         config,

@@ -9,7 +9,6 @@ use anyhow::{anyhow, Context, Result};
 use kmidi_engine::session::Outcome;
 use kmidi_midi::sink::{PortSink, SharedSinks, Side, SideSink, Sink};
 use kmidi_registry as registry;
-use kmidi_registry::embedded::EmbeddedCluster;
 use kmidi_transport::{ClientConfig, TopicSpec, Transport, TransportInfo};
 
 use crate::cli::CompareArgs;
@@ -34,19 +33,9 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
         ],
     );
     // Kept alive until both sides are done.
-    let cluster = match &args.bootstrap {
-        Some(_) => None,
-        None => Some(EmbeddedCluster::start(1)?),
-    };
-    let bootstrap = match (&args.bootstrap, &cluster) {
-        (Some(b), _) => b.clone(),
-        (None, Some(c)) => c.bootstrap(),
-        (None, None) => unreachable!("a cluster is started when no -b is given"),
-    };
-    let where_ = match &cluster {
-        Some(_) => format!("librdkafka's in-process mock cluster ({bootstrap})"),
-        None => bootstrap.clone(),
-    };
+    let on = connect::Cluster::given_or_embedded(args.bootstrap.as_deref())?;
+    let (bootstrap, cluster) = (on.bootstrap.clone(), &on.embedded);
+    let where_ = on.describe();
     let mut sides = Vec::new();
     for (i, (transport, extra)) in [(a, &args.props_a), (b, &args.props_b)]
         .into_iter()

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use kmidi_registry::embedded::{self, EmbeddedCluster};
 use kmidi_transport::{ClientConfig, TopicSpec, Transport, TransportError};
 
 use crate::cli::{KafkaArgs, TransportArgs};
@@ -54,6 +55,39 @@ pub fn transport(args: &TransportArgs) -> Result<Box<dyn Transport>> {
         &args.transport,
         &args.plugins.plugin_dirs,
     )?)
+}
+
+/// The cluster a command plays on: the one `-b` names, or (without `-b`) the embedded
+/// mock cluster, started here and kept alive as long as the returned value.
+pub struct Cluster {
+    pub bootstrap: String,
+    pub embedded: Option<EmbeddedCluster>,
+}
+
+impl Cluster {
+    pub fn given_or_embedded(bootstrap: Option<&str>) -> Result<Self> {
+        match bootstrap {
+            Some(b) => Ok(Self {
+                bootstrap: b.to_string(),
+                embedded: None,
+            }),
+            None => {
+                let c = EmbeddedCluster::start(1)?;
+                Ok(Self {
+                    bootstrap: c.bootstrap(),
+                    embedded: Some(c),
+                })
+            }
+        }
+    }
+
+    /// For a command's header line.
+    pub fn describe(&self) -> String {
+        match &self.embedded {
+            Some(_) => format!("{} ({})", embedded::DESCRIPTION, self.bootstrap),
+            None => self.bootstrap.clone(),
+        }
+    }
 }
 
 /// Reads a librdkafka/kcat-style properties file, warning when others can read it:

@@ -78,9 +78,7 @@ pub fn report(failures: &[String]) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
-    use std::time::Duration;
 
-    use kmidi_engine::assignment::AssignmentLog;
     use kmidi_engine::measure::{self, Meter};
 
     use super::*;
@@ -100,14 +98,9 @@ mod tests {
         ListenReport {
             played: n,
             bad: BTreeMap::new(),
-            transient_errors: 0,
-            sink_errors: 0,
             meter: Meter::default(),
-            assignments: AssignmentLog::default(),
-            listened: Duration::from_secs(1),
-            interrupted: false,
             fatal: fatal.map(str::to_string),
-            playout: None,
+            ..ListenReport::default()
         }
     }
 

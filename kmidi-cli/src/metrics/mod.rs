@@ -445,7 +445,6 @@ mod tests {
         use std::collections::BTreeMap;
         use std::time::{Duration, Instant};
 
-        use kmidi_engine::assignment::AssignmentLog;
         use kmidi_engine::measure::Meter;
         use kmidi_engine::wire::Measure;
 
@@ -479,14 +478,9 @@ mod tests {
         side.live(&ListenReport {
             played: 3,
             bad: BTreeMap::new(),
-            transient_errors: 0,
-            sink_errors: 0,
             meter,
-            assignments: AssignmentLog::default(),
-            listened: Duration::from_secs(1),
-            interrupted: false,
             fatal: None,
-            playout: None,
+            ..ListenReport::default()
         });
         metrics.encode()
     }

@@ -317,7 +317,6 @@ impl Spread {
 mod tests {
     use std::time::{Duration, Instant};
 
-    use kmidi_engine::assignment::AssignmentLog;
     use kmidi_engine::measure::Meter;
     use kmidi_engine::wire::Measure;
     use kmidi_transport::Capabilities;
@@ -343,14 +342,9 @@ mod tests {
         ListenReport {
             played: notes,
             bad: BTreeMap::from([("not_json", 1)]),
-            transient_errors: 0,
-            sink_errors: 0,
             meter,
-            assignments: AssignmentLog::default(),
-            listened: Duration::from_secs(1),
-            interrupted: false,
             fatal: None,
-            playout: None,
+            ..ListenReport::default()
         }
     }
 
