@@ -65,18 +65,7 @@ pub struct Audio {
 impl Audio {
     /// Reads a `.wav` (16/24/32-bit integer or float, any channel count), mixed to mono.
     pub fn read_wav(path: &Path) -> Result<Audio, SinkError> {
-        let bad = |e: hound::Error| match e {
-            hound::Error::IoError(source) => SinkError::Io {
-                action: "read",
-                path: path.to_path_buf(),
-                source,
-            },
-            other => SinkError::BadFile {
-                path: path.to_path_buf(),
-                kind: "WAV file",
-                reason: other.to_string(),
-            },
-        };
+        let bad = super::sink::render::wav_read_error(path);
         let mut reader = hound::WavReader::open(path).map_err(bad)?;
         let spec = reader.spec();
         let interleaved: Vec<f32> = match spec.sample_format {

@@ -288,10 +288,9 @@ impl WavSummary {
     }
 }
 
-/// Reads a `.wav` (16/24/32-bit integer or 32-bit float) and measures it.
-pub fn wav_summary(path: impl AsRef<Path>) -> Result<WavSummary, SinkError> {
-    let path = path.as_ref();
-    let bad = |e: hound::Error| match e {
+/// Turns hound's error reading the `.wav` at `path` into a [`SinkError`] naming it.
+pub(crate) fn wav_read_error(path: &Path) -> impl Fn(hound::Error) -> SinkError + Copy + '_ {
+    move |e| match e {
         hound::Error::IoError(source) => SinkError::Io {
             action: "read",
             path: path.to_path_buf(),
@@ -302,7 +301,13 @@ pub fn wav_summary(path: impl AsRef<Path>) -> Result<WavSummary, SinkError> {
             kind: "WAV file",
             reason: other.to_string(),
         },
-    };
+    }
+}
+
+/// Reads a `.wav` (16/24/32-bit integer or 32-bit float) and measures it.
+pub fn wav_summary(path: impl AsRef<Path>) -> Result<WavSummary, SinkError> {
+    let path = path.as_ref();
+    let bad = wav_read_error(path);
     let mut reader = hound::WavReader::open(path).map_err(bad)?;
     let spec = reader.spec();
     let mut peak = 0f32;
