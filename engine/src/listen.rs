@@ -62,6 +62,13 @@ pub struct PlayoutFigures {
     pub missed: BTreeMap<(String, i32), u64>,
 }
 
+impl PlayoutFigures {
+    /// Missed deadlines over all partitions.
+    pub fn missed_total(&self) -> u64 {
+        self.missed.values().sum()
+    }
+}
+
 /// What the live status line shows, refreshed by the listening thread a few times a
 /// second (cheap: it only reads percentiles the meter keeps anyway).
 #[derive(Default)]

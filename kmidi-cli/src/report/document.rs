@@ -249,7 +249,7 @@ impl<'a> InstrumentFigures<'a> {
             samples: &m.samples,
             playout: report.playout.as_ref().map(|p| PlayoutReport {
                 delay_ms: p.delay.as_secs_f64() * 1000.0,
-                missed_deadlines: p.missed.values().sum(),
+                missed_deadlines: p.missed_total(),
                 per_partition: p
                     .missed
                     .iter()

@@ -165,7 +165,7 @@ pub fn figures(report: &ListenReport) -> Vec<Figure> {
         audible: None,
     });
     if let Some(p) = &report.playout {
-        let missed: u64 = p.missed.values().sum();
+        let missed = p.missed_total();
         let by_partition: Vec<String> = p
             .missed
             .iter()
