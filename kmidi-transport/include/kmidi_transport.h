@@ -68,6 +68,12 @@ extern "C" {
 #define KMIDI_CAP_TLS (1ull << 3)
 #define KMIDI_CAP_SASL (1ull << 4)
 #define KMIDI_CAP_IDEMPOTENCE (1ull << 5)
+/* The next-generation consumer group protocol (KIP-848): the plugin honours
+   group.protocol=consumer (shown by `kmidi transports`). */
+#define KMIDI_CAP_CONSUMER_PROTOCOL (1ull << 6)
+/* Share groups (KIP-932): the plugin honours kmidi.group.type=share (PLUGINS.md,
+   "Config keys"). */
+#define KMIDI_CAP_SHARE_GROUPS (1ull << 7)
 
 /* Where a consumer starts without a committed offset. */
 #define KMIDI_OFFSET_LATEST 0
@@ -96,6 +102,12 @@ typedef struct kmidi_message {
     size_t value_len;
     int64_t timestamp_ms; /* -1: none */
 } kmidi_message;
+
+/* One partition of a consumer's assignment. */
+typedef struct kmidi_topic_partition {
+    const char *topic; /* NUL-terminated */
+    int32_t partition;
+} kmidi_topic_partition;
 
 typedef struct kmidi_producer_stats {
     uint64_t sent;      /* records accepted by produce */
@@ -185,6 +197,31 @@ typedef struct kmidi_transport_table {
                             int32_t partitions, int32_t replication_factor,
                             const kmidi_kv *topic_config, size_t n_topic_config,
                             int32_t timeout_ms, char *errbuf, size_t errlen);
+
+    /* Appended after the first 160-byte table (struct_size 184 covers them). A plugin
+       built against the older header has a smaller struct_size, and the host treats
+       these as NULL for it. */
+
+    /* OPTIONAL (NULL: the host cannot see the assignment: `demo` and `compare` do not
+       wait for one, and `compare --churn` reports no "stable again" time for this
+       side). The partitions assigned to c right now, as the library last heard from
+       the group: writes at most cap entries to out and the full count to *n_out
+       (KMIDI_OK); the host calls again with a larger buffer when *n_out > cap. The
+       topic strings are borrowed until the next call on c. Called on the polling
+       thread between polls, about every 100 ms: never wait for the network. */
+    int32_t (*consumer_assignment)(kmidi_consumer *c, kmidi_topic_partition *out, size_t cap,
+                                   size_t *n_out);
+    /* OPTIONAL (NULL: the compare header says "not reported"). The effective settings
+       that shape latency, as the library applies them (its defaults included), as
+       "key=value" lines separated by '\n', with librdkafka's names and units:
+       linger.ms, acks, enable.idempotence for a producer; fetch.wait.max.ms,
+       fetch.min.bytes, group.protocol, partition.assignment.strategy,
+       session.timeout.ms, heartbeat.interval.ms for a consumer. List only what the
+       library really has, and accept every key you list as a config key (`compare
+       --equalize` passes them). NULL or "" for none. Borrowed until the next call
+       on the handle. */
+    const char *(*producer_settings)(kmidi_producer *p);
+    const char *(*consumer_settings)(kmidi_consumer *c);
 } kmidi_transport_table;
 
 /* The one exported symbol. Returns NULL if the plugin cannot serve host_abi_version.

@@ -20,5 +20,6 @@ pub use error::TransportError;
 pub use plugin::{discover, load_plugin, PluginError, PluginTransport};
 pub use transport::{
     Admin, Capabilities, Consumer, DeliveryFailure, OffsetReset, Producer, ProducerStats, Record,
-    Subscription, TopicSpec, Transport, TransportInfo,
+    Subscription, TopicSpec, Transport, TransportInfo, CONSUMER_SETTINGS, GROUP_TYPE_KEY,
+    PRODUCER_SETTINGS,
 };

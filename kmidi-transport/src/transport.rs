@@ -31,7 +31,30 @@ pub struct Capabilities {
     pub sasl: bool,
     /// Idempotent producer (no duplicates or gaps across broker restarts).
     pub idempotence: bool,
+    /// The next-generation group protocol (KIP-848): `group.protocol=consumer`.
+    pub consumer_protocol: bool,
+    /// Share groups (KIP-932): [`GROUP_TYPE_KEY`]` = share`.
+    pub share_groups: bool,
 }
+
+/// The host's config key asking for a kind of group other than a consumer group:
+/// `share` is a share group (KIP-932), in which records of one partition may go to
+/// several members and come back when not acknowledged. A transport that cannot honour
+/// it must refuse it, since ignoring it changes what is delivered.
+pub const GROUP_TYPE_KEY: &str = "kmidi.group.type";
+
+/// The settings that shape what the ear hears, by librdkafka's names and in its units,
+/// that transports report (see [`Producer::settings`]) and `compare --equalize` sets.
+pub const PRODUCER_SETTINGS: &[&str] = &["linger.ms", "acks", "enable.idempotence"];
+/// As [`PRODUCER_SETTINGS`], for consumers.
+pub const CONSUMER_SETTINGS: &[&str] = &[
+    "fetch.wait.max.ms",
+    "fetch.min.bytes",
+    "group.protocol",
+    "partition.assignment.strategy",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+];
 
 /// Where a consumer starts when its group has no committed offset.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -142,6 +165,12 @@ pub trait Producer: Send {
         let _ = (topic, timeout);
         Ok(())
     }
+    /// The effective settings among [`PRODUCER_SETTINGS`] the library has, as it applies
+    /// them (defaults included), by librdkafka's names and units. Every key listed must
+    /// be accepted as a config key. Empty (the default): not reported.
+    fn settings(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
 }
 
 /// Reads records one at a time.
@@ -162,6 +191,10 @@ pub trait Consumer: Send {
     /// library cannot tell, so nobody waits for an assignment that will never show.
     fn reports_assignment(&self) -> bool {
         false
+    }
+    /// As [`Producer::settings`], among [`CONSUMER_SETTINGS`].
+    fn settings(&self) -> Vec<(String, String)> {
+        Vec::new()
     }
 }
 

@@ -29,6 +29,8 @@ pub const KMIDI_CAP_HEADERS: u64 = 1 << 2;
 pub const KMIDI_CAP_TLS: u64 = 1 << 3;
 pub const KMIDI_CAP_SASL: u64 = 1 << 4;
 pub const KMIDI_CAP_IDEMPOTENCE: u64 = 1 << 5;
+pub const KMIDI_CAP_CONSUMER_PROTOCOL: u64 = 1 << 6;
+pub const KMIDI_CAP_SHARE_GROUPS: u64 = 1 << 7;
 
 pub const KMIDI_OFFSET_LATEST: i32 = 0;
 pub const KMIDI_OFFSET_EARLIEST: i32 = 1;

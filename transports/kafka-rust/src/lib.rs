@@ -70,6 +70,8 @@ impl Transport for KafkaRustTransport {
                 tls: true,
                 sasl: false,
                 idempotence: false,
+                consumer_protocol: false,
+                share_groups: false,
             },
         }
     }

@@ -43,6 +43,9 @@ impl Transport for RdKafkaTransport {
                 tls: true,
                 sasl: true,
                 idempotence: true,
+                // librdkafka 2.12 made KIP-848 generally available.
+                consumer_protocol: true,
+                share_groups: false,
             },
         }
     }

@@ -58,6 +58,8 @@ impl Transport for RsKafkaTransport {
                 tls: true,
                 sasl: true,
                 idempotence: false,
+                consumer_protocol: false,
+                share_groups: false,
             },
         }
     }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::plugin::abi::{
     kmidi_transport_table, EntryFn, KMIDI_CAP_CONSUMER_GROUPS, KMIDI_CAP_HEADERS,
-    KMIDI_CAP_IDEMPOTENCE, KMIDI_CAP_SASL, KMIDI_CAP_TIMESTAMPS, KMIDI_CAP_TLS,
+    KMIDI_CAP_CONSUMER_PROTOCOL, KMIDI_CAP_IDEMPOTENCE, KMIDI_CAP_SASL, KMIDI_CAP_SHARE_GROUPS, KMIDI_CAP_TIMESTAMPS, KMIDI_CAP_TLS,
     KMIDI_TRANSPORT_ABI_VERSION, KMIDI_TRANSPORT_MAGIC, KMIDI_TRANSPORT_SYMBOL,
     KMIDI_TRANSPORT_TABLE_V1_SIZE,
 };
@@ -247,6 +247,8 @@ fn capabilities(bits: u64) -> Capabilities {
         tls: has(KMIDI_CAP_TLS),
         sasl: has(KMIDI_CAP_SASL),
         idempotence: has(KMIDI_CAP_IDEMPOTENCE),
+        consumer_protocol: has(KMIDI_CAP_CONSUMER_PROTOCOL),
+        share_groups: has(KMIDI_CAP_SHARE_GROUPS),
     }
 }
 
