@@ -78,6 +78,7 @@ static const kmidi_transport_table table = {
     NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     CONSUMER,
     NULL, NULL,
+    NULL, NULL, NULL,
 };
 
 #if defined(MISSING_SYMBOL)
