@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kmidi_transport::plugin::abi::{
-    kmidi_kv, kmidi_message, kmidi_producer_stats, kmidi_transport_table,
+    kmidi_kv, kmidi_message, kmidi_producer_stats, kmidi_topic_partition, kmidi_transport_table,
 };
 
 fn include_dir() -> PathBuf {
@@ -72,6 +72,7 @@ fn rust_mirror_matches_the_header_layout() {
         ("kmidi_kv", size_of::<kmidi_kv>()),
         ("kmidi_message", size_of::<kmidi_message>()),
         ("kmidi_producer_stats", size_of::<kmidi_producer_stats>()),
+        ("kmidi_topic_partition", size_of::<kmidi_topic_partition>()),
         ("kmidi_transport_table", size_of::<kmidi_transport_table>()),
         (
             "kmidi_message.partition",
@@ -115,6 +116,22 @@ fn rust_mirror_matches_the_header_layout() {
         (
             "kmidi_transport_table.create_topic",
             offset_of!(kmidi_transport_table, create_topic),
+        ),
+        (
+            "kmidi_transport_table.consumer_assignment",
+            offset_of!(kmidi_transport_table, consumer_assignment),
+        ),
+        (
+            "kmidi_transport_table.producer_settings",
+            offset_of!(kmidi_transport_table, producer_settings),
+        ),
+        (
+            "kmidi_transport_table.consumer_settings",
+            offset_of!(kmidi_transport_table, consumer_settings),
+        ),
+        (
+            "kmidi_topic_partition.partition",
+            offset_of!(kmidi_topic_partition, partition),
         ),
     ];
     for (name, value) in rust {

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kmidi_transport::plugin::abi::KMIDI_TRANSPORT_TABLE_V1_SIZE;
+use kmidi_transport::plugin::abi::{KMIDI_TRANSPORT_TABLE_SIZE, KMIDI_TRANSPORT_TABLE_V1_SIZE};
 use kmidi_transport::plugin::host::{check, CheckSetup, Outcome, Point};
 use kmidi_transport::{discover, load_plugin, ClientConfig, Transport, TransportError};
 
@@ -149,6 +149,47 @@ fn null_entries_mean_unsupported_not_a_crash() {
 }
 
 #[test]
+fn a_table_built_against_the_older_160_byte_header_loads_and_reports_no_assignment() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(so) = build_c_plugin(dir.path(), "OLD_TABLE", "old.so") else {
+        return;
+    };
+    assert_eq!(KMIDI_TRANSPORT_TABLE_V1_SIZE, 160);
+    let t = load_plugin(&so).expect("an older v1 table still loads");
+    // The fixture's entries past its struct_size abort the process if called: the host
+    // must read them as NULL.
+    for entry in t.entries() {
+        if [
+            "consumer_assignment",
+            "producer_settings",
+            "consumer_settings",
+        ]
+        .contains(&entry.name)
+        {
+            assert!(!entry.present, "{} read past struct_size", entry.name);
+        }
+    }
+    let consumer = t
+        .consumer(&ClientConfig::new(), &subscription())
+        .expect("the old table's consumer");
+    assert!(!consumer.reports_assignment());
+    assert!(consumer.assignment().is_empty());
+    assert!(consumer.settings().is_empty());
+}
+
+#[test]
+fn a_table_bigger_than_this_header_loads_and_its_known_prefix_is_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(so) = build_c_plugin(dir.path(), "BIG_SIZE", "big.so") else {
+        return;
+    };
+    assert_eq!(KMIDI_TRANSPORT_TABLE_SIZE, 184);
+    let t = load_plugin(&so).expect("a newer, bigger table loads");
+    assert_eq!(t.info().name, "minimal");
+    assert!(t.entries().iter().all(|e| !e.present));
+}
+
+#[test]
 fn discovery_lists_good_plugins_and_reports_bad_ones() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("broken.so"), "text").expect("write");
@@ -169,17 +210,20 @@ fn discovery_lists_good_plugins_and_reports_bad_ones() {
     }
 }
 
+fn subscription() -> kmidi_transport::Subscription {
+    kmidi_transport::Subscription {
+        topics: vec!["t".into()],
+        group: "g".into(),
+        offset_reset: kmidi_transport::OffsetReset::Earliest,
+    }
+}
+
 /// What the first poll of a fresh consumer of the plugin at `so` fails with: the table
 /// is fine, the message it returns is not.
 fn first_poll_error(so: &Path) -> TransportError {
     let plugin = load_plugin(so).expect("the table itself is fine");
-    let sub = kmidi_transport::Subscription {
-        topics: vec!["t".into()],
-        group: "g".into(),
-        offset_reset: kmidi_transport::OffsetReset::Earliest,
-    };
     let mut consumer = plugin
-        .consumer(&ClientConfig::new(), &sub)
+        .consumer(&ClientConfig::new(), &subscription())
         .expect("consumer");
     consumer
         .poll(std::time::Duration::from_millis(10))

@@ -2,8 +2,11 @@
 //! with dlopen: round trips through its in-memory topics, and the host's handling of
 //! a plugin that fails, panics, reports transient errors or blocks.
 
-use std::path::PathBuf;
+mod common;
+
 use std::time::{Duration, Instant};
+
+use common::testkit_so;
 
 use kmidi_transport::plugin::host::{check, CheckSetup, Outcome, Point};
 use kmidi_transport::plugin::Deadlines;
@@ -11,22 +14,6 @@ use kmidi_transport::{
     load_plugin, ClientConfig, OffsetReset, PluginTransport, Subscription, TopicSpec, Transport,
     TransportError,
 };
-
-/// The testkit `.so` cargo built for this test run (a dev-dependency of this crate):
-/// next to the test binary in `deps/`, or uplifted one level up by a workspace build.
-fn testkit_so() -> PathBuf {
-    let exe = std::env::current_exe().expect("test exe path");
-    let deps = exe.parent().expect("deps dir").to_path_buf();
-    let mut candidates: Vec<PathBuf> = [deps.clone(), deps.join("..")]
-        .iter()
-        .map(|d| d.join("libkmidi_plugin_testkit.so"))
-        .filter(|p| p.exists())
-        .collect();
-    candidates.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
-    candidates.pop().expect(
-        "libkmidi_plugin_testkit.so next to the test binary (cargo builds it as a dev-dependency)",
-    )
-}
 
 fn testkit() -> PluginTransport {
     load_plugin(&testkit_so()).expect("the testkit plugin loads")

@@ -1,4 +1,5 @@
-//! The `#[repr(C)]` mirror of `include/kmidi_transport.h`, version 1.
+//! The `#[repr(C)]` mirror of `include/kmidi_transport.h`, version 1 (the 184-byte
+//! table: the first 160-byte one plus three appended optional entries).
 //!
 //! Names follow the header (hence the lower-case type names) so a reader can put the
 //! two side by side. Everything here is plain data; the unsafe code that uses it lives
@@ -86,6 +87,23 @@ impl kmidi_message {
     };
 }
 
+/// One partition of a consumer's assignment; `topic` is borrowed from the plugin until
+/// the next call on the consumer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct kmidi_topic_partition {
+    pub topic: *const c_char,
+    pub partition: i32,
+}
+
+impl kmidi_topic_partition {
+    /// A NULL entry, for the host to fill a buffer with before the call.
+    pub const EMPTY: kmidi_topic_partition = kmidi_topic_partition {
+        topic: std::ptr::null(),
+        partition: -1,
+    };
+}
+
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct kmidi_producer_stats {
@@ -153,6 +171,14 @@ pub type CreateTopicFn = unsafe extern "C" fn(
     errbuf: *mut c_char,
     errlen: usize,
 ) -> i32;
+pub type ConsumerAssignmentFn = unsafe extern "C" fn(
+    c: *mut kmidi_consumer,
+    out: *mut kmidi_topic_partition,
+    cap: usize,
+    n_out: *mut usize,
+) -> i32;
+pub type ProducerSettingsFn = unsafe extern "C" fn(p: *mut kmidi_producer) -> *const c_char;
+pub type ConsumerSettingsFn = unsafe extern "C" fn(c: *mut kmidi_consumer) -> *const c_char;
 
 /// The table a plugin exports. `Option<fn>` has the same layout as a nullable C
 /// function pointer, so NULL reads as `None` ("not supported").
@@ -185,10 +211,26 @@ pub struct kmidi_transport_table {
 
     pub topic_partitions: Option<TopicPartitionsFn>,
     pub create_topic: Option<CreateTopicFn>,
+
+    // Appended after the first table: a plugin whose struct_size stops before them
+    // (built against the older header) has them read as NULL.
+    pub consumer_assignment: Option<ConsumerAssignmentFn>,
+    pub producer_settings: Option<ProducerSettingsFn>,
+    pub consumer_settings: Option<ConsumerSettingsFn>,
 }
 
-/// `sizeof(kmidi_transport_table)` in version 1: the least a v1 plugin must declare.
-pub const KMIDI_TRANSPORT_TABLE_V1_SIZE: usize = std::mem::size_of::<kmidi_transport_table>();
+/// The size of the first version-1 table (up to and including `create_topic`; 160 bytes
+/// on 64-bit): the least a v1 plugin may declare, and what a plugin built against the
+/// older header declares.
+pub const KMIDI_TRANSPORT_TABLE_V1_SIZE: usize =
+    std::mem::offset_of!(kmidi_transport_table, consumer_assignment);
+
+/// `sizeof(kmidi_transport_table)` as this crate knows it (184 bytes on 64-bit): what
+/// `export_transport!` declares, and the most the host reads of a bigger table.
+pub const KMIDI_TRANSPORT_TABLE_SIZE: usize = std::mem::size_of::<kmidi_transport_table>();
+
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(KMIDI_TRANSPORT_TABLE_V1_SIZE == 160 && KMIDI_TRANSPORT_TABLE_SIZE == 184);
 
 /// The entry point's type: `kmidi_transport_v1(host_abi_version)`.
 pub type EntryFn = unsafe extern "C" fn(host_abi_version: u32) -> *const kmidi_transport_table;

@@ -1,7 +1,11 @@
 /* Deliberately broken kmidi transport plugins, one per -D flag, for the host's
  * load-time checks (kmidi-transport/tests/plugin_load.rs). Built with:
  *   cc -shared -fPIC -I include -D<CASE> bad_tables.c -o <case>.so
- * MINIMAL is a valid table with every function pointer NULL ("nothing supported"). */
+ * MINIMAL is a valid table with every function pointer NULL ("nothing supported").
+ * OLD_TABLE declares the first v1 table's size (160 bytes: built against the header
+ * before consumer_assignment and the settings entries), with a consumer, and traps in
+ * the entries past its struct_size that the host must treat as NULL. BIG_SIZE declares
+ * more than this header's table (a plugin built against a newer header). */
 #include <stddef.h>
 #include <stdint.h>
 #include "kmidi_transport.h"
@@ -10,7 +14,7 @@
 #define NAME "minimal"
 #endif
 
-#if defined(GARBAGE_MESSAGE) || defined(NULL_TOPIC)
+#if defined(GARBAGE_MESSAGE) || defined(NULL_TOPIC) || defined(OLD_TABLE)
 /* A consumer whose poll "succeeds" with a message no client could have produced: a
  * key claiming half the address space at a bogus address (GARBAGE_MESSAGE), or a
  * plausible message without a topic (NULL_TOPIC). */
@@ -48,6 +52,21 @@ static void garbage_consumer_free(kmidi_consumer *c) { (void)c; }
 #define CONSUMER NULL, NULL, NULL, NULL, NULL
 #endif
 
+#if defined(OLD_TABLE)
+#include <stdlib.h>
+/* Past struct_size: a host that calls any of these read more than the table declared. */
+static int32_t trap_assignment(kmidi_consumer *c, kmidi_topic_partition *out, size_t cap,
+                               size_t *n_out) {
+    (void)c; (void)out; (void)cap; (void)n_out;
+    abort();
+}
+static const char *trap_producer_settings(kmidi_producer *p) { (void)p; abort(); }
+static const char *trap_consumer_settings(kmidi_consumer *c) { (void)c; abort(); }
+#define APPENDED trap_assignment, trap_producer_settings, trap_consumer_settings
+#else
+#define APPENDED NULL, NULL, NULL
+#endif
+
 static const kmidi_transport_table table = {
 #if defined(BAD_MAGIC)
     0xDEADBEEFu,
@@ -61,6 +80,10 @@ static const kmidi_transport_table table = {
 #endif
 #if defined(SHORT_SIZE)
     16u,
+#elif defined(OLD_TABLE)
+    (uint32_t)offsetof(kmidi_transport_table, consumer_assignment),
+#elif defined(BIG_SIZE)
+    (uint32_t)sizeof(kmidi_transport_table) + 64u,
 #else
     (uint32_t)sizeof(kmidi_transport_table),
 #endif
@@ -78,7 +101,7 @@ static const kmidi_transport_table table = {
     NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     CONSUMER,
     NULL, NULL,
-    NULL, NULL, NULL,
+    APPENDED,
 };
 
 #if defined(MISSING_SYMBOL)

@@ -10,6 +10,7 @@ int main(void) {
     printf("kmidi_kv %zu\n", sizeof(kmidi_kv));
     printf("kmidi_message %zu\n", sizeof(kmidi_message));
     printf("kmidi_producer_stats %zu\n", sizeof(kmidi_producer_stats));
+    printf("kmidi_topic_partition %zu\n", sizeof(kmidi_topic_partition));
     printf("kmidi_transport_table %zu\n", sizeof(kmidi_transport_table));
     OFF(kmidi_message, partition);
     OFF(kmidi_message, offset);
@@ -24,5 +25,9 @@ int main(void) {
     OFF(kmidi_transport_table, consumer_free);
     OFF(kmidi_transport_table, topic_partitions);
     OFF(kmidi_transport_table, create_topic);
+    OFF(kmidi_transport_table, consumer_assignment);
+    OFF(kmidi_transport_table, producer_settings);
+    OFF(kmidi_transport_table, consumer_settings);
+    OFF(kmidi_topic_partition, partition);
     return 0;
 }

@@ -21,7 +21,10 @@
 //! topic exist (for a player or instrument in a process of its own).
 //!
 //! Topics exist once produced to or created; consumers ignore groups (each consumer
-//! reads every partition of its topics). The table-level failures (bad magic, version,
+//! reads every partition of its topics). A consumer reports its assignment (partition 0
+//! of each subscribed topic, its only one) unless `testkit.assignment=unreported`; both
+//! clients report a couple of settings (what an in-memory log really does: no linger,
+//! no fetch wait). `kmidi.group.type=share` is refused: there are no share groups. The table-level failures (bad magic, version,
 //! size, missing symbol) are C files in kmidi-transport's tests: they are about the
 //! table itself, which `export_transport!` always gets right.
 
@@ -32,79 +35,17 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use kmidi_transport::{
     Admin, Capabilities, ClientConfig, Consumer, DeliveryFailure, OffsetReset, Producer,
     ProducerStats, Record, Subscription, TopicSpec, Transport, TransportError, TransportInfo,
+    GROUP_TYPE_KEY,
 };
+
+mod mode;
+use mode::Mode;
 
 /// The testkit transport; behaviour is chosen per client by `testkit.mode`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TestkitTransport;
 
 kmidi_transport::export_transport!(TestkitTransport);
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Mode {
-    Ok,
-    Fail,
-    PanicNew,
-    Panic,
-    Transient,
-    PollError,
-    Undelivered,
-    Block(Duration),
-}
-
-impl Mode {
-    fn of(config: &ClientConfig) -> Result<Self, TransportError> {
-        let block_ms = config
-            .get("testkit.block_ms")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(3000);
-        Ok(match config.get("testkit.mode").unwrap_or("ok") {
-            "ok" => Mode::Ok,
-            "fail" => Mode::Fail,
-            "panic-new" => Mode::PanicNew,
-            "panic" => Mode::Panic,
-            "transient" => Mode::Transient,
-            "poll-error" => Mode::PollError,
-            "undelivered" => Mode::Undelivered,
-            "block" => Mode::Block(Duration::from_millis(block_ms)),
-            other => {
-                return Err(TransportError::Config {
-                    key: "testkit.mode".into(),
-                    reason: format!(
-                        "unknown mode {other:?}; use \
-                         ok|fail|panic-new|panic|transient|poll-error|undelivered|block"
-                    ),
-                })
-            }
-        })
-    }
-
-    /// What constructors and admin calls do before their real work.
-    fn on_new(self, what: &str) -> Result<(), TransportError> {
-        match self {
-            Mode::Fail => Err(TransportError::Client(format!(
-                "testkit: {what} failed on request (testkit.mode=fail)"
-            ))),
-            Mode::PanicNew => {
-                panic!("testkit: {what} panicked on request (testkit.mode=panic-new)")
-            }
-            Mode::Block(d) => {
-                std::thread::sleep(d);
-                Ok(())
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// What calls on handles do before their real work.
-    fn on_call(self, what: &str) {
-        match self {
-            Mode::Panic => panic!("testkit: {what} panicked on request (testkit.mode=panic)"),
-            Mode::Block(d) => std::thread::sleep(d),
-            _ => {}
-        }
-    }
-}
 
 /// The in-memory cluster: topic name -> records (one partition per topic).
 struct Store {
@@ -169,6 +110,22 @@ impl Transport for TestkitTransport {
     ) -> Result<Box<dyn Consumer>, TransportError> {
         let mode = Mode::of(config)?;
         mode.on_new("consumer_new")?;
+        if let Some(kind) = config.get(GROUP_TYPE_KEY).filter(|k| *k != "consumer") {
+            return Err(TransportError::Config {
+                key: GROUP_TYPE_KEY.into(),
+                reason: format!("testkit has no {kind:?} groups; only consumer groups"),
+            });
+        }
+        let reports_assignment = match config.get("testkit.assignment") {
+            None | Some("reported") => true,
+            Some("unreported") => false,
+            Some(other) => {
+                return Err(TransportError::Config {
+                    key: "testkit.assignment".into(),
+                    reason: format!("unknown value {other:?}; use reported|unreported"),
+                })
+            }
+        };
         let map = topics();
         let positions = subscription
             .topics
@@ -181,7 +138,11 @@ impl Transport for TestkitTransport {
                 (t.clone(), start)
             })
             .collect();
-        Ok(Box::new(MemConsumer { mode, positions }))
+        Ok(Box::new(MemConsumer {
+            mode,
+            positions,
+            reports_assignment,
+        }))
     }
 
     fn admin(&self, config: &ClientConfig) -> Result<Box<dyn Admin>, TransportError> {
@@ -246,12 +207,23 @@ impl Producer for MemProducer {
     fn stats(&self) -> ProducerStats {
         self.stats
     }
+
+    fn settings(&self) -> Vec<(String, String)> {
+        self.mode.on_call("producer_settings");
+        // A send is in the log before it returns: no linger, acknowledged by all.
+        vec![
+            ("linger.ms".into(), "0".into()),
+            ("acks".into(), "all".into()),
+        ]
+    }
 }
 
 struct MemConsumer {
     mode: Mode,
     /// Next offset to read, per subscribed topic.
     positions: Vec<(String, usize)>,
+    /// False with `testkit.assignment=unreported`.
+    reports_assignment: bool,
 }
 
 impl Consumer for MemConsumer {
@@ -294,6 +266,29 @@ impl Consumer for MemConsumer {
     fn commit(&mut self) -> Result<(), TransportError> {
         self.mode.on_call("commit");
         Ok(())
+    }
+
+    fn reports_assignment(&self) -> bool {
+        self.reports_assignment
+    }
+
+    /// Partition 0 of each subscribed topic: every testkit topic has one partition,
+    /// and every consumer reads all of it from the moment it subscribed.
+    fn assignment(&self) -> Vec<(String, i32)> {
+        self.mode.on_call("consumer_assignment");
+        if !self.reports_assignment {
+            return Vec::new();
+        }
+        self.positions.iter().map(|(t, _)| (t.clone(), 0)).collect()
+    }
+
+    fn settings(&self) -> Vec<(String, String)> {
+        self.mode.on_call("consumer_settings");
+        // poll wakes on the first record; it never waits for more bytes.
+        vec![
+            ("fetch.wait.max.ms".into(), "0".into()),
+            ("fetch.min.bytes".into(), "1".into()),
+        ]
     }
 }
 
@@ -344,6 +339,35 @@ mod tests {
         );
         assert_eq!(b.offset, 1);
         assert!(c.poll(Duration::from_millis(10)).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_consumer_reports_partition_zero_of_each_subscribed_topic() {
+        let sub = Subscription {
+            topics: vec!["unit-a".into(), "unit-b".into()],
+            group: "g".into(),
+            offset_reset: OffsetReset::Latest,
+        };
+        let c = TestkitTransport
+            .consumer(&ClientConfig::new(), &sub)
+            .unwrap();
+        assert!(c.reports_assignment());
+        assert_eq!(
+            c.assignment(),
+            [("unit-a".to_string(), 0), ("unit-b".to_string(), 0)]
+        );
+    }
+
+    #[test]
+    fn a_share_group_is_refused() {
+        let config: ClientConfig = [(GROUP_TYPE_KEY, "share")].into_iter().collect();
+        let sub = Subscription {
+            topics: vec!["unit-share".into()],
+            group: "g".into(),
+            offset_reset: OffsetReset::Latest,
+        };
+        let err = TestkitTransport.consumer(&config, &sub).err().unwrap();
+        assert!(err.to_string().contains(GROUP_TYPE_KEY), "{err}");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //!
 //! They need no transport type (they work on `Box<dyn Producer>`/`Box<dyn Consumer>`),
 //! so one copy serves every exporting library. Each keeps its last error as a CString
-//! in the handle, valid until the next call on that handle, as the ABI says.
+//! in the handle, valid until the next call on that handle, as the ABI says. The
+//! optional reporting entries (assignment, settings) are in `queries`.
 
 use std::collections::VecDeque;
 use std::ffi::{c_char, CString};
@@ -15,21 +16,21 @@ use crate::plugin::abi::{
 };
 use crate::{Consumer, DeliveryFailure, Producer, Record};
 
-fn c_text(s: String) -> CString {
+pub(super) fn c_text(s: String) -> CString {
     CString::new(s.replace('\0', " ")).unwrap_or_default()
 }
 
 /// Last error and poisoning, common to both handle kinds.
 #[derive(Default)]
-struct Errors {
+pub(super) struct Errors {
     last: Option<CString>,
-    poisoned: bool,
+    pub(super) poisoned: bool,
 }
 
 impl Errors {
     /// Runs one call on the handle: refuses it if poisoned, catches a panic (and
     /// poisons), records an error's text.
-    fn run(&mut self, f: impl FnOnce() -> Result<i32, (i32, String)>) -> i32 {
+    pub(super) fn run(&mut self, f: impl FnOnce() -> Result<i32, (i32, String)>) -> i32 {
         if self.poisoned {
             return KMIDI_PANICKED;
         }
@@ -43,11 +44,16 @@ impl Errors {
                 rc
             }
             Err(panic) => {
-                self.poisoned = true;
-                self.last = Some(c_text(format!("panicked: {panic}")));
+                self.poison(&panic);
                 KMIDI_PANICKED
             }
         }
+    }
+
+    /// Poisons the handle after a panic with message `panic`.
+    pub(super) fn poison(&mut self, panic: &str) {
+        self.poisoned = true;
+        self.last = Some(c_text(format!("panicked: {panic}")));
     }
 
     fn last_ptr(&self) -> *const c_char {
@@ -56,11 +62,13 @@ impl Errors {
 }
 
 pub(crate) struct ProducerHandle {
-    inner: Box<dyn Producer>,
-    errors: Errors,
+    pub(super) inner: Box<dyn Producer>,
+    pub(super) errors: Errors,
     pending: VecDeque<DeliveryFailure>,
     /// The failure text last handed out by producer_take_failure.
     failure: Option<CString>,
+    /// The text last handed out by producer_settings.
+    pub(super) settings: Option<CString>,
 }
 
 impl ProducerHandle {
@@ -70,17 +78,22 @@ impl ProducerHandle {
             errors: Errors::default(),
             pending: VecDeque::new(),
             failure: None,
+            settings: None,
         });
         Box::into_raw(h).cast()
     }
 }
 
 pub(crate) struct ConsumerHandle {
-    inner: Box<dyn Consumer>,
-    errors: Errors,
+    pub(super) inner: Box<dyn Consumer>,
+    pub(super) errors: Errors,
     /// The last polled record and its topic as a C string: what the borrowed
     /// `kmidi_message` points into, kept until the next poll or free.
     current: Option<(Record, CString)>,
+    /// The topic names consumer_assignment last lent out, kept until its next call.
+    pub(super) assigned: Vec<CString>,
+    /// The text last handed out by consumer_settings.
+    pub(super) settings: Option<CString>,
 }
 
 impl ConsumerHandle {
@@ -89,6 +102,8 @@ impl ConsumerHandle {
             inner,
             errors: Errors::default(),
             current: None,
+            assigned: Vec::new(),
+            settings: None,
         });
         Box::into_raw(h).cast()
     }
@@ -96,14 +111,14 @@ impl ConsumerHandle {
 
 /// # Safety
 /// `p` is NULL or a live handle from `ProducerHandle::into_raw`, used by one thread.
-unsafe fn producer<'a>(p: *mut kmidi_producer) -> Option<&'a mut ProducerHandle> {
+pub(super) unsafe fn producer<'a>(p: *mut kmidi_producer) -> Option<&'a mut ProducerHandle> {
     // SAFETY: per the function's contract.
     unsafe { p.cast::<ProducerHandle>().as_mut() }
 }
 
 /// # Safety
 /// `c` is NULL or a live handle from `ConsumerHandle::into_raw`, used by one thread.
-unsafe fn consumer<'a>(c: *mut kmidi_consumer) -> Option<&'a mut ConsumerHandle> {
+pub(super) unsafe fn consumer<'a>(c: *mut kmidi_consumer) -> Option<&'a mut ConsumerHandle> {
     // SAFETY: per the function's contract.
     unsafe { c.cast::<ConsumerHandle>().as_mut() }
 }

@@ -15,6 +15,10 @@
 //! the handle's last error (or in errbuf) and poisons the handle. The functions are
 //! plain `extern "C"`, so a panic that escaped anyway would abort, never unwind into C.
 //!
+//! The table declares the 184-byte size: all three entries appended to the first v1
+//! table are filled (see `queries` for what `consumer_assignment` answers for a consumer
+//! that cannot report its assignment).
+//!
 //! `<T as Default>::default()` is called for every constructor and admin call (and once
 //! for `info`): a transport type is expected to be a cheap value, with state in the
 //! producers and consumers it creates.
@@ -22,6 +26,7 @@
 mod entry;
 mod guard;
 mod handles;
+mod queries;
 
 use std::ffi::CString;
 use std::panic::catch_unwind;
@@ -30,9 +35,10 @@ use std::sync::OnceLock;
 use self::entry::{consumer_new, create_topic, producer_new, topic_partitions};
 use self::guard::panic_message;
 use crate::plugin::abi::{
-    kmidi_transport_table, KMIDI_CAP_CONSUMER_GROUPS, KMIDI_CAP_HEADERS, KMIDI_CAP_IDEMPOTENCE,
-    KMIDI_CAP_SASL, KMIDI_CAP_TIMESTAMPS, KMIDI_CAP_TLS, KMIDI_TRANSPORT_ABI_VERSION,
-    KMIDI_TRANSPORT_MAGIC, KMIDI_TRANSPORT_TABLE_V1_SIZE,
+    kmidi_transport_table, KMIDI_CAP_CONSUMER_GROUPS, KMIDI_CAP_CONSUMER_PROTOCOL,
+    KMIDI_CAP_HEADERS, KMIDI_CAP_IDEMPOTENCE, KMIDI_CAP_SASL, KMIDI_CAP_SHARE_GROUPS,
+    KMIDI_CAP_TIMESTAMPS, KMIDI_CAP_TLS, KMIDI_TRANSPORT_ABI_VERSION, KMIDI_TRANSPORT_MAGIC,
+    KMIDI_TRANSPORT_TABLE_SIZE,
 };
 use crate::Transport;
 
@@ -123,6 +129,8 @@ fn build<T: Transport + Default + 'static>() -> Built {
         (c.tls, KMIDI_CAP_TLS),
         (c.sasl, KMIDI_CAP_SASL),
         (c.idempotence, KMIDI_CAP_IDEMPOTENCE),
+        (c.consumer_protocol, KMIDI_CAP_CONSUMER_PROTOCOL),
+        (c.share_groups, KMIDI_CAP_SHARE_GROUPS),
     ]
     .iter()
     .filter(|(on, _)| *on)
@@ -135,7 +143,7 @@ fn build<T: Transport + Default + 'static>() -> Built {
     let table = kmidi_transport_table {
         magic: KMIDI_TRANSPORT_MAGIC,
         abi_version: KMIDI_TRANSPORT_ABI_VERSION,
-        struct_size: KMIDI_TRANSPORT_TABLE_V1_SIZE as u32,
+        struct_size: KMIDI_TRANSPORT_TABLE_SIZE as u32,
         reserved: 0,
         name: strings[0].as_ptr(),
         library: strings[1].as_ptr(),
@@ -155,6 +163,9 @@ fn build<T: Transport + Default + 'static>() -> Built {
         consumer_free: Some(handles::consumer_free),
         topic_partitions: Some(topic_partitions::<T>),
         create_topic: Some(create_topic::<T>),
+        consumer_assignment: Some(queries::consumer_assignment),
+        producer_settings: Some(queries::producer_settings),
+        consumer_settings: Some(queries::consumer_settings),
     };
     Built {
         table,

@@ -14,7 +14,8 @@ pub struct Entry {
     pub without: &'static str,
 }
 
-/// The table's entries, in table order.
+/// The table's entries, in table order (an entry past a 160-byte plugin's struct_size
+/// reads as NULL, so it is listed as not present).
 pub(crate) fn entries(t: &kmidi_transport_table) -> Vec<Entry> {
     let e = |name, present: bool, required, without| Entry {
         name,
@@ -102,6 +103,25 @@ pub(crate) fn entries(t: &kmidi_transport_table) -> Vec<Entry> {
             t.create_topic.is_some(),
             false,
             "`kmidi topic create` refuses; `kmidi compare` creates its topics with librdkafka",
+        ),
+        e(
+            "consumer_assignment",
+            t.consumer_assignment.is_some(),
+            false,
+            "the assignment is not seen: `demo` and `compare` do not wait for one, and \
+             `compare --churn` reports no \"stable again\" time",
+        ),
+        e(
+            "producer_settings",
+            t.producer_settings.is_some(),
+            false,
+            "the producer's effective settings are \"not reported\"",
+        ),
+        e(
+            "consumer_settings",
+            t.consumer_settings.is_some(),
+            false,
+            "the consumer's effective settings are \"not reported\"",
         ),
     ]
 }

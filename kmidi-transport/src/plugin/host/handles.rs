@@ -1,6 +1,7 @@
-//! Host-side producer and consumer handles: call through the table, copy borrowed
-//! data into owned values, and enforce the poisoning rule (after KMIDI_PANICKED only
-//! `*_free` is called; after an abandoned call not even that).
+//! Host-side producer handle: call through the table, copy borrowed data into owned
+//! values, and enforce the poisoning rule (after KMIDI_PANICKED only `*_free` is
+//! called; after an abandoned call not even that). [`Health`] is shared with the
+//! consumer handle (`consumer`).
 
 use std::collections::HashMap;
 use std::ffi::CString;
@@ -9,17 +10,18 @@ use std::time::Duration;
 
 use super::call::{millis, status_error, SendPtr};
 use super::loader::Plugin;
+use super::queries;
 use super::watchdog;
 use crate::plugin::abi::{
-    kmidi_consumer, kmidi_message, kmidi_producer, kmidi_producer_stats, KMIDI_OK, KMIDI_PANICKED,
-    KMIDI_TIMEOUT, KMIDI_UNSUPPORTED,
+    kmidi_producer, kmidi_producer_stats, KMIDI_OK, KMIDI_PANICKED, KMIDI_TIMEOUT,
+    KMIDI_UNSUPPORTED,
 };
 use crate::plugin::ffi::{c_string, lossy};
-use crate::{Consumer, DeliveryFailure, Producer, ProducerStats, Record, TransportError};
+use crate::{DeliveryFailure, Producer, ProducerStats, TransportError};
 
 /// Whether a handle may still be called.
 #[derive(Debug)]
-enum Health {
+pub(super) enum Health {
     Usable,
     /// The plugin panicked; only `*_free` may be called.
     Poisoned(String),
@@ -29,7 +31,12 @@ enum Health {
 }
 
 impl Health {
-    fn check(&self, plugin: &Plugin, kind: &str, call: &str) -> Result<(), TransportError> {
+    pub(super) fn check(
+        &self,
+        plugin: &Plugin,
+        kind: &str,
+        call: &str,
+    ) -> Result<(), TransportError> {
         let name = &plugin.info.name;
         match self {
             Health::Usable => Ok(()),
@@ -239,6 +246,19 @@ impl Producer for PluginProducer {
             failed: s.failed,
         }
     }
+
+    fn settings(&self) -> Vec<(String, String)> {
+        let Some(settings) = self.plugin.table.0.producer_settings else {
+            return Vec::new();
+        };
+        if !matches!(self.health, Health::Usable) {
+            return Vec::new();
+        }
+        // SAFETY: live handle; `PluginProducer` is not Sync, so no other thread is in a
+        // call on it; the returned text is borrowed until the next call and copied at once.
+        let text = unsafe { lossy(settings(self.handle.0)) };
+        queries::parse_settings(&self.plugin.info.name, "producer_settings", text)
+    }
 }
 
 impl Drop for PluginProducer {
@@ -249,141 +269,6 @@ impl Drop for PluginProducer {
         if let Some(free) = self.plugin.table.0.producer_free {
             // SAFETY: the handle is live and this is its last use; free joins the
             // plugin's threads for it.
-            unsafe { free(self.handle.0) }
-        }
-    }
-}
-
-/// A consumer living in a plugin.
-pub(crate) struct PluginConsumer {
-    plugin: Arc<Plugin>,
-    handle: SendPtr<kmidi_consumer>,
-    health: Health,
-}
-
-impl PluginConsumer {
-    /// The plugin's handle, for the conformance pass's raw probes.
-    pub(super) fn raw(&self) -> *mut kmidi_consumer {
-        self.handle.0
-    }
-
-    pub(crate) fn new(plugin: Arc<Plugin>, handle: SendPtr<kmidi_consumer>) -> Self {
-        Self {
-            plugin,
-            handle,
-            health: Health::Usable,
-        }
-    }
-
-    fn fail(&mut self, call: &str, rc: i32) -> TransportError {
-        let detail = match self.plugin.table.0.consumer_last_error {
-            // SAFETY: live handle, this thread only; the string is copied at once.
-            Some(f) => unsafe { lossy(f(self.handle.0)) }.unwrap_or_default(),
-            None => String::new(),
-        };
-        let err = status_error(&self.plugin, call, rc, detail);
-        if rc == KMIDI_PANICKED {
-            self.health = Health::Poisoned(err.to_string());
-            return TransportError::Client(format!(
-                "{err}; the consumer is poisoned and will not be called again"
-            ));
-        }
-        err
-    }
-}
-
-/// Larger than any record a Kafka broker accepts (its own limit is 1 MiB by default,
-/// configurable, practically far below this): a longer "message" is garbage from a
-/// broken plugin, and reading it could fault, so it is refused before it is touched.
-const MAX_PLAUSIBLE_LEN: usize = 1 << 30;
-
-/// Copies a borrowed message into an owned record, refusing what cannot be one.
-///
-/// # Safety
-/// `m` was filled by a successful poll and the consumer was not called since.
-unsafe fn to_record(m: &kmidi_message) -> Result<Record, String> {
-    if m.topic.is_null() {
-        return Err("a polled message without a topic (NULL)".to_string());
-    }
-    for (what, p, len) in [("key", m.key, m.key_len), ("value", m.value, m.value_len)] {
-        if !p.is_null() && len > MAX_PLAUSIBLE_LEN {
-            return Err(format!(
-                "a polled message whose {what} claims {len} bytes (more than {MAX_PLAUSIBLE_LEN})"
-            ));
-        }
-    }
-    let bytes = |p: *const u8, len: usize| {
-        // SAFETY: per the ABI, a non-NULL pointer is valid for `len` bytes until the
-        // next call on the consumer; `len` was checked to be plausible above.
-        (!p.is_null()).then(|| unsafe { std::slice::from_raw_parts(p, len) }.to_vec())
-    };
-    Ok(Record {
-        // SAFETY: non-NULL, NUL-terminated per the ABI, valid until the next call.
-        topic: unsafe { lossy(m.topic) }.unwrap_or_default(),
-        partition: m.partition,
-        offset: m.offset,
-        key: bytes(m.key, m.key_len),
-        value: bytes(m.value, m.value_len),
-        timestamp_ms: (m.timestamp_ms >= 0).then_some(m.timestamp_ms),
-    })
-}
-
-impl Consumer for PluginConsumer {
-    fn poll(&mut self, timeout: Duration) -> Result<Option<Record>, TransportError> {
-        self.health.check(&self.plugin, "consumer", "poll")?;
-        let Some(poll) = self.plugin.table.0.poll else {
-            return Err(status_error(
-                &self.plugin,
-                "poll",
-                KMIDI_UNSUPPORTED,
-                String::new(),
-            ));
-        };
-        let mut m = kmidi_message::EMPTY;
-        // SAFETY: live handle, this thread only; `m` is a valid out pointer. Direct
-        // call, not bounded: see the module notes in `host`.
-        let rc = unsafe { poll(self.handle.0, millis(timeout), &mut m) };
-        match rc {
-            // SAFETY: filled by this successful poll, copied before the next call.
-            KMIDI_OK => unsafe { to_record(&m) }.map(Some).map_err(|what| {
-                TransportError::Client(format!(
-                    "transport plugin {} returned {what}: a bug in the plugin, so the \
-                     consumer stops rather than guess what the message was",
-                    self.plugin.path.display()
-                ))
-            }),
-            KMIDI_TIMEOUT => Ok(None),
-            rc => Err(self.fail("poll", rc)),
-        }
-    }
-
-    fn commit(&mut self) -> Result<(), TransportError> {
-        self.health.check(&self.plugin, "consumer", "commit")?;
-        let Some(commit) = self.plugin.table.0.commit else {
-            return Err(status_error(
-                &self.plugin,
-                "commit",
-                KMIDI_UNSUPPORTED,
-                String::new(),
-            ));
-        };
-        // SAFETY: live handle, this thread only.
-        let rc = unsafe { commit(self.handle.0) };
-        if rc == KMIDI_OK {
-            Ok(())
-        } else {
-            Err(self.fail("commit", rc))
-        }
-    }
-}
-
-impl Drop for PluginConsumer {
-    fn drop(&mut self) {
-        if matches!(self.health, Health::Abandoned(_)) {
-            return;
-        }
-        if let Some(free) = self.plugin.table.0.consumer_free {
-            // SAFETY: the handle is live and this is its last use.
             unsafe { free(self.handle.0) }
         }
     }

@@ -9,10 +9,10 @@ use std::ffi::{c_char, CStr};
 use std::path::{Path, PathBuf};
 
 use crate::plugin::abi::{
-    kmidi_transport_table, EntryFn, KMIDI_CAP_CONSUMER_GROUPS, KMIDI_CAP_HEADERS,
-    KMIDI_CAP_CONSUMER_PROTOCOL, KMIDI_CAP_IDEMPOTENCE, KMIDI_CAP_SASL, KMIDI_CAP_SHARE_GROUPS, KMIDI_CAP_TIMESTAMPS, KMIDI_CAP_TLS,
-    KMIDI_TRANSPORT_ABI_VERSION, KMIDI_TRANSPORT_MAGIC, KMIDI_TRANSPORT_SYMBOL,
-    KMIDI_TRANSPORT_TABLE_V1_SIZE,
+    kmidi_transport_table, EntryFn, KMIDI_CAP_CONSUMER_GROUPS, KMIDI_CAP_CONSUMER_PROTOCOL,
+    KMIDI_CAP_HEADERS, KMIDI_CAP_IDEMPOTENCE, KMIDI_CAP_SASL, KMIDI_CAP_SHARE_GROUPS,
+    KMIDI_CAP_TIMESTAMPS, KMIDI_CAP_TLS, KMIDI_TRANSPORT_ABI_VERSION, KMIDI_TRANSPORT_MAGIC,
+    KMIDI_TRANSPORT_SYMBOL, KMIDI_TRANSPORT_TABLE_V1_SIZE,
 };
 use crate::{Capabilities, TransportInfo};
 
@@ -98,11 +98,12 @@ pub(crate) struct Plugin {
     pub path: PathBuf,
     pub table: Table,
     pub info: TransportInfo,
-    /// What the table says its size is (a newer plugin's may exceed the v1 table).
+    /// What the table says its size is: 160 for a plugin built against the first v1
+    /// header, 184 today, more for a plugin built against a newer header.
     pub struct_size: u32,
 }
 
-/// A copy of the plugin's v1 table.
+/// A copy of the plugin's table: what its struct_size covers, the rest NULL.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Table(pub kmidi_transport_table);
 
@@ -194,9 +195,9 @@ pub(super) fn open(path: &Path) -> Result<Plugin, PluginError> {
             found: struct_size,
         });
     }
-    // SAFETY: struct_size covers the whole v1 table; a newer (larger) table starts with
-    // the same fields, and only the v1 prefix is copied.
-    let table = Table(unsafe { raw.read() });
+    // SAFETY: `raw` points to a table of at least struct_size bytes (checked above to
+    // cover the first v1 table), per the ABI.
+    let table = Table(unsafe { copy_table(raw, struct_size as usize) });
     let info = TransportInfo {
         name: table_str(&path, "name", table.0.name)?,
         library: table_str(&path, "library", table.0.library)?,
@@ -216,6 +217,53 @@ pub(super) fn open(path: &Path) -> Result<Plugin, PluginError> {
         info,
         struct_size,
     })
+}
+
+/// Copies what `struct_size` covers of the plugin's table: the first v1 table always,
+/// then each appended entry whose bytes lie wholly inside `struct_size`. Entries past it
+/// (a plugin built against the older 160-byte header) stay NULL; bytes past the table
+/// this host knows (a newer plugin's) are never read.
+///
+/// # Safety
+/// `raw` points to at least `struct_size` readable bytes, `struct_size` is at least
+/// [`KMIDI_TRANSPORT_TABLE_V1_SIZE`], and those bytes are a table as the ABI lays it out.
+unsafe fn copy_table(
+    raw: *const kmidi_transport_table,
+    struct_size: usize,
+) -> kmidi_transport_table {
+    use std::mem::{offset_of, size_of, MaybeUninit};
+    let mut table = MaybeUninit::<kmidi_transport_table>::zeroed();
+    let dst = table.as_mut_ptr();
+    // SAFETY: the first v1 table's bytes are readable (caller's contract) and `dst` is a
+    // whole table; the two cannot overlap (`dst` is on our stack).
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            raw.cast::<u8>(),
+            dst.cast::<u8>(),
+            KMIDI_TRANSPORT_TABLE_V1_SIZE,
+        );
+    }
+    let covers = |offset: usize, size: usize| offset + size <= struct_size;
+    macro_rules! appended {
+        ($($field:ident),*) => {$(
+            if covers(
+                offset_of!(kmidi_transport_table, $field),
+                size_of::<Option<unsafe extern "C" fn()>>(),
+            ) {
+                // SAFETY: the field lies within struct_size (just checked), so it is
+                // readable; read_unaligned because a C table need not be aligned as
+                // Rust's is; a NULL or function pointer is valid for `Option<fn>`.
+                unsafe {
+                    std::ptr::addr_of_mut!((*dst).$field)
+                        .write(std::ptr::addr_of!((*raw).$field).read_unaligned());
+                }
+            }
+        )*};
+    }
+    appended!(consumer_assignment, producer_settings, consumer_settings);
+    // SAFETY: every field is initialized: the prefix from the plugin, the appended entries
+    // from it or zeroed, and all-zero bytes are a valid table (NULL pointers, `None`s).
+    unsafe { table.assume_init() }
 }
 
 fn table_str(path: &Path, field: &'static str, p: *const c_char) -> Result<String, PluginError> {

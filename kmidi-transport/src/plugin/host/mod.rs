@@ -3,7 +3,10 @@
 //!
 //! - `loader`: `dlopen`, the table's checks, discovery in plugin directories.
 //! - `transport`: [`PluginTransport`], the constructors and their deadlines.
-//! - `handles`: the producer and consumer handles (the hot path: produce, poll).
+//! - `handles`: the producer handle (the hot path: produce) and the health rule both
+//!   handles share.
+//! - `consumer`: the consumer handle (the hot path: poll).
+//! - `queries`: the optional assignment and settings entries, for both handles.
 //! - `admin`: topic creation and lookup.
 //! - `entries`: which table entries the host needs, and what it does without each.
 //! - `conformance`: `kmidi transports --check`, a pass/fail pass over one plugin.
@@ -13,9 +16,11 @@
 mod admin;
 mod call;
 mod conformance;
+mod consumer;
 mod entries;
 mod handles;
 mod loader;
+mod queries;
 mod transport;
 mod watchdog;
 

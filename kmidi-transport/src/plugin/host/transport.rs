@@ -18,7 +18,8 @@ use std::time::Duration;
 
 use super::admin::PluginAdmin;
 use super::call::{abandoned, status_error, SendPtr};
-use super::handles::{PluginConsumer, PluginProducer};
+use super::consumer::PluginConsumer;
+use super::handles::PluginProducer;
 use super::loader::Plugin;
 use super::watchdog;
 use crate::plugin::abi::{KMIDI_OFFSET_EARLIEST, KMIDI_OFFSET_LATEST, KMIDI_OK};

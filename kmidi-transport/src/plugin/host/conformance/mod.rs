@@ -1,23 +1,25 @@
 //! `kmidi transports --check PATH`: the conformance pass a plugin author runs first.
 //! It loads the plugin the way the host does and exercises the contract point by point
 //! (the table, its entries, both constructors, a produce/poll round trip, poll's
-//! timeout, error text, refusal of NULL arguments, release), reporting each point as
-//! soon as it is known, so a plugin that crashes the process shows where it did.
+//! timeout, error text, refusal of NULL arguments, the optional settings and
+//! assignment entries, release), reporting each point as soon as it is known, so a
+//! plugin that crashes the process shows where it did.
 //!
 //! The round trip needs a cluster and a topic; the caller provides both (the CLI uses
 //! the embedded mock cluster, or `-b`), so this module stays free of any client library.
+//! The raw NULL-argument probes are in `probes`, the optional reporting entries in
+//! `reports`.
 
-use std::ffi::c_char;
+mod probes;
+mod reports;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::handles::{PluginConsumer, PluginProducer};
 use super::loader;
 use super::transport::PluginTransport;
-use crate::plugin::abi::KMIDI_TRANSPORT_TABLE_V1_SIZE;
-use crate::plugin::abi::{kmidi_producer, KMIDI_ERROR, KMIDI_INVALID_ARG, KMIDI_OK};
-use crate::plugin::ffi::{errbuf_text, lossy, KvList, ERRBUF_LEN};
+use crate::plugin::abi::{KMIDI_TRANSPORT_TABLE_SIZE, KMIDI_TRANSPORT_TABLE_V1_SIZE};
 use crate::{ClientConfig, Consumer, OffsetReset, Producer, Subscription};
 
 /// How one point of the pass went.
@@ -25,7 +27,8 @@ use crate::{ClientConfig, Consumer, OffsetReset, Producer, Subscription};
 pub enum Outcome {
     Pass,
     Fail,
-    /// Not tried, because a point it depends on failed.
+    /// Not tried: a point it depends on failed, or the optional entry it checks is
+    /// not provided. Not a failure.
     Skip,
 }
 
@@ -91,13 +94,20 @@ fn run<F: FnMut(&Point)>(path: &Path, setup: &CheckSetup, r: &mut Reporter<F>) {
         "table",
         Outcome::Pass,
         format!(
-            "{} ({} {}), ABI {}, {} bytes (ABI 1 needs at least {})",
+            "{} ({} {}), ABI {}, {} bytes (ABI 1 needs at least {}; {} with the \
+             appended entries{})",
             plugin.info.name,
             plugin.info.library,
             plugin.info.library_version,
             plugin.table.0.abi_version,
             plugin.struct_size,
-            KMIDI_TRANSPORT_TABLE_V1_SIZE
+            KMIDI_TRANSPORT_TABLE_V1_SIZE,
+            KMIDI_TRANSPORT_TABLE_SIZE,
+            if (plugin.struct_size as usize) < KMIDI_TRANSPORT_TABLE_SIZE {
+                ", read as NULL for this older table"
+            } else {
+                ""
+            }
         ),
     ));
     let transport = PluginTransport::new(Arc::clone(&plugin));
@@ -113,7 +123,13 @@ fn run<F: FnMut(&Point)>(path: &Path, setup: &CheckSetup, r: &mut Reporter<F>) {
     say(constructed("producer_new", producer.as_ref().err()));
     say(constructed("consumer_new", consumer.as_ref().err()));
     let (Ok(mut producer), Ok(mut consumer)) = (producer, consumer) else {
-        for what in ["round trip", "idle poll", "NULL arguments"] {
+        for what in [
+            "round trip",
+            "idle poll",
+            "NULL arguments",
+            "settings",
+            "assignment",
+        ] {
             say(point(
                 what,
                 Outcome::Skip,
@@ -130,9 +146,18 @@ fn run<F: FnMut(&Point)>(path: &Path, setup: &CheckSetup, r: &mut Reporter<F>) {
     } else {
         point("idle poll", Outcome::Skip, "needs the round trip")
     });
-    say(null_topic(&plugin, &producer));
-    say(null_message(&plugin, &consumer));
-    say(null_out(&plugin, &setup.config));
+    say(probes::null_topic(&plugin, &producer));
+    say(probes::null_message(&plugin, &consumer));
+    say(probes::null_out(&plugin, &setup.config));
+    // Settings before the assignment: a settings entry cannot return KMIDI_PANICKED, so
+    // only the assignment's answer can tell that the consumer is now poisoned.
+    say(reports::settings(&plugin, &producer, &consumer));
+    say(reports::assignment(
+        &plugin,
+        &consumer,
+        &setup.topic,
+        delivered,
+    ));
     let started = Instant::now();
     drop(producer);
     drop(consumer);
@@ -278,81 +303,4 @@ fn idle_poll(consumer: &mut dyn Consumer) -> Point {
         ),
         Err(e) => point("idle poll", Outcome::Fail, e.to_string()),
     }
-}
-
-/// A refusal is right if it is INVALID_ARG or ERROR with a text; OK is wrong.
-fn refusal(what: &'static str, rc: i32, text: Option<String>) -> Point {
-    let text = text.filter(|t| !t.trim().is_empty());
-    match (rc, text) {
-        (KMIDI_INVALID_ARG | KMIDI_ERROR, Some(t)) => {
-            point(what, Outcome::Pass, format!("refused (status {rc}): {t}"))
-        }
-        (KMIDI_INVALID_ARG | KMIDI_ERROR, None) => point(
-            what,
-            Outcome::Fail,
-            format!("refused (status {rc}), but the error text is empty or missing"),
-        ),
-        (KMIDI_OK, _) => point(what, Outcome::Fail, "accepted (status OK)"),
-        (rc, _) => point(
-            what,
-            Outcome::Fail,
-            format!("status {rc}; expected KMIDI_INVALID_ARG ({KMIDI_INVALID_ARG})"),
-        ),
-    }
-}
-
-/// `produce` with a NULL topic is refused, and `producer_last_error` says why.
-fn null_topic(plugin: &loader::Plugin, producer: &PluginProducer) -> Point {
-    let t = plugin.table.0;
-    let Some(produce) = t.produce else {
-        return point("NULL topic", Outcome::Skip, "no produce entry");
-    };
-    let h = producer.raw();
-    let value = b"x";
-    // SAFETY: a live producer handle used by this thread only; the NULL topic is the
-    // point of the probe (the ABI says a plugin refuses it); the value is valid.
-    let rc = unsafe { produce(h, std::ptr::null(), std::ptr::null(), 0, value.as_ptr(), 1) };
-    // SAFETY: same handle; the returned text is copied before any other call.
-    let text = t.producer_last_error.and_then(|f| unsafe { lossy(f(h)) });
-    refusal("NULL topic", rc, text)
-}
-
-/// `poll` with a NULL message pointer is refused, and `consumer_last_error` says why.
-fn null_message(plugin: &loader::Plugin, consumer: &PluginConsumer) -> Point {
-    let t = plugin.table.0;
-    let Some(poll) = t.poll else {
-        return point("NULL message", Outcome::Skip, "no poll entry");
-    };
-    let h = consumer.raw();
-    // SAFETY: a live consumer handle used by this thread only; the NULL out pointer is
-    // the point of the probe (the ABI says a plugin refuses it).
-    let rc = unsafe { poll(h, 10, std::ptr::null_mut()) };
-    // SAFETY: same handle; the returned text is copied before any other call.
-    let text = t.consumer_last_error.and_then(|f| unsafe { lossy(f(h)) });
-    refusal("NULL message", rc, text)
-}
-
-/// `producer_new` with a NULL out pointer is refused with a text in errbuf.
-fn null_out(plugin: &loader::Plugin, config: &ClientConfig) -> Point {
-    let Some(new) = plugin.table.0.producer_new else {
-        return point("NULL out", Outcome::Skip, "no producer_new entry");
-    };
-    let kv = match KvList::from_config(config) {
-        Ok(kv) => kv,
-        Err(e) => return point("NULL out", Outcome::Skip, e.to_string()),
-    };
-    let mut errbuf = vec![0u8; ERRBUF_LEN];
-    let out: *mut *mut kmidi_producer = std::ptr::null_mut();
-    // SAFETY: kv and errbuf are valid for the call; the NULL out pointer is the point
-    // of the probe (the ABI says a plugin refuses it).
-    let rc = unsafe {
-        new(
-            kv.as_ptr(),
-            kv.len(),
-            out,
-            errbuf.as_mut_ptr().cast::<c_char>(),
-            errbuf.len(),
-        )
-    };
-    refusal("NULL out", rc, Some(errbuf_text(&errbuf)))
 }
