@@ -80,6 +80,11 @@ Tested versions: 3.9.2 (slf4j -> reload4j, log4j 1.x properties config) and
 4.3.1 (slf4j -> log4j2, XML config); scripts/kafka/ holds the pom and configs.
 The quorum is static (controller.quorum.voters=1@127.0.0.1:<free port>), which
 both 3.9 and 4.x format with a plain `StorageTool format -t ID -c FILE`.
+Share groups (KIP-932) are on for 4.1 and newer: the storage is formatted with
+`--feature share.version=1` and the share-group state topic gets one partition
+(share.coordinator.state.topic.num.partitions=1). Check with
+  scripts/kafka.sh run-tool 4.3.1 org.apache.kafka.tools.FeatureCommand \
+      --bootstrap-server 127.0.0.1:PORT describe     # share.version ... Level: 1
 
 Tool aliases for run-tool (class in 3.9.2 | class in 4.3.1):
   topics               org.apache.kafka.tools.TopicCommand (both)
@@ -327,6 +332,14 @@ take_port() {
   printf -v "$1" '%s' "$p"
 }
 
+# True for versions with the share.version feature (share groups, KIP-932): 4.1 and
+# newer. 4.0 had only an early-access config, 3.x nothing.
+share_groups_supported() {
+  local major minor rest
+  IFS=. read -r major minor rest <<<"$1"
+  ((major > 4 || (major == 4 && minor >= 1)))
+}
+
 # server.properties of node ID of an N-node cluster (combined broker+controller).
 write_properties() {
   local file=$1 run=$2 id=$3 port=$4 cport=$5 voters=$6 n=$7 rf min_isr
@@ -382,6 +395,11 @@ EOP
     printf 'listeners=PLAINTEXT://127.0.0.1:%s,CONTROLLER://127.0.0.1:%s,%s\nadvertised.listeners=PLAINTEXT://127.0.0.1:%s,%s\n' \
       "$port" "$cport" "$KMIDI_KAFKA_EXTRA_LISTENERS" "$port" "$KMIDI_KAFKA_EXTRA_LISTENERS" \
       >>"$file"
+  fi
+  # Share groups (KIP-932) on 4.1+: their state topic with one partition, as the
+  # offsets topic, instead of 50 (slow to create on a small test machine).
+  if share_groups_supported "$(cat "$run/version")"; then
+    printf 'share.coordinator.state.topic.num.partitions=1\n' >>"$file"
   fi
   if [[ -n ${KMIDI_KAFKA_PROPS:-} ]]; then
     printf '# KMIDI_KAFKA_PROPS\n%s\n' "$KMIDI_KAFKA_PROPS" >>"$file"
@@ -491,7 +509,14 @@ start_nodes() {
   # Extra `StorageTool format` arguments, e.g. --add-scram 'SCRAM-SHA-256=[name=u,password=p]'
   # (credentials must exist before the first client authenticates). Split on spaces.
   local -a format_args=() tool_jvm fpids=()
-  [[ -n ${KMIDI_KAFKA_FORMAT_ARGS:-} ]] && read -r -a format_args <<<"$KMIDI_KAFKA_FORMAT_ARGS"
+  # Share groups on: share.version=1 finalized at format time, asked for explicitly
+  # rather than left to each version's default for its metadata version.
+  share_groups_supported "$version" && format_args+=(--feature share.version=1)
+  if [[ -n ${KMIDI_KAFKA_FORMAT_ARGS:-} ]]; then
+    local -a extra_args
+    read -r -a extra_args <<<"$KMIDI_KAFKA_FORMAT_ARGS"
+    format_args+=("${extra_args[@]}")
+  fi
   read -r -a tool_jvm <<<"$TOOL_JVM_OPTS"
   # Formatting is one JVM per node; run them side by side.
   for run in "${runs[@]}"; do

@@ -44,6 +44,10 @@ var supportedKeys = map[string]string{
 	"session.timeout.ms":                    "kgo.SessionTimeout",
 	"heartbeat.interval.ms":                 "kgo.HeartbeatInterval",
 	"max.poll.interval.ms":                  "kgo.RebalanceTimeout",
+	"group.protocol":                        "classic (default) or consumer (KIP-848: kgo.ServerSideBalancer)",
+	"partition.assignment.strategy":         "kgo.Balancers: range, roundrobin, sticky, cooperative-sticky (comma list; classic only)",
+	"group.remote.assignor":                 "group.protocol=consumer: uniform (default) or range, the broker's assignor",
+	groupTypeKey:                            "consumer (default) or share (KIP-932: kgo.ShareGroup)",
 	"security.protocol":                     "PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL",
 	"ssl.ca.location":                       "PEM CA bundle (default: system roots)",
 	"ssl.certificate.location":              "PEM client certificate",
@@ -71,12 +75,30 @@ type clientConfig struct {
 	producer []kgo.Opt
 	consumer []kgo.Opt
 
-	groupID       string
-	offsetReset   *offsetReset_
-	autoCommit    bool
-	maxBuffered   int64
-	hasBootstrap  bool
+	groupID      string
+	offsetReset  *offsetReset_
+	autoCommit   bool
+	maxBuffered  int64
+	hasBootstrap bool
+
+	// Group kind and protocol. balancers and serverSide become kgo options in
+	// newConsumer, only for a consumer group (a share group refuses them).
+	groupProtocol string // "classic" or "consumer"
+	share         bool   // kmidi.group.type=share
+	balancers     []kgo.GroupBalancer
+	groupOpts     []kgo.Opt // session/heartbeat/rebalance/auto-commit interval: consumer groups only
 }
+
+// groupTypeKey is the host's key for the kind of group (GROUP_TYPE_KEY in
+// kmidi-transport/src/transport.rs).
+const groupTypeKey = "kmidi.group.type"
+
+// consumerProtocolUnsupported is poll's fatal error when group.protocol=consumer meets
+// a broker without KIP-848, on which franz-go would silently use the classic protocol.
+const consumerProtocolUnsupported = "group.protocol=consumer needs a broker with KIP-848 (Apache Kafka 4.0 or newer); use group.protocol=classic"
+
+// minFetchWait is kgo's smallest FetchMaxWait (its config validation refuses less).
+const minFetchWait = 10 * time.Millisecond
 
 type offsetReset_ int
 
@@ -254,8 +276,8 @@ func parseConfig(kvs []kv) (*clientConfig, error) {
 		if err != nil {
 			return nil, err
 		}
-		if d < time.Millisecond {
-			d = time.Millisecond // kgo refuses a zero max wait
+		if d < minFetchWait {
+			d = minFetchWait // kgo refuses a max wait under 10 ms (the host passes 5 in demo)
 		}
 		cfg.consumer = append(cfg.consumer, kgo.FetchMaxWait(d))
 	}
@@ -299,6 +321,9 @@ func parseConfig(kvs []kv) (*clientConfig, error) {
 		}
 		cfg.autoCommit = b
 	}
+	if err := parseGroupKind(cfg, m); err != nil {
+		return nil, err
+	}
 	for _, o := range []struct {
 		key string
 		opt func(time.Duration) kgo.GroupOpt
@@ -313,7 +338,10 @@ func parseConfig(kvs []kv) (*clientConfig, error) {
 			if err != nil {
 				return nil, err
 			}
-			cfg.consumer = append(cfg.consumer, o.opt(d))
+			if o.key == "auto.commit.interval.ms" && cfg.share {
+				return nil, configError(o.key, "not applicable to a share group (%s=share): records are acknowledged, not committed", groupTypeKey)
+			}
+			cfg.groupOpts = append(cfg.groupOpts, o.opt(d))
 		}
 	}
 
@@ -410,4 +438,79 @@ func tlsConfig(m map[string]string) (*tls.Config, error) {
 		return nil, configError("ssl.endpoint.identification.algorithm", "expected https or none")
 	}
 	return tc, nil
+}
+
+// parseGroupKind reads kmidi.group.type, group.protocol, partition.assignment.strategy
+// and group.remote.assignor. franz-go runs KIP-848 only with a range or sticky balancer
+// first (it maps them to the broker's "range" and "uniform" assignors) and silently
+// uses the classic protocol otherwise, so a combination that would fall back is
+// refused here.
+func parseGroupKind(cfg *clientConfig, m map[string]string) error {
+	switch v := strings.ToLower(strings.TrimSpace(m[groupTypeKey])); v {
+	case "", "consumer":
+	case "share":
+		cfg.share = true
+	default:
+		return configError(groupTypeKey, "expected consumer or share")
+	}
+	cfg.groupProtocol = "classic"
+	if v, ok := m["group.protocol"]; ok {
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "classic":
+		case "consumer":
+			cfg.groupProtocol = "consumer"
+		default:
+			return configError("group.protocol", "expected classic or consumer")
+		}
+	}
+	strategy, hasStrategy := m["partition.assignment.strategy"]
+	assignor, hasAssignor := m["group.remote.assignor"]
+	if cfg.share {
+		for _, k := range []string{"group.protocol", "partition.assignment.strategy", "group.remote.assignor"} {
+			if _, ok := m[k]; ok {
+				return configError(k, "not applicable to a share group (%s=share): the broker assigns its partitions", groupTypeKey)
+			}
+		}
+		return nil
+	}
+	if cfg.groupProtocol == "consumer" {
+		if hasStrategy {
+			return configError("partition.assignment.strategy", "not used with group.protocol=consumer (the broker assigns); use group.remote.assignor=uniform or range")
+		}
+		cfg.balancers = []kgo.GroupBalancer{kgo.CooperativeStickyBalancer()} // -> "uniform"
+		if hasAssignor {
+			switch strings.ToLower(strings.TrimSpace(assignor)) {
+			case "uniform":
+			case "range":
+				cfg.balancers = []kgo.GroupBalancer{kgo.RangeBalancer()}
+			default:
+				return configError("group.remote.assignor", "expected uniform or range (the assignors franz-go can ask for)")
+			}
+		}
+		return nil
+	}
+	if hasAssignor {
+		return configError("group.remote.assignor", "only with group.protocol=consumer")
+	}
+	if hasStrategy {
+		for _, name := range strings.Split(strategy, ",") {
+			switch strings.ToLower(strings.TrimSpace(name)) {
+			case "range":
+				cfg.balancers = append(cfg.balancers, kgo.RangeBalancer())
+			case "roundrobin":
+				cfg.balancers = append(cfg.balancers, kgo.RoundRobinBalancer())
+			case "sticky":
+				cfg.balancers = append(cfg.balancers, kgo.StickyBalancer())
+			case "cooperative-sticky":
+				cfg.balancers = append(cfg.balancers, kgo.CooperativeStickyBalancer())
+			case "":
+			default:
+				return configError("partition.assignment.strategy", "expected a comma list of range, roundrobin, sticky, cooperative-sticky")
+			}
+		}
+		if len(cfg.balancers) == 0 {
+			return configError("partition.assignment.strategy", "no strategy named")
+		}
+	}
+	return nil
 }

@@ -41,6 +41,7 @@ type producer struct {
 	poisoned bool
 	lastErr  cstr
 	failure  cstr
+	settings cstr
 }
 
 func newProducer(kvs []kv) (*producer, error) {
@@ -157,4 +158,5 @@ func (p *producer) close() {
 	p.cl.Close()
 	p.lastErr.free()
 	p.failure.free()
+	p.settings.free()
 }

@@ -68,16 +68,29 @@ static int32_t w_create_topic(const kmidi_kv *config, size_t n_config, const cha
                             timeout_ms, errbuf, errlen);
 }
 
+static int32_t w_consumer_assignment(kmidi_consumer *c, kmidi_topic_partition *out, size_t cap,
+                                     size_t *n_out) {
+    return kfg_consumer_assignment(c, out, cap, n_out);
+}
+
+static const char *w_producer_settings(kmidi_producer *p) { return kfg_producer_settings(p); }
+
+static const char *w_consumer_settings(kmidi_consumer *c) { return kfg_consumer_settings(c); }
+
 static kmidi_transport_table table = {
     .magic = KMIDI_TRANSPORT_MAGIC,
     .abi_version = KMIDI_TRANSPORT_ABI_VERSION,
     .struct_size = (uint32_t)sizeof(kmidi_transport_table),
     .reserved = 0,
     .name = "franz-go",
-    .library = "franz-go",
+    /* ServerSideBalancer (KIP-848) is in franz-go v1.22.0 and later, ShareGroup (KIP-932)
+       in v1.21.0 and later; this plugin needs v1.22 for both. */
+    .library = "franz-go (KIP-848 and share groups: v1.22+)",
     .library_version = "unknown", /* replaced by the kgo module version on first call */
     .capabilities = KMIDI_CAP_CONSUMER_GROUPS | KMIDI_CAP_TIMESTAMPS | KMIDI_CAP_HEADERS |
-                    KMIDI_CAP_TLS | KMIDI_CAP_SASL | KMIDI_CAP_IDEMPOTENCE,
+                    KMIDI_CAP_TLS | KMIDI_CAP_SASL | KMIDI_CAP_IDEMPOTENCE |
+                    KMIDI_CAP_CONSUMER_PROTOCOL /* kgo.ServerSideBalancer, franz-go v1.22+ */ |
+                    KMIDI_CAP_SHARE_GROUPS /* kgo.ShareGroup, franz-go v1.22+ */,
     .producer_new = w_producer_new,
     .produce = w_produce,
     .flush = w_flush,
@@ -92,6 +105,9 @@ static kmidi_transport_table table = {
     .consumer_free = w_consumer_free,
     .topic_partitions = w_topic_partitions,
     .create_topic = w_create_topic,
+    .consumer_assignment = w_consumer_assignment,
+    .producer_settings = w_producer_settings,
+    .consumer_settings = w_consumer_settings,
 };
 
 static pthread_once_t version_once = PTHREAD_ONCE_INIT;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the franz-go plugin and run test_harness.c against real Kafka brokers
 # (4.3.1 and 3.9.2 by default; KMIDI_FG_KAFKA_VERSIONS="4.3.1" to pick), plus go vet.
-# Usage: transports/franz-go/test.sh [--bootstrap HOST:PORT]   (use a running broker)
+# Usage: transports/franz-go/test.sh [--bootstrap HOST:PORT [KAFKA_VERSION]]   (use a running broker;
+#        KAFKA_VERSION, e.g. 4.3.1, turns on its version-specific checks)
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -28,19 +29,19 @@ cc -std=c11 -Wall -Wextra -pedantic -Werror -O1 -I"$REPO/kmidi-transport/include
 
 export KMIDI_FRANZ_GO_TEST_PANIC=__kmidi_franz_go_test_panic__
 status=0
-run() { # label bootstrap
+run() { # label bootstrap [kafka-version]
   echo "== test_harness against $1 ($2)"
-  timeout 300 "$WORK/test_harness" "$WORK/libkmidi_franz_go.so" "$2" || status=1
+  timeout 300 "$WORK/test_harness" "$WORK/libkmidi_franz_go.so" "$2" ${3:+"$3"} || status=1
 }
 if [[ ${1:-} == --bootstrap ]]; then
-  run "given broker" "$2"
+  run "given broker" "$2" "${3:-}"
 else
   for v in ${KMIDI_FG_KAFKA_VERSIONS:-4.3.1 3.9.2}; do
     port=$(bash "$REPO/scripts/kafka.sh" free-port)
     name="franz-go-test-$v-$port"
     BROKERS+=("$name")
     bootstrap=$(bash "$REPO/scripts/kafka.sh" start "$v" "$port" "$name" | tail -n 1)
-    run "Kafka $v" "$bootstrap"
+    run "Kafka $v" "$bootstrap" "$v"
     bash "$REPO/scripts/kafka.sh" stop "$name" >/dev/null 2>&1 || true
   done
 fi
