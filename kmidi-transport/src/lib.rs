@@ -19,7 +19,7 @@ pub use config::ClientConfig;
 pub use error::TransportError;
 pub use plugin::{discover, load_plugin, PluginError, PluginTransport};
 pub use transport::{
-    Admin, Capabilities, Consumer, DeliveryFailure, OffsetReset, Producer, ProducerStats, Record,
-    Subscription, TopicSpec, Transport, TransportInfo, CONSUMER_SETTINGS, GROUP_TYPE_KEY,
-    PRODUCER_SETTINGS,
+    Admin, Capabilities, Consumer, DeliveryFailure, GroupType, OffsetReset, Producer,
+    ProducerStats, Record, Subscription, TopicSpec, Transport, TransportInfo, CONSUMER_SETTINGS,
+    GROUP_TYPE_KEY, PRODUCER_SETTINGS,
 };

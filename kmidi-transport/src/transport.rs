@@ -43,6 +43,50 @@ pub struct Capabilities {
 /// it must refuse it, since ignoring it changes what is delivered.
 pub const GROUP_TYPE_KEY: &str = "kmidi.group.type";
 
+/// What [`GROUP_TYPE_KEY`] asks for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum GroupType {
+    /// A consumer group (absent key, or `consumer`).
+    #[default]
+    Consumer,
+    /// A share group (KIP-932): `share`.
+    Share,
+}
+
+impl GroupType {
+    /// The group type `config` asks for; a value other than `consumer` or `share` is a
+    /// [`TransportError::Config`] naming the key.
+    pub fn of(config: &ClientConfig) -> Result<Self, TransportError> {
+        match config.get(GROUP_TYPE_KEY).map(str::trim) {
+            None | Some("consumer") => Ok(GroupType::Consumer),
+            Some("share") => Ok(GroupType::Share),
+            Some(other) => Err(TransportError::Config {
+                key: GROUP_TYPE_KEY.to_string(),
+                reason: format!("expected consumer or share, got {other:?}"),
+            }),
+        }
+    }
+
+    /// For a transport without share consumers: `Ok` for a consumer group, and for a
+    /// share group the refusal naming `library` (e.g. "librdkafka 2.12.1") and what to
+    /// use instead.
+    pub fn require_consumer_group(
+        config: &ClientConfig,
+        library: &str,
+    ) -> Result<(), TransportError> {
+        match Self::of(config)? {
+            GroupType::Consumer => Ok(()),
+            GroupType::Share => Err(TransportError::Config {
+                key: GROUP_TYPE_KEY.to_string(),
+                reason: format!(
+                    "{library} has no share consumer (KIP-932); use a transport whose \
+                     `kmidi transports` line says share groups, e.g. the franz-go plugin"
+                ),
+            }),
+        }
+    }
+}
+
 /// The settings that shape what the ear hears, by librdkafka's names and in its units,
 /// that transports report (see [`Producer::settings`]) and `compare --equalize` sets.
 pub const PRODUCER_SETTINGS: &[&str] = &["linger.ms", "acks", "enable.idempotence"];
@@ -214,5 +258,41 @@ pub trait Admin: Send {
     fn describe_cluster(&self, timeout: Duration) -> Result<String, TransportError> {
         let _ = timeout;
         Ok("unknown".to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_type(value: &str) -> ClientConfig {
+        [(GROUP_TYPE_KEY, value)].into_iter().collect()
+    }
+
+    #[test]
+    fn the_group_type_defaults_to_a_consumer_group() {
+        assert_eq!(
+            GroupType::of(&ClientConfig::new()).ok(),
+            Some(GroupType::Consumer)
+        );
+        assert_eq!(
+            GroupType::of(&with_type("share")).ok(),
+            Some(GroupType::Share)
+        );
+        assert!(GroupType::of(&with_type("queue")).is_err());
+    }
+
+    #[test]
+    fn a_share_group_is_refused_naming_the_library_and_an_alternative() {
+        assert!(GroupType::require_consumer_group(&with_type("consumer"), "lib 1").is_ok());
+        let err = GroupType::require_consumer_group(&with_type("share"), "librdkafka 2.12.1")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("librdkafka 2.12.1 has no share consumer (KIP-932)")
+                && err.contains("franz-go"),
+            "{err}"
+        );
     }
 }

@@ -8,11 +8,12 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use kafka::client::{CommitOffset, FetchOffset, FetchPartition, KafkaClient};
+use kafka::client::{CommitOffset, FetchPartition};
 use kafka::error::KafkaCode;
 use kmidi_transport::{Consumer, OffsetReset, Record, TransportError};
 
 use crate::client::{self, Session};
+use crate::start::start_positions;
 
 /// The fetch thread stops fetching while this many records wait to be polled.
 const QUEUE_HIGH: usize = 5_000;
@@ -54,35 +55,8 @@ pub struct KrConsumer {
     /// Next offset per partition, of what `poll` returned, for `commit`.
     consumed: HashMap<Tp, i64>,
     committed: HashMap<Tp, i64>,
-}
-
-/// Where each partition starts: the group's committed offset, else the reset policy.
-pub(crate) fn start_positions(
-    client: &mut KafkaClient,
-    topics: &[String],
-    group: &str,
-    reset: OffsetReset,
-) -> Result<HashMap<Tp, i64>, kafka::Error> {
-    let fallback = match reset {
-        OffsetReset::Earliest => FetchOffset::Earliest,
-        OffsetReset::Latest => FetchOffset::Latest,
-    };
-    let mut positions = HashMap::new();
-    for (topic, offsets) in client.fetch_offsets(topics, fallback)? {
-        for po in offsets {
-            positions.insert((topic.clone(), po.partition), po.offset);
-        }
-    }
-    if !group.is_empty() {
-        for topic in topics {
-            for po in client.fetch_group_topic_offset(group, topic)? {
-                if po.offset >= 0 {
-                    positions.insert((topic.clone(), po.partition), po.offset);
-                }
-            }
-        }
-    }
-    Ok(positions)
+    /// What it applies, by librdkafka's names (`Settings::consumer_settings`).
+    settings: Vec<(String, String)>,
 }
 
 impl KrConsumer {
@@ -96,6 +70,7 @@ impl KrConsumer {
             state: Mutex::new(Shared::default()),
             changed: Condvar::new(),
         });
+        let settings = session.settings.consumer_settings();
         let mut assignment: Vec<Tp> = positions.keys().cloned().collect();
         assignment.sort();
         let fetcher = Fetcher {
@@ -117,6 +92,7 @@ impl KrConsumer {
             assignment,
             consumed: HashMap::new(),
             committed: HashMap::new(),
+            settings,
         }
     }
 }
@@ -196,6 +172,10 @@ impl Consumer for KrConsumer {
 
     fn assignment(&self) -> Vec<(String, i32)> {
         self.assignment.clone()
+    }
+
+    fn settings(&self) -> Vec<(String, String)> {
+        self.settings.clone()
     }
 }
 

@@ -4,7 +4,8 @@
 //! ListOffsets v0, Metadata v0, OffsetCommit/OffsetFetch v1) and writes magic-0
 //! messages, so it works with Apache Kafka up to 3.9 and has no timestamps or headers.
 //! It has no consumer-group membership: a kmidi instrument on kafka-rust reads every
-//! partition of its topic itself, and `-g` only names where offsets are stored.
+//! partition of its topic itself, and `-g` only names where offsets are stored; nor
+//! share groups (`kmidi.group.type=share` is refused).
 //!
 //! `props` maps librdkafka-style `-X` properties (refusing what kafka-rust cannot do),
 //! `probe` asks the broker for its API versions before anything else and refuses Kafka
@@ -19,10 +20,11 @@ mod consumer;
 mod probe;
 mod producer;
 mod props;
+mod start;
 
 use kmidi_transport::{
-    Admin, Capabilities, ClientConfig, Consumer, Producer, Subscription, Transport, TransportError,
-    TransportInfo,
+    Admin, Capabilities, ClientConfig, Consumer, GroupType, Producer, Subscription, Transport,
+    TransportError, TransportInfo,
 };
 
 pub use admin::KrAdmin;
@@ -90,6 +92,7 @@ impl Transport for KafkaRustTransport {
         config: &ClientConfig,
         subscription: &Subscription,
     ) -> Result<Box<dyn Consumer>, TransportError> {
+        GroupType::require_consumer_group(config, &format!("kafka-rust {KAFKA_CRATE_VERSION}"))?;
         let settings = props::parse(config)?;
         probe::require_compatible(&settings)?;
         let group = subscription.group.clone();
@@ -113,7 +116,7 @@ impl Transport for KafkaRustTransport {
         // answers NotLeaderForPartition until it has. Retry that, briefly.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         let positions = loop {
-            match consumer::start_positions(&mut client, &subscription.topics, &group, reset) {
+            match start::start_positions(&mut client, &subscription.topics, &group, reset) {
                 Ok(positions) => break positions,
                 Err(e) if std::time::Instant::now() < deadline && leader_moving(&e) => {
                     std::thread::sleep(std::time::Duration::from_millis(200));
@@ -161,6 +164,27 @@ mod tests {
         assert!(!info.capabilities.consumer_groups);
         assert!(!info.capabilities.timestamps && !info.capabilities.headers);
         assert!(info.capabilities.tls && !info.capabilities.sasl);
+    }
+
+    #[test]
+    fn a_share_group_is_refused_before_any_connection() {
+        let config: ClientConfig = [(kmidi_transport::GROUP_TYPE_KEY, "share")]
+            .into_iter()
+            .collect();
+        let sub = Subscription {
+            topics: vec!["t".into()],
+            group: "g".into(),
+            offset_reset: kmidi_transport::OffsetReset::Latest,
+        };
+        let err = KafkaRustTransport
+            .consumer(&config, &sub)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("kafka-rust 0.10.0 has no share consumer (KIP-932)"),
+            "{err}"
+        );
     }
 
     #[test]

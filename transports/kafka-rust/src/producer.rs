@@ -60,10 +60,13 @@ pub struct KrProducer {
     jobs: Option<SyncSender<Job>>,
     log: Arc<DeliveryLog>,
     sent: u64,
+    /// What it applies, by librdkafka's names (`Settings::producer_settings`).
+    settings: Vec<(String, String)>,
 }
 
 impl KrProducer {
     pub(crate) fn new(session: Session) -> Self {
+        let settings = session.settings.producer_settings();
         let (tx, rx) = mpsc::sync_channel(QUEUE_CAPACITY);
         let log = Arc::new(DeliveryLog::default());
         let thread_log = Arc::clone(&log);
@@ -76,6 +79,7 @@ impl KrProducer {
             jobs: Some(tx),
             log,
             sent: 0,
+            settings,
         }
     }
 
@@ -152,6 +156,10 @@ impl Producer for KrProducer {
             delivered: self.log.delivered.load(Ordering::Relaxed),
             failed: self.log.failed.load(Ordering::Relaxed),
         }
+    }
+
+    fn settings(&self) -> Vec<(String, String)> {
+        self.settings.clone()
     }
 }
 

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use kafka::client::RequiredAcks;
-use kmidi_transport::{ClientConfig, OffsetReset, TransportError};
+use kmidi_transport::{ClientConfig, GroupType, OffsetReset, TransportError, GROUP_TYPE_KEY};
 
 /// Properties accepted, listed in refusals so the user sees what is possible.
 pub(crate) const SUPPORTED: &[&str] = &[
@@ -29,6 +29,7 @@ pub(crate) const SUPPORTED: &[&str] = &[
     "ssl.key.location",
     "enable.ssl.certificate.verification",
     "ssl.endpoint.identification.algorithm",
+    "kmidi.group.type=consumer",
 ];
 
 /// TLS settings; the connector is built from them per client.
@@ -96,6 +97,35 @@ fn boolean(key: &str, value: &str) -> Result<bool, TransportError> {
             key,
             format!("expected true or false, got {value:?}"),
         )),
+    }
+}
+
+impl Settings {
+    /// What a producer applies, by librdkafka's names and units, for the knobs
+    /// kafka-rust has: only `acks` (it never lingers, but `linger.ms` is not a key it
+    /// accepts, and it has no idempotence).
+    pub fn producer_settings(&self) -> Vec<(String, String)> {
+        let acks = match self.acks {
+            RequiredAcks::None => "0",
+            RequiredAcks::One => "1",
+            RequiredAcks::All => "-1",
+        };
+        vec![("acks".to_string(), acks.to_string())]
+    }
+
+    /// What a consumer applies: the fetch wait and minimum (kafka-rust has no group
+    /// membership, so no group settings).
+    pub fn consumer_settings(&self) -> Vec<(String, String)> {
+        vec![
+            (
+                "fetch.wait.max.ms".to_string(),
+                self.fetch_max_wait.as_millis().to_string(),
+            ),
+            (
+                "fetch.min.bytes".to_string(),
+                self.fetch_min_bytes.to_string(),
+            ),
+        ]
     }
 }
 
@@ -205,6 +235,10 @@ pub(crate) fn parse(config: &ClientConfig) -> Result<Settings, TransportError> {
                     _ => return Err(refuse(key, "expected https or none")),
                 }
             }
+            // The host's key: checked (share groups are refused) when a consumer is made.
+            GROUP_TYPE_KEY => {
+                GroupType::of(config)?;
+            }
             other => return Err(refuse(other, unsupported_hint(other))),
         }
     }
@@ -299,6 +333,33 @@ mod tests {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", "no-port");
         assert!(parse(&c).is_err());
+    }
+
+    #[test]
+    fn settings_report_kmidis_defaults_or_the_users_values_in_librdkafka_units() {
+        let s = parse(&cfg(&[])).unwrap();
+        assert_eq!(
+            s.producer_settings(),
+            [("acks".to_string(), "-1".to_string())]
+        );
+        let s = parse(&cfg(&[("acks", "1"), ("fetch.wait.max.ms", "25")])).unwrap();
+        assert_eq!(
+            s.producer_settings(),
+            [("acks".to_string(), "1".to_string())]
+        );
+        assert_eq!(
+            s.consumer_settings(),
+            [
+                ("fetch.wait.max.ms".to_string(), "25".to_string()),
+                ("fetch.min.bytes".to_string(), "1".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_group_type_key_is_accepted_and_checked() {
+        assert!(parse(&cfg(&[(GROUP_TYPE_KEY, "consumer")])).is_ok());
+        assert!(parse(&cfg(&[(GROUP_TYPE_KEY, "queue")])).is_err());
     }
 
     #[test]

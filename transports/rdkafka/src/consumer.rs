@@ -1,8 +1,12 @@
-//! The rdkafka consumer: a librdkafka group member polled with a timeout.
+//! The rdkafka consumer: a librdkafka group member polled with a timeout. Only
+//! consumer groups: `kmidi.group.type=share` is refused (librdkafka has no share
+//! consumer).
 
 use std::time::Duration;
 
-use kmidi_transport::{ClientConfig, Consumer, Record, Subscription, TransportError};
+use kmidi_transport::{
+    ClientConfig, Consumer, GroupType, Record, Subscription, TransportError, CONSUMER_SETTINGS,
+};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Message, Timestamp};
@@ -11,10 +15,37 @@ use crate::props;
 
 pub struct RdConsumer {
     inner: BaseConsumer,
+    /// What librdkafka applies (read back once, from the config it was created with).
+    settings: Vec<(String, String)>,
+}
+
+/// Consumer settings the group's coordinator decides under the KIP-848 protocol
+/// (`group.protocol=consumer`): librdkafka applies no value of its own for them then.
+const CLASSIC_PROTOCOL_ONLY: &[&str] = &[
+    "partition.assignment.strategy",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+];
+
+/// The effective consumer settings of `rd`, without those librdkafka does not apply
+/// under the group protocol it uses.
+fn consumer_settings(rd: &rdkafka::ClientConfig) -> Vec<(String, String)> {
+    let mut settings = props::effective(rd, CONSUMER_SETTINGS);
+    let kip848 = settings
+        .iter()
+        .any(|(k, v)| k == "group.protocol" && v == "consumer");
+    if kip848 {
+        settings.retain(|(k, _)| !CLASSIC_PROTOCOL_ONLY.contains(&k.as_str()));
+    }
+    settings
 }
 
 impl RdConsumer {
     pub fn new(config: &ClientConfig, sub: &Subscription) -> Result<Self, TransportError> {
+        GroupType::require_consumer_group(
+            config,
+            &format!("librdkafka {}", crate::librdkafka_version()),
+        )?;
         let mut rd = props::consumer(config);
         rd.set("group.id", &sub.group);
         if config.get("auto.offset.reset").is_none() {
@@ -25,7 +56,10 @@ impl RdConsumer {
         inner
             .subscribe(&topics)
             .map_err(|e| crate::client_error("subscribe", e))?;
-        Ok(Self { inner })
+        Ok(Self {
+            inner,
+            settings: consumer_settings(&rd),
+        })
     }
 }
 
@@ -98,5 +132,54 @@ impl Consumer for RdConsumer {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    fn settings(&self) -> Vec<(String, String)> {
+        self.settings.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kmidi_transport::GROUP_TYPE_KEY;
+
+    #[test]
+    fn the_kip848_protocol_reports_no_classic_only_settings() {
+        let classic = consumer_settings(&props::consumer(&ClientConfig::new()));
+        assert!(classic.iter().any(|(k, _)| k == "session.timeout.ms"));
+        let c: ClientConfig = [("group.protocol", "consumer")].into_iter().collect();
+        let kip848 = consumer_settings(&props::consumer(&c));
+        assert!(kip848
+            .iter()
+            .any(|(k, v)| k == "group.protocol" && v == "consumer"));
+        assert!(
+            !kip848
+                .iter()
+                .any(|(k, _)| CLASSIC_PROTOCOL_ONLY.contains(&k.as_str())),
+            "{kip848:?}"
+        );
+    }
+
+    #[test]
+    fn a_share_group_is_refused_pointing_at_a_transport_that_has_them() {
+        let c: ClientConfig = [(GROUP_TYPE_KEY, "share")].into_iter().collect();
+        let sub = Subscription {
+            topics: vec!["t".into()],
+            group: "g".into(),
+            offset_reset: kmidi_transport::OffsetReset::Latest,
+        };
+        let err = RdConsumer::new(&c, &sub)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("has no share consumer (KIP-932)") && err.contains("franz-go plugin"),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!("librdkafka {}", crate::librdkafka_version())),
+            "{err}"
+        );
     }
 }

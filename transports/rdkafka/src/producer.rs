@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use kmidi_transport::{ClientConfig, DeliveryFailure, Producer, ProducerStats, TransportError};
+use kmidi_transport::{
+    ClientConfig, DeliveryFailure, Producer, ProducerStats, TransportError, PRODUCER_SETTINGS,
+};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
 use rdkafka::producer::{
@@ -54,14 +56,21 @@ impl ProducerContext for DeliveryLog {
 pub struct RdProducer {
     inner: ThreadedProducer<DeliveryLog>,
     sent: u64,
+    /// What librdkafka applies (read back once, from the config it was created with).
+    settings: Vec<(String, String)>,
 }
 
 impl RdProducer {
     pub fn new(config: &ClientConfig) -> Result<Self, TransportError> {
-        let inner = props::producer(config)
+        let rd = props::producer(config);
+        let inner = rd
             .create_with_context(DeliveryLog::default())
             .map_err(props::creation_error)?;
-        Ok(Self { inner, sent: 0 })
+        Ok(Self {
+            inner,
+            sent: 0,
+            settings: props::effective(&rd, PRODUCER_SETTINGS),
+        })
     }
 }
 
@@ -126,5 +135,9 @@ impl Producer for RdProducer {
             delivered: ctx.delivered.load(Ordering::Relaxed),
             failed: ctx.failed.load(Ordering::Relaxed),
         }
+    }
+
+    fn settings(&self) -> Vec<(String, String)> {
+        self.settings.clone()
     }
 }

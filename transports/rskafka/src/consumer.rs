@@ -11,7 +11,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kmidi_transport::{ClientConfig, Consumer, OffsetReset, Record, Subscription, TransportError};
+use kmidi_transport::{
+    ClientConfig, Consumer, GroupType, OffsetReset, Record, Subscription, TransportError,
+};
 use rskafka::client::error::ProtocolError;
 use rskafka::client::partition::{OffsetAt, PartitionClient, UnknownTopicHandling};
 use rskafka::client::Client;
@@ -33,12 +35,15 @@ type Item = Result<Record, TransportError>;
 pub struct RsConsumer {
     rx: mpsc::Receiver<Item>,
     assignment: Vec<(String, i32)>,
+    /// What it applies, by librdkafka's names (`Settings::consumer_settings`).
+    settings: Vec<(String, String)>,
     // Dropped in `Drop`, which stops the fetchers and joins the worker thread.
     rt: Option<Runtime>,
 }
 
 impl RsConsumer {
     pub fn new(config: &ClientConfig, sub: &Subscription) -> Result<Self, TransportError> {
+        GroupType::require_consumer_group(config, &format!("rskafka {}", crate::RSKAFKA_VERSION))?;
         let settings = Settings::parse(config)?;
         // An explicit -X auto.offset.reset wins, as with the rdkafka transport.
         let reset = settings.offset_reset.unwrap_or(sub.offset_reset);
@@ -58,6 +63,7 @@ impl RsConsumer {
         Ok(Self {
             rx,
             assignment,
+            settings: settings.consumer_settings(),
             rt: Some(rt),
         })
     }
@@ -136,7 +142,11 @@ async fn fetch(
     let (topic, partition) = (pc.topic().to_string(), pc.partition());
     loop {
         let result = pc
-            .fetch_records(offset, 1..settings.fetch_max_bytes, settings.fetch_wait_ms)
+            .fetch_records(
+                offset,
+                settings.fetch_min_bytes..settings.fetch_max_bytes,
+                settings.fetch_wait_ms,
+            )
             .await;
         let problem = match result {
             Ok((records, _high_watermark)) => {
@@ -226,6 +236,10 @@ impl Consumer for RsConsumer {
 
     fn assignment(&self) -> Vec<(String, i32)> {
         self.assignment.clone()
+    }
+
+    fn settings(&self) -> Vec<(String, String)> {
+        self.settings.clone()
     }
 }
 

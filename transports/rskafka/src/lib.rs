@@ -15,6 +15,7 @@
 //! partition of the topic on its own, two instruments with the same `-g` both play
 //! every note instead of sharing the partitions, and nothing is committed (`commit` is
 //! a no-op), so each start begins at the latest or earliest offset as `--from` says.
+//! Nor share groups: `kmidi.group.type=share` is refused.
 //!
 //! # Properties
 //!

@@ -92,6 +92,8 @@ pub struct RsProducer {
     tx: UnboundedSender<Pending>,
     shared: Arc<Shared>,
     max_pending: u64,
+    /// What it applies, by librdkafka's names (`Settings::producer_settings`).
+    settings: Vec<(String, String)>,
     // Dropped last, in `Drop`, which stops the tasks and joins the worker thread.
     rt: Option<Runtime>,
 }
@@ -110,6 +112,7 @@ impl RsProducer {
             tx,
             shared,
             max_pending: settings.max_pending,
+            settings: settings.producer_settings(),
             rt: Some(rt),
         })
     }
@@ -322,6 +325,10 @@ impl Producer for RsProducer {
             delivered: c.delivered,
             failed: c.failed,
         }
+    }
+
+    fn settings(&self) -> Vec<(String, String)> {
+        self.settings.clone()
     }
 }
 

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use kmidi_transport::{ClientConfig, OffsetReset, TransportError};
+use kmidi_transport::{ClientConfig, GroupType, OffsetReset, TransportError, GROUP_TYPE_KEY};
 use rskafka::client::partition::Compression;
 
 use crate::security::{self, Security};
@@ -22,6 +22,7 @@ pub const SUPPORTED_KEYS: &[&str] = &[
     "retry.backoff.ms",
     "retry.backoff.max.ms",
     "fetch.wait.max.ms",
+    "fetch.min.bytes",
     "fetch.max.bytes",
     "auto.offset.reset",
     "group.id",
@@ -42,6 +43,7 @@ pub const SUPPORTED_KEYS: &[&str] = &[
     "sasl.mechanisms",
     "sasl.username",
     "sasl.password",
+    "kmidi.group.type",
 ];
 
 /// The client settings after parsing and checking every property.
@@ -58,6 +60,8 @@ pub struct Settings {
     pub backoff_max: Duration,
     /// Broker-side long-poll bound of one fetch; short, see `consumer`.
     pub fetch_wait_ms: i32,
+    /// The least a fetch answers with (the start of rskafka's byte range); 1: at once.
+    pub fetch_min_bytes: i32,
     pub fetch_max_bytes: i32,
     pub offset_reset: Option<OffsetReset>,
     pub compression: Compression,
@@ -79,6 +83,7 @@ impl Settings {
             backoff_init: Duration::from_millis(100),
             backoff_max: Duration::from_secs(1),
             fetch_wait_ms: 10,
+            fetch_min_bytes: 1,
             fetch_max_bytes: 1024 * 1024,
             offset_reset: None,
             compression: Compression::NoCompression,
@@ -106,7 +111,13 @@ impl Settings {
                 "retry.backoff.ms" => s.backoff_init = millis(key, value)?,
                 "retry.backoff.max.ms" => s.backoff_max = millis(key, value)?,
                 "fetch.wait.max.ms" => s.fetch_wait_ms = number(key, value, 0, 60_000)?,
+                "fetch.min.bytes" => s.fetch_min_bytes = number(key, value, 1, 1 << 30)?,
                 "fetch.max.bytes" => s.fetch_max_bytes = number(key, value, 1, 1 << 30)?,
+                // The host's key: checked (share groups are refused) when a consumer is
+                // made; a producer or admin client has no group to ask about.
+                GROUP_TYPE_KEY => {
+                    GroupType::of(config)?;
+                }
                 "auto.offset.reset" => s.offset_reset = Some(offset_reset(value)?),
                 // Accepted so a command line written for rdkafka still runs; rskafka has
                 // no consumer groups, so the name changes nothing (see the crate docs).
@@ -157,11 +168,48 @@ impl Settings {
                 }
             }
         }
+        if s.fetch_min_bytes >= s.fetch_max_bytes {
+            return Err(bad(
+                "fetch.min.bytes",
+                &format!(
+                    "must be less than fetch.max.bytes ({}), got {}",
+                    s.fetch_max_bytes, s.fetch_min_bytes
+                ),
+            ));
+        }
         if s.backoff_max < s.backoff_init {
             s.backoff_max = s.backoff_init;
         }
         s.security = sec.build()?;
         Ok(s)
+    }
+
+    /// What a producer applies, by librdkafka's names and units: rskafka never lingers,
+    /// always produces with acks=all, and has no idempotent producer.
+    pub fn producer_settings(&self) -> Vec<(String, String)> {
+        [
+            ("linger.ms", "0"),
+            ("acks", "-1"),
+            ("enable.idempotence", "false"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    /// What a consumer applies: the fetch wait and minimum (no groups, so no group
+    /// settings).
+    pub fn consumer_settings(&self) -> Vec<(String, String)> {
+        vec![
+            (
+                "fetch.wait.max.ms".to_string(),
+                self.fetch_wait_ms.to_string(),
+            ),
+            (
+                "fetch.min.bytes".to_string(),
+                self.fetch_min_bytes.to_string(),
+            ),
+        ]
     }
 
     /// rskafka's retry policy: bounded, so a dead broker becomes an error instead of
@@ -255,6 +303,37 @@ mod tests {
         assert_eq!((s.fetch_wait_ms, s.client_id.as_str()), (3, "me"));
         assert_eq!(s.offset_reset, Some(OffsetReset::Earliest));
         assert_eq!(s.compression, Compression::Lz4);
+    }
+
+    #[test]
+    fn settings_report_what_rskafka_applies_in_librdkafka_units() {
+        let s = parse(&[("fetch.wait.max.ms", "3"), ("fetch.min.bytes", "64")]).unwrap();
+        let value = |pairs: Vec<(String, String)>, key: &str| {
+            pairs.into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        };
+        assert_eq!(value(s.producer_settings(), "acks").as_deref(), Some("-1"));
+        assert_eq!(
+            value(s.producer_settings(), "linger.ms").as_deref(),
+            Some("0")
+        );
+        assert_eq!(
+            value(s.consumer_settings(), "fetch.wait.max.ms").as_deref(),
+            Some("3")
+        );
+        assert_eq!(
+            value(s.consumer_settings(), "fetch.min.bytes").as_deref(),
+            Some("64")
+        );
+        assert!(parse(&[("fetch.min.bytes", "2000000")]).is_err());
+    }
+
+    #[test]
+    fn the_group_type_key_is_accepted_and_checked() {
+        assert!(
+            parse(&[(GROUP_TYPE_KEY, "share")]).is_ok(),
+            "refused by the consumer"
+        );
+        assert!(parse(&[(GROUP_TYPE_KEY, "queue")]).is_err());
     }
 
     #[test]

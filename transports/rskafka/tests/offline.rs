@@ -102,3 +102,20 @@ fn info_says_there_are_no_consumer_groups() {
         info.library_version
     );
 }
+
+#[test]
+fn a_share_group_is_refused_before_any_connection() {
+    let err = RsKafkaTransport
+        .consumer(&config(&[("kmidi.group.type", "share")]), &sub())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("has no share consumer (KIP-932)") && err.contains("franz-go plugin"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("cannot reach"),
+        "refused before connecting: {err}"
+    );
+}

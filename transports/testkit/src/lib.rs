@@ -33,9 +33,8 @@ use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use kmidi_transport::{
-    Admin, Capabilities, ClientConfig, Consumer, DeliveryFailure, OffsetReset, Producer,
+    Admin, Capabilities, ClientConfig, Consumer, DeliveryFailure, GroupType, OffsetReset, Producer,
     ProducerStats, Record, Subscription, TopicSpec, Transport, TransportError, TransportInfo,
-    GROUP_TYPE_KEY,
 };
 
 mod mode;
@@ -110,12 +109,7 @@ impl Transport for TestkitTransport {
     ) -> Result<Box<dyn Consumer>, TransportError> {
         let mode = Mode::of(config)?;
         mode.on_new("consumer_new")?;
-        if let Some(kind) = config.get(GROUP_TYPE_KEY).filter(|k| *k != "consumer") {
-            return Err(TransportError::Config {
-                key: GROUP_TYPE_KEY.into(),
-                reason: format!("testkit has no {kind:?} groups; only consumer groups"),
-            });
-        }
+        GroupType::require_consumer_group(config, "testkit")?;
         let reports_assignment = match config.get("testkit.assignment") {
             None | Some("reported") => true,
             Some("unreported") => false,
@@ -317,6 +311,7 @@ impl Admin for MemAdmin {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kmidi_transport::GROUP_TYPE_KEY;
 
     #[test]
     fn what_is_sent_is_polled_back_in_order() {
