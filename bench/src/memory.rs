@@ -131,6 +131,7 @@ pub fn through_engines(
         run_id: "bench".to_string(),
         realtime: fifo,
         observer: None,
+        key_by: Default::default(),
     };
     std::thread::scope(|s| {
         s.spawn(move || -> Result<Outcome> {

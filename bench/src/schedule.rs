@@ -66,6 +66,7 @@ pub fn precise(song: &Score, speed: f64, producer: &mut dyn Producer) -> Played 
         run_id: "bench".to_string(),
         realtime: false,
         observer: None,
+        key_by: Default::default(),
     };
     let report = perform::perform(
         producer,

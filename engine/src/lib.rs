@@ -7,6 +7,7 @@
 //! only the engines know those bytes are notes.
 
 pub mod assignment;
+pub mod churn;
 pub mod listen;
 pub mod measure;
 pub mod observe;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::wire::{Measure, NoteMessage};
 use hdrhistogram::Histogram;
+use kmidi_midi::message::ChannelMessage;
 use kmidi_midi::schedule::{sleep_until, SongClock};
 use kmidi_midi::score::Score;
 use kmidi_transport::Producer;
@@ -31,6 +32,64 @@ pub struct PlayOptions {
     /// Told of every note sent and every delivery failure (and, in a session, of what
     /// the instrument hears).
     pub observer: Option<Arc<dyn Observer>>,
+    /// What each note's Kafka key is, and so which partition it goes to.
+    pub key_by: KeyBy,
+}
+
+/// The Kafka key of a note.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyBy {
+    /// The MIDI file's name, as the original kmidi: a song is one partition, in order.
+    #[default]
+    Song,
+    /// `SONG/PITCH` for notes (`SONG` for other messages): a song spreads over the
+    /// topic's partitions while each pitch's note-on and note-off stay on one
+    /// partition, in order, so no note hangs. What a consumer group needs to be heard
+    /// sharing the work.
+    Pitch,
+    /// `SONG/vN`: each note-on takes the next of [`VOICES`] keys in turn and its
+    /// note-off follows it, so every partition carries a steady share of the song
+    /// (pitches cluster, voices do not) and no note can hang.
+    Voice,
+}
+
+/// Keys `KeyBy::Voice` deals out.
+pub const VOICES: usize = 64;
+
+/// Which voice key each sounding note took, for its note-off.
+#[derive(Default)]
+struct Voices {
+    next: usize,
+    sounding: std::collections::HashMap<(u8, u8), usize>,
+}
+
+impl Voices {
+    fn key(&mut self, song: &Score, message: &ChannelMessage) -> String {
+        let Some(pitch) = message.note() else {
+            return song.name.clone();
+        };
+        let slot = (message.channel(), pitch);
+        let voice = if message.is_note_on_sounding() {
+            let v = self.next;
+            self.next = (self.next + 1) % VOICES;
+            self.sounding.insert(slot, v);
+            v
+        } else {
+            self.sounding.remove(&slot).unwrap_or(0)
+        };
+        format!("{}/v{voice}", song.name)
+    }
+}
+
+impl KeyBy {
+    fn key(self, voices: &mut Voices, song: &Score, message: &ChannelMessage) -> String {
+        match (self, message.note()) {
+            (KeyBy::Pitch, Some(pitch)) => format!("{}/{pitch}", song.name),
+            (KeyBy::Voice, Some(_)) => voices.key(song, message),
+            _ => song.name.clone(),
+        }
+    }
 }
 
 /// What the progress display reads while the engine plays.
@@ -165,6 +224,7 @@ pub fn perform(
         warm_up(producer, &opts.topic, &first.name, &opts.run_id);
     }
     let mut pass = 0u64;
+    let mut voices = Voices::default();
     'outer: loop {
         for (index, song) in songs.iter().enumerate() {
             if let Ok(mut name) = progress.song.lock() {
@@ -192,7 +252,8 @@ pub fn perform(
                 let lateness = handed.saturating_duration_since(deadline).as_micros() as u64;
                 let _ = report.lateness_us.record(lateness.max(1));
                 report.last_lateness_us = Some(lateness);
-                let sent = producer.send(&opts.topic, song.name.as_bytes(), &note.encode());
+                let key = opts.key_by.key(&mut voices, song, &event.message);
+                let sent = producer.send(&opts.topic, key.as_bytes(), &note.encode());
                 if let Some(o) = &opts.observer {
                     o.sent(&opts.topic, lateness, sent.is_ok());
                 }

@@ -48,6 +48,7 @@ fn opts(topic: &str) -> PlayOptions {
         run_id: "r1".to_string(),
         realtime: false,
         observer: None,
+        key_by: Default::default(),
     }
 }
 

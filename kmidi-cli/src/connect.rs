@@ -50,6 +50,43 @@ pub fn kafka_config(args: &KafkaArgs) -> Result<ClientConfig> {
 }
 
 /// The transport `--transport` names, searching `--plugin-dir` for plugins.
+/// Keys only a consumer has, by librdkafka's names: a session that gives one set of
+/// properties to both its clients keeps these from the producer (librdkafka warns
+/// about each, and a strict plugin may refuse them).
+const CONSUMER_ONLY: &[&str] = &[
+    "group.protocol",
+    "group.remote.assignor",
+    "group.instance.id",
+    "partition.assignment.strategy",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+    "max.poll.interval.ms",
+    "fetch.wait.max.ms",
+    "fetch.min.bytes",
+    "enable.auto.commit",
+    "auto.commit.interval.ms",
+    "auto.offset.reset",
+];
+/// Keys only a producer has, kept from the consumer likewise.
+const PRODUCER_ONLY: &[&str] = &[
+    "linger.ms",
+    "queue.buffering.max.ms",
+    "acks",
+    "enable.idempotence",
+];
+
+/// One set of properties as a producer's and a consumer's.
+pub fn split_roles(config: &ClientConfig) -> (ClientConfig, ClientConfig) {
+    let (mut producer, mut consumer) = (config.clone(), config.clone());
+    for key in CONSUMER_ONLY {
+        producer.remove(key);
+    }
+    for key in PRODUCER_ONLY {
+        consumer.remove(key);
+    }
+    (producer, consumer)
+}
+
 pub fn transport(args: &TransportArgs) -> Result<Box<dyn Transport>> {
     Ok(kmidi_registry::resolve(
         &args.transport,

@@ -54,6 +54,8 @@ pub fn run(args: DemoArgs, stop: SignalStop) -> Result<i32> {
         run_id: player::new_run_id(),
         observer: None,
         playout_delay: args.output.playout_delay,
+        key_by: Default::default(),
+        group_plan: None,
     }
     .connect(&stop)?;
     let info = ready.transport().info();

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use kmidi_engine::listen::{self, ListenOptions, ListenReport, Live};
 use kmidi_engine::measure::Sample;
 use kmidi_midi::sink::Sink;
-use kmidi_transport::{OffsetReset, Subscription, TransportInfo};
+use kmidi_transport::{OffsetReset, Subscription, TransportInfo, GROUP_TYPE_KEY};
 
 use crate::cli::{InstrumentArgs, OutputArgs, StartFrom};
 use crate::report::{self, Document, SideReport};
@@ -23,7 +23,19 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
     let metrics = metrics::start(&args.metrics)?;
     let idle_exit = args.idle_exit;
     let transport = connect::transport(&args.kafka.transport)?;
-    let config = connect::kafka_config(&args.kafka)?;
+    let mut config = connect::kafka_config(&args.kafka)?;
+    if args.share {
+        let info = transport.info();
+        if !info.capabilities.share_groups {
+            anyhow::bail!(
+                "the {} transport ({} {}) has no share groups (KIP-932): drop --share, or                  use a transport whose `kmidi transports` line lists share groups (the                  franz-go plugin)",
+                info.name,
+                info.library,
+                info.library_version
+            );
+        }
+        config.set(GROUP_TYPE_KEY, "share");
+    }
     let timeout = args.kafka.connect_timeout;
     let mut sinks = crate::outputs::open_all(&args.output)?;
     let partitions = connect::check_topic(transport.as_ref(), &config, &args.kafka.topic, timeout)?;
@@ -42,10 +54,11 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
     };
     let mut consumer = transport.consumer(&config, &subscription)?;
     eprintln!(
-        "kmidi instrument: {} ({partitions} partition(s)) on {} via {}, group {}, output: {}",
+        "kmidi instrument: {} ({partitions} partition(s)) on {} via {}, {}group {}, output: {}",
         args.kafka.topic,
         config.bootstrap(),
         transport.info().name,
+        if args.share { "share " } else { "" },
         if transport.info().capabilities.consumer_groups {
             group.as_str()
         } else {
@@ -66,6 +79,13 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
     status.finish_and_clear();
     let finished = finish(&mut sinks);
     print_report(&report);
+    if args.share {
+        // What a share group allows and a consumer group does not, said as such.
+        eprintln!(
+            "share group {group}: {} note(s) heard again (redelivered), {} out of order",
+            report.meter.duplicates, report.meter.reordered
+        );
+    }
     let info = transport.info();
     let side = SideReport {
         broker: Some(broker),
@@ -173,7 +193,21 @@ pub fn write_outputs(out: &OutputArgs, doc: &Document, title: &str) -> Result<()
                 .map(|s| (s.label.as_str(), s.instrument.samples))
                 .collect(),
         };
-        plot::draw(path, title, &series)?;
+        let marks: Vec<plot::Mark> = doc
+            .sides
+            .iter()
+            .enumerate()
+            .flat_map(|(i, side)| {
+                side.rebalance.iter().flat_map(move |r| {
+                    r.events.iter().map(move |e| plot::Mark {
+                        series: i,
+                        at_s: e.applied_at_s,
+                        label: format!("{} {}", ["A", "B"][i.min(1)], e.event),
+                    })
+                })
+            })
+            .collect();
+        plot::draw(path, title, &series, &marks)?;
         eprintln!("plot: {}", path.display());
     }
     Ok(())

@@ -8,6 +8,7 @@ mod compare;
 mod connect;
 mod demo;
 mod instrument;
+mod member;
 mod metrics;
 mod outputs;
 mod player;
@@ -61,5 +62,6 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Topic(TopicCommand::Create(args)) => admin::topic_create(args),
         Command::Ports => admin::ports(),
         Command::Transports(args) => admin::transports(args),
+        Command::Member(args) => member::run(args.member_id),
     }
 }

@@ -9,8 +9,17 @@ use plotters::prelude::*;
 
 const COLORS: [RGBColor; 2] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40)];
 
-/// Draws one panel per figure (latency, onset error) with every named series.
-pub fn draw(path: &Path, title: &str, series: &[(&str, &[Sample])]) -> Result<()> {
+/// A vertical line across both panels: a churn event of series `series`, at `at_s`
+/// into the song.
+pub struct Mark {
+    pub series: usize,
+    pub at_s: f64,
+    pub label: String,
+}
+
+/// Draws one panel per figure (latency, onset error) with every named series, and the
+/// marks (churn events) as dashed lines in their series' colour.
+pub fn draw(path: &Path, title: &str, series: &[(&str, &[Sample])], marks: &[Mark]) -> Result<()> {
     let err = |e: Box<dyn std::error::Error>| anyhow!("drawing {}: {e}", path.display());
     let root = SVGBackend::new(path, (1000, 700)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(Box::new(e)))?;
@@ -61,6 +70,24 @@ pub fn draw(path: &Path, title: &str, series: &[(&str, &[Sample])]) -> Result<()
                     RGBColor(44, 160, 44).mix(0.3).filled(),
                 )
             });
+        for m in marks {
+            let color = COLORS[m.series % COLORS.len()];
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(m.at_s, lo), (m.at_s, hi)],
+                    6,
+                    4,
+                    color.stroke_width(1),
+                ))
+                .map_err(|e| err(Box::new(e)))?;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    m.label.clone(),
+                    (m.at_s, hi),
+                    ("sans-serif", 12).into_font().color(&color),
+                )))
+                .map_err(|e| err(Box::new(e)))?;
+        }
         for (i, (name, samples)) in series.iter().enumerate() {
             let color = COLORS[i % COLORS.len()];
             chart

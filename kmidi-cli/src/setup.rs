@@ -3,13 +3,14 @@
 //! (`kmidi_engine::session`), which runs it with the player's progress bar. What `demo`
 //! runs once and `compare` twice.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use kmidi_engine::assignment::wait_for_assignment;
+use kmidi_engine::churn::{GroupConsumer, GroupLog, GroupPlan};
 use kmidi_engine::observe::Observer;
-use kmidi_engine::perform::PlayOptions;
+use kmidi_engine::perform::{KeyBy, PlayOptions};
 use kmidi_engine::session::{self, Outcome};
 use kmidi_midi::score::Score;
 use kmidi_midi::sink::Sink;
@@ -20,6 +21,8 @@ use crate::signals::SignalStop;
 
 /// How long a session waits for its consumer group to assign partitions.
 const ASSIGNMENT_WAIT: Duration = Duration::from_secs(15);
+/// How long a churned group of member processes gets to start and settle.
+const GROUP_WAIT: Duration = Duration::from_secs(45);
 
 /// What one in-process session needs before it can connect.
 pub struct SessionSetup {
@@ -35,6 +38,9 @@ pub struct SessionSetup {
     pub observer: Option<Arc<dyn Observer>>,
     /// `--playout-delay`: the instrument's jitter buffer.
     pub playout_delay: Option<Duration>,
+    pub key_by: KeyBy,
+    /// Listen through a churned group of member processes instead of one consumer.
+    pub group_plan: Option<GroupPlan>,
 }
 
 /// A session with its clients created: creating them is where a transport refuses a
@@ -43,11 +49,34 @@ pub struct Connected {
     setup: SessionSetup,
     consumer: Box<dyn kmidi_transport::Consumer>,
     producer: Box<dyn kmidi_transport::Producer>,
+    /// What a churned group did, filled in while it listens.
+    pub group_log: Option<Arc<Mutex<GroupLog>>>,
 }
 
 impl SessionSetup {
     pub fn connect(self, stop: &SignalStop) -> Result<Connected> {
         let name = self.transport.info().name;
+        if let Some(plan) = self.group_plan.clone() {
+            let members = plan.members;
+            let (group, log, settled) = GroupConsumer::start(plan, GROUP_WAIT)
+                .with_context(|| format!("{name}: starting {members} group member(s)"))?;
+            if !settled {
+                tracing::warn!(
+                    "{name}: the group of {members} did not settle within {}s; playing anyway",
+                    GROUP_WAIT.as_secs()
+                );
+            }
+            let producer = self
+                .transport
+                .producer(&self.producer_config)
+                .with_context(|| format!("{name}: cannot produce to {}", self.topic))?;
+            return Ok(Connected {
+                setup: self,
+                consumer: Box::new(group),
+                producer,
+                group_log: Some(log),
+            });
+        }
         let subscription = Subscription {
             topics: vec![self.topic.clone()],
             group: self.group.clone(),
@@ -81,6 +110,7 @@ impl SessionSetup {
             setup: self,
             consumer,
             producer,
+            group_log: None,
         })
     }
 }
@@ -97,6 +127,7 @@ impl Connected {
             setup: s,
             mut consumer,
             producer,
+            group_log: _,
         } = self;
         let opts = PlayOptions {
             topic: s.topic.clone(),
@@ -106,6 +137,7 @@ impl Connected {
             run_id: s.run_id.clone(),
             realtime: false,
             observer: s.observer.clone(),
+            key_by: s.key_by,
         };
         let bar = player::progress_bar(!show_progress);
         let listener = session::Listener {
@@ -131,5 +163,11 @@ impl Connected {
 
     pub fn transport(&self) -> &dyn Transport {
         self.setup.transport.as_ref()
+    }
+
+    /// The effective latency settings of the producer and the consumer, as their
+    /// library reports them.
+    pub fn settings(&self) -> (Vec<(String, String)>, Vec<(String, String)>) {
+        (self.producer.settings(), self.consumer.settings())
     }
 }

@@ -62,11 +62,38 @@ pub struct Sample {
     pub latency_ms: Option<f64>,
     pub onset_ms: f64,
     pub partition: i32,
+    /// Heard before (a redelivery or replay).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
+    /// Heard after a later note of its song.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reordered: bool,
     #[serde(skip)]
     implied_us: i64,
     /// Id of the sample's song track, whose final anchor `finish` compares it with.
     #[serde(skip)]
     track: usize,
+}
+
+impl Sample {
+    /// A note heard on time, as the meter would record it (for figures computed from
+    /// samples, and their tests).
+    pub fn heard(seq: u64, partition: i32, at_s: f64, arrived_unix_ms: f64) -> Self {
+        Sample {
+            song: String::new(),
+            pass: 0,
+            seq,
+            arrived_unix_ms,
+            at_s,
+            latency_ms: None,
+            onset_ms: 0.0,
+            partition,
+            duplicate: false,
+            reordered: false,
+            implied_us: 0,
+            track: usize::MAX,
+        }
+    }
 }
 
 /// What one note was found to be, for live counters (metrics).
@@ -236,6 +263,8 @@ impl Meter {
             latency_ms: latency.map(|l| l as f64 / 1000.0),
             onset_ms: onset as f64 / 1000.0,
             partition,
+            duplicate: verdict.duplicate,
+            reordered: verdict.reordered,
             implied_us: implied,
             track,
         });

@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod compare;
 mod shared;
-pub use compare::CompareArgs;
+pub use compare::{CompareArgs, GroupArgs};
 pub use shared::{
     ClientArgs, MetricsArgs, PluginDirArgs, QuietArgs, SongArgs, SpeedArgs, TransportArgs,
 };
@@ -56,6 +56,17 @@ pub enum Command {
     Ports,
     /// List the Kafka client libraries kmidi can use, with their versions.
     Transports(TransportsArgs),
+    /// One member of a churned consumer group (`compare --members/--churn` starts
+    /// these; its job comes on stdin).
+    #[command(hide = true)]
+    Member(MemberArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MemberArgs {
+    /// The member's number in its group, for messages.
+    #[arg(long, default_value_t = 0)]
+    pub member_id: usize,
 }
 
 /// Where and how to reach the cluster; shared by every command that talks to Kafka.
@@ -228,6 +239,13 @@ pub struct InstrumentArgs {
     /// Refuse what would otherwise be a warning: a -g the transport cannot honour.
     #[arg(long)]
     pub strict: bool,
+
+    /// Join the group as a share group (KIP-932, Kafka 4.1+ with share.version=1):
+    /// records of one partition are spread over the members and redelivered when not
+    /// acknowledged, so reordering and duplicates are allowed. Needs a transport with
+    /// share groups (`kmidi transports`), e.g. the franz-go plugin.
+    #[arg(long)]
+    pub share: bool,
 
     /// Where to start when the group has no committed offset.
     #[arg(long, value_enum, default_value = "latest")]

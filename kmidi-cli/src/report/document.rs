@@ -91,8 +91,13 @@ pub struct SideReport<'a> {
     /// `key=value`, secrets shown as `***`.
     pub client_properties: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub settings: Option<super::EffectiveSettings>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub player: Option<PlayerFigures>,
     pub instrument: InstrumentFigures<'a>,
+    /// `compare --members/--churn`: the group's churn events and what they cost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rebalance: Option<super::Rebalance>,
 }
 
 impl<'a> SideReport<'a> {
@@ -113,8 +118,10 @@ impl<'a> SideReport<'a> {
             group: group.to_string(),
             from: None,
             client_properties: Vec::new(),
+            settings: None,
             player: None,
             instrument: InstrumentFigures::of(listened),
+            rebalance: None,
         }
     }
 }

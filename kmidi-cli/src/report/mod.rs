@@ -3,9 +3,12 @@
 //! one shape for instrument, demo and compare.
 
 mod document;
+mod rebalance;
 mod table;
 
 pub use document::{Document, PlayerFigures, SideReport};
+pub use rebalance::table as rebalance_table;
+pub use rebalance::{EffectiveSettings, Rebalance};
 pub use table::{side_by_side, table};
 
 use hdrhistogram::Histogram;

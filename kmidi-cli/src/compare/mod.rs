@@ -1,21 +1,25 @@
 //! `kmidi compare`: two client libraries play the same song at the same time against
 //! the same cluster, each on its own topic and group; A is heard on the left, B on the
 //! right (or each on its own port), and one table puts their figures side by side.
+//! `side` sets each side up, `equalize` is `--equalize`, and `lab` is the rebalance
+//! lab (`--members`, `--churn`): each side a churned group of member processes.
+
+mod equalize;
+mod lab;
+mod side;
 
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
-use kmidi_engine::session::Outcome;
 use kmidi_midi::sink::{PortSink, SharedSinks, Side, SideSink, Sink};
 use kmidi_registry as registry;
-use kmidi_transport::{ClientConfig, TopicSpec, Transport, TransportInfo};
 
 use crate::cli::CompareArgs;
-use crate::report::{self, Document, PlayerFigures, SideReport};
+use crate::report::{self, Document, EffectiveSettings};
 use crate::setup::SessionSetup;
 use crate::signals::SignalStop;
 use crate::{connect, instrument, metrics, outputs, player, songs, verdict};
+use side::{SideSetup, NAMES};
 
 pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
     // Bound first: a port in use is an error before anything connects or plays.
@@ -25,13 +29,9 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
     let timeout = args.connect_timeout;
     let a = registry::resolve(&args.a, &args.plugins.plugin_dirs).context("side A")?;
     let b = registry::resolve(&args.b, &args.plugins.plugin_dirs).context("side B")?;
-    let (names, topics) = (
-        [a.info().name, b.info().name],
-        [
-            format!("{}_a", args.topic_prefix),
-            format!("{}_b", args.topic_prefix),
-        ],
-    );
+    let names = [a.info().name, b.info().name];
+    let labels = side::labels(&args, [&names[0], &names[1]]);
+    let partitions = args.group.partitions();
     // Kept alive until both sides are done.
     let on = connect::Cluster::given_or_embedded(args.bootstrap.as_deref())?;
     let (bootstrap, cluster) = (on.bootstrap.clone(), &on.embedded);
@@ -41,54 +41,75 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
         .into_iter()
         .enumerate()
     {
-        let label = format!("{} ({})", ["A", "B"][i], names[i]);
+        let label = labels[i].clone();
         let mut props = args.client.props.clone();
         props.extend(extra.iter().cloned());
-        let config = connect::client_config(&bootstrap, args.client.config.as_deref(), &props)?;
-        let topic = &topics[i];
+        let mut config = connect::client_config(&bootstrap, args.client.config.as_deref(), &props)?;
+        let topic = side::topic(&args.topic_prefix, i, partitions);
         match &cluster {
-            Some(c) => c.create_topic(topic, 1)?,
-            None => ensure_topic(transport.as_ref(), &config, topic, timeout)
+            Some(c) => c.create_topic(&topic, partitions)?,
+            None => side::ensure_topic(transport.as_ref(), &config, &topic, partitions, timeout)
                 .with_context(|| format!("{label}: topic {topic}"))?,
         }
-        let mut consumer_config = config.clone();
+        let mut settings = EffectiveSettings::default();
+        if args.equalize {
+            let e = equalize::probe(
+                transport.as_ref(),
+                &config,
+                &topic,
+                &side::user_keys(&args, i),
+            );
+            for (k, v) in &e.set {
+                config.set(k, v);
+            }
+            settings.equalized = e.set;
+            settings.not_equalized = e.refused;
+        }
+        let (producer_config, mut consumer_config) = connect::split_roles(&config);
         if cluster.is_some() {
             // The mock cluster answers a fetch only when its wait expires.
             consumer_config.set_default("fetch.wait.max.ms", "5");
         }
         let group = format!("kmidi-compare-{}-{}", ["a", "b"][i], player::new_run_id());
-        let side = SideSetup {
+        let spec = [&args.a, &args.b][i];
+        let group_plan = lab::plan(&args, spec, &consumer_config, &topic, &group)?;
+        let mut side = SideSetup {
             label: label.clone(),
             info: transport.info(),
             topic: topic.clone(),
+            partitions,
             group: group.clone(),
             client_properties: config.redacted(),
+            settings,
         };
         let session = SessionSetup {
             transport,
-            producer_config: config,
+            producer_config,
             consumer_config,
             topic: topic.clone(),
             group,
             score: score.clone(),
             speed,
             run_id: player::new_run_id(),
-            observer: metrics::observer(&metrics, &side.info.name, topic),
+            observer: metrics::observer(&metrics, &side.info.name, &topic),
             playout_delay: args.output.playout_delay,
+            key_by: args.group.key_by(),
+            group_plan,
         };
         // Both sides connect before either plays, so a refusal stops the comparison
         // before any music: a one-sided "comparison" would mislead.
         let ready = session
             .connect(&stop)
             .map_err(|e| anyhow!("{label} cannot play on {where_}: {e:#}"))?;
+        (side.settings.producer, side.settings.consumer) = ready.settings();
         sides.push((side, ready));
     }
     let (mut sinks_a, mut sinks_b, shared) = open_sinks(&args)?;
     eprintln!(
-        "kmidi compare: {} on {where_}: A = {} (left), B = {} (right), output: {}",
+        "kmidi compare: {} on {where_}: {} (left), {} (right), output: {}",
         score.name,
-        names[0],
-        names[1],
+        labels[0],
+        labels[1],
         shared
             .as_ref()
             .map(|s| s.describe())
@@ -98,11 +119,16 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
                 instrument::describe(&sinks_b)
             ))
     );
+    print_settings(
+        &sides.iter().map(|(s, _)| s).collect::<Vec<_>>(),
+        args.equalize,
+    );
     let mut it = sides.into_iter();
     let ((sa, ra), (sb, rb)) = match (it.next(), it.next()) {
         (Some(x), Some(y)) => (x, y),
         _ => unreachable!("two sides were connected"),
     };
+    let logs = [ra.group_log.clone(), rb.group_log.clone()];
     let quiet = args.quiet.quiet;
     let stop_b = stop.clone();
     let thread_b = std::thread::spawn(move || {
@@ -146,13 +172,31 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
             &outcome_b.listened
         )
     );
+    let rebalances: Vec<Option<report::Rebalance>> = [&outcome_a, &outcome_b]
+        .iter()
+        .zip(&logs)
+        .map(|(o, log)| {
+            log.as_ref()
+                .map(|l| lab::figures(&args.group, l, &o.listened, &score, speed))
+        })
+        .collect();
+    if let [Some(ra), Some(rb)] = rebalances.as_slice() {
+        eprint!(
+            "{}",
+            report::rebalance_table(&[(sa.label.as_str(), ra), (sb.label.as_str(), rb)])
+        );
+    }
+    let mut rebalances = rebalances.into_iter();
     let doc = Document {
         song: Some(score.name.clone()),
         speed_ratio: Some(speed),
         ..Document::new(
             "compare",
             where_.clone(),
-            vec![sa.report(&outcome_a), sb.report(&outcome_b)],
+            vec![
+                sa.report(&outcome_a, rebalances.next().flatten()),
+                sb.report(&outcome_b, rebalances.next().flatten()),
+            ],
         )
     };
     instrument::write_outputs(
@@ -167,30 +211,33 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
     Ok(failed.unwrap_or_else(|| stop.exit_code().unwrap_or(0)))
 }
 
-/// Creates the side's topic if it is missing: with the side's own admin API, or with
-/// librdkafka's when that library has none.
-fn ensure_topic(
-    transport: &dyn Transport,
-    config: &ClientConfig,
-    topic: &str,
-    timeout: Duration,
-) -> Result<()> {
-    let admin = match transport.admin(config) {
-        Ok(admin) => admin,
-        Err(_) => registry::fallback_admin(config)?,
-    };
-    if admin.topic_partitions(topic, timeout)?.is_some() {
-        return Ok(());
+/// Each side's effective latency settings under the header, and what `--equalize`
+/// could not make alike.
+fn print_settings(sides: &[&SideSetup], equalizing: bool) {
+    for (i, s) in sides.iter().enumerate() {
+        eprintln!(
+            "  {}: producer {} | consumer {}",
+            NAMES[i],
+            EffectiveSettings::line(&s.settings.producer),
+            EffectiveSettings::line(&s.settings.consumer)
+        );
+        for why in &s.settings.not_equalized {
+            eprintln!("  {}: not equalized: {why}", NAMES[i]);
+        }
     }
-    let spec = TopicSpec {
-        name: topic.to_string(),
-        partitions: 1,
-        replication_factor: 1,
-        configs: vec![("retention.ms".to_string(), "60000".to_string())],
-    };
-    match admin.create_topic(&spec, timeout) {
-        Ok(()) => Ok(()),
-        Err(_) => Ok(registry::fallback_admin(config)?.create_topic(&spec, timeout)?),
+    if let [a, b] = sides {
+        if equalizing {
+            let differ = equalize::differences(
+                NAMES,
+                [
+                    (&a.settings.producer, &a.settings.consumer),
+                    (&b.settings.producer, &b.settings.consumer),
+                ],
+            );
+            for d in differ {
+                eprintln!("  still different after --equalize: {d}");
+            }
+        }
     }
 }
 
@@ -211,29 +258,4 @@ fn open_sinks(args: &CompareArgs) -> Result<SideSinks> {
     let a: Vec<Box<dyn Sink>> = vec![Box::new(SideSink::new(shared.clone(), Side::Left, "A")?)];
     let b: Vec<Box<dyn Sink>> = vec![Box::new(SideSink::new(shared.clone(), Side::Right, "B")?)];
     Ok((a, b, Some(shared)))
-}
-
-/// What a side's report says about its set-up, kept while its session runs.
-struct SideSetup {
-    label: String,
-    info: TransportInfo,
-    topic: String,
-    group: String,
-    client_properties: Vec<String>,
-}
-
-impl SideSetup {
-    fn report<'a>(&self, o: &'a Outcome) -> SideReport<'a> {
-        SideReport {
-            client_properties: self.client_properties.clone(),
-            player: Some(PlayerFigures::of(&o.played, &o.flushed)),
-            ..SideReport::new(
-                self.label.clone(),
-                &self.info,
-                &self.topic,
-                &self.group,
-                &o.listened,
-            )
-        }
-    }
 }
