@@ -2,7 +2,7 @@
 # Builds every transport plugin into one directory (default target/plugins), ready
 # for `--plugin-dir` or KMIDI_PLUGIN_PATH:
 #   libkmidi_rskafka.so    Rust (rskafka), with cargo
-#   libkmidi_c_rdkafka.so  C on librdkafka's C API (needs librdkafka-dev)
+#   libkmidi_c_rdkafka.so  C on librdkafka's C API (librdkafka built once, cached)
 #   libkmidi_franz_go.so   Go (franz-go), cgo -buildmode=c-shared (needs go)
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

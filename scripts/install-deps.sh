@@ -11,10 +11,10 @@
 set -euo pipefail
 
 PACKAGES=(
-  # Rust crates' native deps (rdkafka-sys, openssl-sys, alsa-sys, jack-sys)
+  # Rust crates' native deps (rdkafka-sys, openssl-sys, alsa-sys, jack-sys), and
+  # the c-rdkafka plugin's static librdkafka (cmake, ssl, sasl2, zstd, zlib)
   build-essential cmake pkg-config
   libssl-dev libsasl2-dev zlib1g-dev libzstd-dev libcurl4-openssl-dev
-  librdkafka-dev
   libasound2-dev libjack-jackd2-dev
   # Audio: JACK server, synthesizer + General MIDI soundfont, recorder
   jackd2 fluidsynth timgm6mb-soundfont jack-capture

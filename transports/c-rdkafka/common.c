@@ -116,3 +116,39 @@ const char *kmidi_crd_bootstrap_of(const kmidi_kv *config, size_t n_config) {
             return config[i].value;
     return "(no bootstrap.servers)";
 }
+
+/* "key=value\n" lines of what rk really runs with: rd_kafka_conf(rk) is the handle's
+   own conf after rd_kafka_new finalized it, so librdkafka's defaults and the values
+   it derives show, not only what was set. Topic-level keys (acks) live in the
+   default topic conf, which the handle's conf does not fall through to. A key
+   librdkafka does not know is left out rather than guessed. */
+const char *kmidi_crd_settings_text(rd_kafka_t *rk, const char *const *keys, char *buf,
+                                    size_t len) {
+    const rd_kafka_conf_t *conf = rd_kafka_conf(rk);
+    rd_kafka_topic_conf_t *tconf = NULL;
+    size_t used = 0, i;
+    buf[0] = '\0';
+    for (i = 0; keys[i] != NULL; i++) {
+        char value[256];
+        size_t vlen = sizeof(value);
+        rd_kafka_conf_res_t res = rd_kafka_conf_get(conf, keys[i], value, &vlen);
+        int n;
+        if (res == RD_KAFKA_CONF_UNKNOWN) {
+            if (tconf == NULL)
+                tconf = rd_kafka_default_topic_conf_dup(rk);
+            vlen = sizeof(value);
+            res = tconf != NULL ? rd_kafka_topic_conf_get(tconf, keys[i], value, &vlen) : res;
+        }
+        if (res != RD_KAFKA_CONF_OK)
+            continue;
+        n = snprintf(buf + used, len - used, "%s=%s\n", keys[i], value);
+        if (n < 0 || (size_t)n >= len - used) {
+            buf[used] = '\0'; /* a line that does not fit is dropped, never cut */
+            break;
+        }
+        used += (size_t)n;
+    }
+    if (tconf != NULL)
+        rd_kafka_topic_conf_destroy(tconf);
+    return buf;
+}

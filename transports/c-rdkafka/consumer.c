@@ -2,8 +2,10 @@
 /*
  * The consumer. Besides subscribe/poll/commit it owns the mapping from librdkafka's
  * errors to kmidi's codes (transient vs fatal), which is what lets the host tell a
- * quiet topic from a dead cluster. All its state is touched on the host's thread
- * only, so unlike the producer it needs no lock.
+ * quiet topic from a dead cluster. Its state is touched on the host's thread only
+ * (but for the one atomic flag of group.c's KIP-848 watch), so unlike the producer
+ * it needs no lock. What the consumer knows about its group (assignment, settings,
+ * KIP-848) is group.c.
  */
 
 #include "internal.h"
@@ -12,18 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-struct kmidi_consumer {
-    rd_kafka_t *rk;
-    rd_kafka_message_t *held; /* backs the kmidi_message last returned by poll */
-    /* Set by consumer_error_cb, which librdkafka calls from inside
-       rd_kafka_consumer_poll on the host's thread (the main queue is forwarded to
-       the consumer queue), so no lock is needed. */
-    rd_kafka_resp_err_t pending_err;
-    char pending_text[256];
-    char last_error[512];
-};
-
-static void set_cerr(kmidi_consumer *c, const char *fmt, ...) {
+void kmidi_crd_set_cerr(kmidi_consumer *c, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(c->last_error, sizeof(c->last_error), fmt, ap);
@@ -104,6 +95,10 @@ int32_t kmidi_crd_consumer_new(const kmidi_kv *config, size_t n_config, const ch
         rc = KMIDI_ERROR;
         goto fail_conf;
     }
+    if ((rc = kmidi_crd_kip848_watch(c, conf, errbuf, errlen)) != KMIDI_OK) {
+        free(c);
+        goto fail_conf;
+    }
     rd_kafka_conf_set_opaque(conf, c);
     rd_kafka_conf_set_error_cb(conf, consumer_error_cb);
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, rderr, sizeof(rderr));
@@ -179,10 +174,12 @@ int32_t kmidi_crd_poll(kmidi_consumer *c, int32_t timeout_ms, kmidi_message *out
         c->held = NULL;
     }
     if (out == NULL || timeout_ms < 0) {
-        set_cerr(c, "poll: NULL out or negative timeout");
+        kmidi_crd_set_cerr(c, "poll: NULL out or negative timeout");
         return KMIDI_INVALID_ARG;
     }
     m = rd_kafka_consumer_poll(c->rk, timeout_ms);
+    if (m == NULL && kmidi_crd_kip848_missing(c))
+        return KMIDI_ERROR;
     if (m == NULL) {
         if (c->pending_err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             rd_kafka_resp_err_t err = c->pending_err;
@@ -190,10 +187,12 @@ int32_t kmidi_crd_poll(kmidi_consumer *c, int32_t timeout_ms, kmidi_message *out
             if (err == RD_KAFKA_RESP_ERR__FATAL) {
                 char reason[256];
                 rd_kafka_resp_err_t ferr = rd_kafka_fatal_error(c->rk, reason, sizeof(reason));
-                set_cerr(c, "fatal consumer error %s: %s", rd_kafka_err2name(ferr), reason);
+                if (!kmidi_crd_kip848_explain(c, ferr, reason))
+                    kmidi_crd_set_cerr(c, "fatal consumer error %s: %s", rd_kafka_err2name(ferr),
+                                       reason);
                 return KMIDI_ERROR;
             }
-            set_cerr(c, "%s (%s)", c->pending_text, rd_kafka_err2name(err));
+            kmidi_crd_set_cerr(c, "%s (%s)", c->pending_text, rd_kafka_err2name(err));
             /* Every client-level error that is not fatal is retried by librdkafka. */
             return KMIDI_TRANSIENT;
         }
@@ -208,14 +207,17 @@ int32_t kmidi_crd_poll(kmidi_consumer *c, int32_t timeout_ms, kmidi_message *out
         }
         rc = is_transient(m->err) ? KMIDI_TRANSIENT : KMIDI_ERROR;
         if (m->rkt != NULL)
-            set_cerr(c, "%s [%d]: %s (%s)", rd_kafka_topic_name(m->rkt), (int)m->partition,
-                     rd_kafka_message_errstr(m), rd_kafka_err2name(m->err));
+            kmidi_crd_set_cerr(c, "%s [%d]: %s (%s)", rd_kafka_topic_name(m->rkt),
+                               (int)m->partition, rd_kafka_message_errstr(m),
+                               rd_kafka_err2name(m->err));
         else
-            set_cerr(c, "%s (%s)", rd_kafka_message_errstr(m), rd_kafka_err2name(m->err));
+            kmidi_crd_set_cerr(c, "%s (%s)", rd_kafka_message_errstr(m),
+                               rd_kafka_err2name(m->err));
         rd_kafka_message_destroy(m);
         return rc;
     }
     c->held = m;
+    kmidi_crd_kip848_joined(c);
     out->topic = rd_kafka_topic_name(m->rkt);
     out->partition = m->partition;
     out->offset = m->offset;
@@ -236,7 +238,7 @@ int32_t kmidi_crd_commit(kmidi_consumer *c) {
     err = rd_kafka_commit(c->rk, NULL, 0);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET)
         return KMIDI_OK; /* nothing consumed since the last commit is not a failure */
-    set_cerr(c, "commit: %s", rd_kafka_err2str(err));
+    kmidi_crd_set_cerr(c, "commit: %s", rd_kafka_err2str(err));
     return KMIDI_ERROR;
 }
 
@@ -271,5 +273,6 @@ void kmidi_crd_consumer_free(kmidi_consumer *c) {
     }
     rd_kafka_queue_destroy(q);
     rd_kafka_destroy_flags(c->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    free(c->assigned_topics);
     free(c);
 }

@@ -17,6 +17,7 @@
 
 #include "kmidi_c_rdkafka.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,8 @@ int kmidi_crd_set_prop(rd_kafka_conf_t *conf, const char *key, const char *value
 rd_kafka_conf_t *kmidi_crd_build_conf(const char *const *defaults, const kmidi_kv *config,
                                       size_t n_config, char *errbuf, size_t errlen, int32_t *rc);
 const char *kmidi_crd_bootstrap_of(const kmidi_kv *config, size_t n_config);
+const char *kmidi_crd_settings_text(rd_kafka_t *rk, const char *const *keys, char *buf,
+                                    size_t len);
 
 /* ----------------------------------------------- producer (producer.c) */
 
@@ -48,8 +51,36 @@ int32_t kmidi_crd_producer_stats(kmidi_producer *p, kmidi_producer_stats *out);
 int32_t kmidi_crd_producer_take_failure(kmidi_producer *p, const char **error);
 const char *kmidi_crd_producer_last_error(kmidi_producer *p);
 void kmidi_crd_producer_free(kmidi_producer *p);
+const char *kmidi_crd_producer_settings(kmidi_producer *p);
 
 /* ----------------------------------------------- consumer (consumer.c) */
+
+/* Here rather than in consumer.c because group.c shares it. */
+struct kmidi_consumer {
+    rd_kafka_t *rk;
+    rd_kafka_message_t *held; /* backs the kmidi_message last returned by poll */
+    /* Set by consumer_error_cb, which librdkafka calls from inside
+       rd_kafka_consumer_poll on the host's thread (the main queue is forwarded to
+       the consumer queue), so no lock is needed. */
+    rd_kafka_resp_err_t pending_err;
+    char pending_text[256];
+    char last_error[512];
+
+    /* group.c */
+    int consumer_protocol; /* group.protocol=consumer (KIP-848) */
+    int watching;          /* the KIP-848 watch turned librdkafka's "cgrp" debug on */
+    int user_debug;        /* the user asked for librdkafka debug logs themselves */
+    int user_log_level;    /* log_level as the user left it */
+    /* Set once, from librdkafka's threads, by the log callback; kip848_reason is
+       written before the flag is raised and only read after it is seen. */
+    atomic_int kip848_missing;
+    char kip848_reason[256];
+    char *assigned_topics; /* backs the topic names consumer_assignment last gave out */
+    char settings[512];    /* returned by consumer_settings */
+};
+
+void kmidi_crd_set_cerr(kmidi_consumer *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 int32_t kmidi_crd_consumer_new(const kmidi_kv *config, size_t n_config, const char *group,
                                const char *const *topics, size_t n_topics, int32_t offset_reset,
@@ -58,6 +89,17 @@ int32_t kmidi_crd_poll(kmidi_consumer *c, int32_t timeout_ms, kmidi_message *out
 int32_t kmidi_crd_commit(kmidi_consumer *c);
 const char *kmidi_crd_consumer_last_error(kmidi_consumer *c);
 void kmidi_crd_consumer_free(kmidi_consumer *c);
+
+/* ------------------------------------- the consumer's group (group.c) */
+
+int32_t kmidi_crd_kip848_watch(kmidi_consumer *c, rd_kafka_conf_t *conf, char *errbuf,
+                               size_t errlen);
+int kmidi_crd_kip848_missing(kmidi_consumer *c);
+int kmidi_crd_kip848_explain(kmidi_consumer *c, rd_kafka_resp_err_t err, const char *reason);
+void kmidi_crd_kip848_joined(kmidi_consumer *c);
+int32_t kmidi_crd_consumer_assignment(kmidi_consumer *c, kmidi_topic_partition *out, size_t cap,
+                                      size_t *n_out);
+const char *kmidi_crd_consumer_settings(kmidi_consumer *c);
 
 /* ----------------------------------------------------- admin (admin.c) */
 

@@ -5,9 +5,10 @@
  * librdkafka's C API. This file owns what the host sees: the exported
  * kmidi_transport_v1 symbol and the static function table it returns, the one
  * place that says which entry implements which slot. The entries live with their
- * state in producer.c (with its delivery-report thread), consumer.c and admin.c
- * (topic_partitions, create_topic), the helpers they share in common.c; internal.h
- * declares both. Built by build.sh into libkmidi_c_rdkafka.so.
+ * state in producer.c (with its delivery-report thread), consumer.c, group.c (the
+ * consumer's assignment and settings) and admin.c (topic_partitions,
+ * create_topic), the helpers they share in common.c; internal.h declares both.
+ * Built by build.sh into libkmidi_c_rdkafka.so, with librdkafka linked in.
  *
  * Why C and not another Rust crate: it proves the ABI is usable from C as
  * written, and it puts librdkafka's own C API (not a binding) side by side with
@@ -31,8 +32,9 @@ static void init_version(void) {
 }
 
 /* library_version must be a constant-address string for the static table, while
-   the value is only known at run time (it is the librdkafka actually loaded, not the
-   one compiled against): the table points at a buffer filled once. */
+   the value is only known at run time: the table points at a buffer filled once.
+   Asking the linked librdkafka rather than printing RD_KAFKA_VERSION keeps the
+   answer true whatever librdkafka.sh built, header and archive alike. */
 static const kmidi_transport_table TABLE = {
     .magic = KMIDI_TRANSPORT_MAGIC,
     .abi_version = KMIDI_TRANSPORT_ABI_VERSION,
@@ -42,7 +44,8 @@ static const kmidi_transport_table TABLE = {
     .library = "librdkafka (C API)",
     .library_version = library_version,
     .capabilities = KMIDI_CAP_CONSUMER_GROUPS | KMIDI_CAP_TIMESTAMPS | KMIDI_CAP_HEADERS |
-                    KMIDI_CAP_TLS | KMIDI_CAP_SASL | KMIDI_CAP_IDEMPOTENCE,
+                    KMIDI_CAP_TLS | KMIDI_CAP_SASL | KMIDI_CAP_IDEMPOTENCE |
+                    KMIDI_CAP_CONSUMER_PROTOCOL,
     .producer_new = kmidi_crd_producer_new,
     .produce = kmidi_crd_produce,
     .flush = kmidi_crd_flush,
@@ -57,6 +60,9 @@ static const kmidi_transport_table TABLE = {
     .consumer_free = kmidi_crd_consumer_free,
     .topic_partitions = kmidi_crd_topic_partitions,
     .create_topic = kmidi_crd_create_topic,
+    .consumer_assignment = kmidi_crd_consumer_assignment,
+    .producer_settings = kmidi_crd_producer_settings,
+    .consumer_settings = kmidi_crd_consumer_settings,
 };
 
 KMIDI_EXPORT const kmidi_transport_table *kmidi_transport_v1(uint32_t host_abi_version) {

@@ -46,6 +46,7 @@ struct kmidi_producer {
     uint64_t sent;
     char *taken;          /* the string last returned by take_failure */
     char last_error[512]; /* returned by producer_last_error */
+    char settings[512];   /* returned by producer_settings */
 };
 
 static void set_perr(kmidi_producer *p, const char *fmt, ...) {
@@ -294,6 +295,13 @@ int32_t kmidi_crd_producer_take_failure(kmidi_producer *p, const char **error) {
 
 const char *kmidi_crd_producer_last_error(kmidi_producer *p) {
     return p != NULL ? p->last_error : "NULL producer";
+}
+
+const char *kmidi_crd_producer_settings(kmidi_producer *p) {
+    static const char *const keys[] = {"linger.ms", "acks", "enable.idempotence", NULL};
+    if (p == NULL)
+        return NULL;
+    return kmidi_crd_settings_text(p->rk, keys, p->settings, sizeof(p->settings));
 }
 
 /* How long producer_free gives undelivered messages before purging them. Short:

@@ -28,13 +28,20 @@ trap cleanup EXIT
 
 "$HERE/build.sh" "$WORK" >/dev/null
 gcc -std=c11 -Wall -Wextra -pedantic -Werror -O1 -g \
-  -I"$REPO/kmidi-transport/include" -o "$WORK/test_harness" "$HERE/test_harness.c" -ldl
+  -I"$REPO/kmidi-transport/include" -o "$WORK/test_harness" "$HERE/test_harness.c" \
+  "$HERE/test_group.c" -ldl
+# The harness checks the plugin reports the librdkafka it was built with (the cache
+# directory is named after the version).
+KMIDI_LIBRDKAFKA_VERSION=$(basename "$(bash "$HERE/librdkafka.sh")")
+export KMIDI_LIBRDKAFKA_VERSION
 
 RUNNER=()
 if [[ ${KMIDI_VALGRIND:-0} == 1 ]]; then
   # Leaks only count as errors when "definitely" or "indirectly" lost; librdkafka's
   # once-per-process globals (OpenSSL, SASL) show up as "still reachable".
+  # valgrind.supp: leaks of librdkafka's own, each explained there.
   RUNNER=(valgrind --leak-check=full "--errors-for-leak-kinds=definite,indirect"
+          "--suppressions=$HERE/valgrind.supp"
           --error-exitcode=99 --num-callers=30)
 fi
 
@@ -45,7 +52,7 @@ for version in $VERSIONS; do
   BROKERS+=("$name")
   echo "== Kafka $version on port $port"
   bootstrap=$(bash "$KAFKA" start "$version" "$port" "$name" | tail -n1)
-  if "${RUNNER[@]}" "$WORK/test_harness" "$WORK/libkmidi_c_rdkafka.so" "$bootstrap" \
+  if "${RUNNER[@]}" "$WORK/test_harness" "$WORK/libkmidi_c_rdkafka.so" "$bootstrap" "$version" \
       2>"$WORK/stderr-$version.txt"; then
     echo "== Kafka $version: PASSED"
   else

@@ -4,12 +4,14 @@
  * the Rust host will use it: dlopen, kmidi_transport_v1, then calls through the
  * table. Needs a real broker (test.sh starts one):
  *
- *   test_harness PLUGIN.so BOOTSTRAP
+ *   test_harness PLUGIN.so BOOTSTRAP [KAFKA_VERSION]
  *
  * Covers: table checks, config errors (key named, secrets never echoed),
  * create_topic (and already-exists), topic_partitions (existing, missing, not
  * auto-created), 100 records produced/flushed/consumed back in order with exact
- * bytes, commit, delivery failures and TIMEOUTs against an unreachable broker.
+ * bytes, commit, delivery failures and TIMEOUTs against an unreachable broker;
+ * test_group.c adds the assignment and settings entries and KIP-848. KAFKA_VERSION
+ * (default 4) says whether the broker offers group.protocol=consumer (4.0 and newer).
  * Prints one line per check and exits non-zero on any failure.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -22,11 +24,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "kmidi_transport.h"
+#include "test_harness.h"
 
 static int failures;
 
-static void check(int ok, const char *fmt, ...) {
+void check(int ok, const char *fmt, ...) {
     va_list ap;
     printf("%s ", ok ? "ok  " : "FAIL");
     va_start(ap, fmt);
@@ -38,13 +40,13 @@ static void check(int ok, const char *fmt, ...) {
         failures++;
 }
 
-static long long now_ms(void) {
+long long now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static const kmidi_transport_table *T;
+const kmidi_transport_table *T;
 
 /* Record i: a NULL key for i == 0 (the null-key path), else "song-i"; the value
    carries text and every byte value, so copies that stop at NUL or mangle high
@@ -319,8 +321,8 @@ int main(int argc, char **argv) {
     const kmidi_transport_table *(*entry)(uint32_t);
     char topic[64], topic3[80];
 
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s PLUGIN.so BOOTSTRAP\n", argv[0]);
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: %s PLUGIN.so BOOTSTRAP [KAFKA_VERSION]\n", argv[0]);
         return 2;
     }
     lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
@@ -352,11 +354,18 @@ int main(int argc, char **argv) {
               T->library_version != NULL && T->library_version[0] != '\0',
           "name %s, library %s %s, capabilities %#llx", T->name, T->library, T->library_version,
           (unsigned long long)T->capabilities);
-    check(T->capabilities == 0x3f, "capabilities groups|timestamps|headers|tls|sasl|idempotence");
+    if (getenv("KMIDI_LIBRDKAFKA_VERSION") != NULL)
+        check(strcmp(T->library_version, getenv("KMIDI_LIBRDKAFKA_VERSION")) == 0,
+              "library_version %s is the librdkafka built for the plugin (%s)",
+              T->library_version, getenv("KMIDI_LIBRDKAFKA_VERSION"));
+    check(T->struct_size == 184, "struct_size 184: the table has the appended entries");
+    check(T->capabilities == 0x7f,
+          "capabilities groups|timestamps|headers|tls|sasl|idempotence|consumer-protocol");
     check(T->producer_new && T->produce && T->flush && T->producer_stats &&
               T->producer_take_failure && T->producer_last_error && T->producer_free &&
               T->consumer_new && T->poll && T->commit && T->consumer_last_error &&
-              T->consumer_free && T->topic_partitions && T->create_topic,
+              T->consumer_free && T->topic_partitions && T->create_topic &&
+              T->consumer_assignment && T->producer_settings && T->consumer_settings,
           "every function pointer set");
 
     snprintf(topic, sizeof topic, "kmidi-c-rdkafka-%d-%lld", (int)getpid(), now_ms());
@@ -365,6 +374,8 @@ int main(int argc, char **argv) {
     test_config_errors();
     test_admin(argv[2], topic, topic3);
     test_roundtrip(argv[2], topic);
+    test_settings_refusals();
+    test_group(argv[2], topic3, argc < 4 || atoi(argv[3]) >= 4);
     test_unreachable();
 
     printf("%s: %d failure(s)\n", failures ? "FAILED" : "PASSED", failures);

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT OR Apache-2.0 */
+/* What test_harness.c (the core ABI checks) shares with test_group.c (assignment,
+   settings, KIP-848): one table, one failure count, one output format. */
+#ifndef KMIDI_CRD_TEST_HARNESS_H
+#define KMIDI_CRD_TEST_HARNESS_H
+
+#include "kmidi_transport.h"
+
+extern const kmidi_transport_table *T;
+
+void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+long long now_ms(void);
+
+/* test_group.c. kip848: whether the broker offers group.protocol=consumer. */
+void test_settings_refusals(void);
+void test_group(const char *bootstrap, const char *topic3, int kip848);
+
+#endif
