@@ -45,43 +45,58 @@ pub fn transports(args: TransportsArgs) -> Result<i32> {
     if let Some(path) = &args.check {
         return crate::check::run(path, &args);
     }
-    println!(
-        "{:<10} {:<32} {:<10} {:<47} PATH",
-        "NAME", "LIBRARY", "VERSION", "CAPABILITIES"
-    );
-    let row = |info: &TransportInfo, path: &str| {
-        println!(
-            "{:<10} {:<32} {:<10} {:<47} {path}",
-            info.name,
-            info.library,
-            info.library_version,
-            capabilities(info.capabilities)
-        );
-    };
-    for t in registry::all() {
-        row(&t.info(), "(built in)");
-    }
-    // A broken plugin is a warning line, not a failed listing: the others still work.
+    // Rows first, so the CAPABILITIES column fits its widest entry; a plugin's warnings
+    // follow its row, and a broken plugin is a warning line, not a failed listing.
+    let mut rows: Vec<(Option<TransportInfo>, String, Vec<String>)> = registry::all()
+        .iter()
+        .map(|t| (Some(t.info()), "(built in)".to_string(), Vec::new()))
+        .collect();
     for (path, info) in discover(&args.plugins.plugin_dirs) {
         match info {
             Ok(info) => {
-                row(&info, &path.display().to_string());
+                let mut warnings = Vec::new();
                 // Loading again is cheap (never unloaded); it says what the table lacks
                 // before a user tries to play and is refused.
                 let missing = load_plugin(&path).map(|p| p.missing_required());
                 if let Ok(missing) = missing.as_deref() {
                     if !missing.is_empty() {
-                        eprintln!(
+                        warnings.push(format!(
                             "warning: {}: required entries are NULL: {} (it cannot play or \
                              listen; `kmidi transports --check {}` says more)",
                             path.display(),
                             missing.join(", "),
                             path.display()
-                        );
+                        ));
                     }
                 }
+                rows.push((Some(info), path.display().to_string(), warnings));
             }
-            Err(err) => eprintln!("warning: {err}"),
+            Err(err) => rows.push((None, String::new(), vec![format!("warning: {err}")])),
+        }
+    }
+    let width = rows
+        .iter()
+        .filter_map(|(info, _, _)| info.as_ref())
+        .map(|info| capabilities(info.capabilities).len())
+        .max()
+        .unwrap_or(0)
+        .max("CAPABILITIES".len());
+    println!(
+        "{:<10} {:<32} {:<10} {:<width$} PATH",
+        "NAME", "LIBRARY", "VERSION", "CAPABILITIES"
+    );
+    for (info, path, warnings) in rows {
+        if let Some(info) = info {
+            println!(
+                "{:<10} {:<32} {:<10} {:<width$} {path}",
+                info.name,
+                info.library,
+                info.library_version,
+                capabilities(info.capabilities)
+            );
+        }
+        for warning in warnings {
+            eprintln!("{warning}");
         }
     }
     Ok(0)
@@ -95,6 +110,8 @@ fn capabilities(c: Capabilities) -> String {
         (c.tls, "tls"),
         (c.sasl, "sasl"),
         (c.idempotence, "idempotence"),
+        (c.consumer_protocol, "KIP-848 consumer protocol"),
+        (c.share_groups, "share groups (KIP-932)"),
     ]
     .into_iter()
     .filter_map(|(on, name)| on.then_some(name))

@@ -64,7 +64,7 @@ fn an_assignment_larger_than_the_first_buffer_is_read_whole() {
 fn the_testkit_settings_cross_the_abi_as_key_value_pairs() {
     let t = testkit();
     let p = t.producer(&ClientConfig::new()).expect("producer");
-    assert_eq!(p.settings(), pairs(&[("linger.ms", "0"), ("acks", "all")]));
+    assert_eq!(p.settings(), pairs(&[("linger.ms", "0"), ("acks", "-1")]));
     let c = t
         .consumer(&ClientConfig::new(), &latest(&["rep-settings"]))
         .expect("consumer");

@@ -204,10 +204,11 @@ impl Producer for MemProducer {
 
     fn settings(&self) -> Vec<(String, String)> {
         self.mode.on_call("producer_settings");
-        // A send is in the log before it returns: no linger, acknowledged by all.
+        // A send is in the log before it returns: no linger, acknowledged by all (-1, in
+        // librdkafka's unit).
         vec![
             ("linger.ms".into(), "0".into()),
-            ("acks".into(), "all".into()),
+            ("acks".into(), "-1".into()),
         ]
     }
 }
