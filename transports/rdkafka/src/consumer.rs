@@ -11,10 +11,11 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer as _};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Message, Timestamp};
 
+use crate::kip848::{self, GroupWatch};
 use crate::props;
 
 pub struct RdConsumer {
-    inner: BaseConsumer,
+    inner: BaseConsumer<GroupWatch>,
     /// What librdkafka applies (read back once, from the config it was created with).
     settings: Vec<(String, String)>,
 }
@@ -51,7 +52,16 @@ impl RdConsumer {
         if config.get("auto.offset.reset").is_none() {
             rd.set("auto.offset.reset", sub.offset_reset.as_str());
         }
-        let inner: BaseConsumer = rd.create().map_err(props::creation_error)?;
+        let (debug, user_debug) = kip848::debug_for(rd.get("group.protocol"), config.get("debug"));
+        if let Some(d) = debug {
+            rd.set("debug", d);
+            // rust-rdkafka otherwise filters debug lines before the context sees them.
+            rd.set_log_level(rdkafka::config::RDKafkaLogLevel::Debug);
+        }
+        let watch = GroupWatch::new(user_debug);
+        let inner: BaseConsumer<GroupWatch> = rd
+            .create_with_context(watch)
+            .map_err(props::creation_error)?;
         let topics: Vec<&str> = sub.topics.iter().map(String::as_str).collect();
         inner
             .subscribe(&topics)
@@ -87,8 +97,14 @@ fn is_transient(code: RDKafkaErrorCode) -> bool {
 
 impl Consumer for RdConsumer {
     fn poll(&mut self, timeout: Duration) -> Result<Option<Record>, TransportError> {
+        if let Some(refused) = self.inner.context().refusal() {
+            return Err(TransportError::Client(refused));
+        }
         match self.inner.poll(timeout) {
-            None => Ok(None),
+            None => match self.inner.context().refusal() {
+                Some(r) => Err(TransportError::Client(r)),
+                None => Ok(None),
+            },
             Some(Ok(m)) => Ok(Some(Record {
                 topic: m.topic().to_string(),
                 partition: m.partition(),

@@ -8,6 +8,7 @@
 
 mod admin;
 mod consumer;
+mod kip848;
 pub mod mock;
 mod producer;
 mod props;
