@@ -24,6 +24,9 @@ const ASSIGNMENT_WAIT: Duration = Duration::from_secs(15);
 /// How long a churned group of member processes gets to start and settle.
 const GROUP_WAIT: Duration = Duration::from_secs(45);
 
+/// Effective settings, `(key, value)` by librdkafka's names.
+pub type Settings = Vec<(String, String)>;
+
 /// What one in-process session needs before it can connect.
 pub struct SessionSetup {
     pub transport: Box<dyn Transport>,
@@ -167,7 +170,7 @@ impl Connected {
 
     /// The effective latency settings of the producer and the consumer, as their
     /// library reports them.
-    pub fn settings(&self) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    pub fn settings(&self) -> (Settings, Settings) {
         (self.producer.settings(), self.consumer.settings())
     }
 }

@@ -64,10 +64,10 @@ pub fn probe(
 
 /// After connecting: the targets whose effective values still differ between the
 /// sides, or that a side does not report, as `fetch.wait.max.ms: A 10, B not reported`.
-pub fn differences(
-    labels: [&str; 2],
-    sides: [(&[(String, String)], &[(String, String)]); 2],
-) -> Vec<String> {
+/// A side's (producer, consumer) settings.
+pub type Settings<'a> = (&'a [(String, String)], &'a [(String, String)]);
+
+pub fn differences(labels: [&str; 2], sides: [Settings<'_>; 2]) -> Vec<String> {
     let value = |i: usize, key: &str| {
         let (producer, consumer) = sides[i];
         let list = if PRODUCER_SETTINGS.contains(&key) {

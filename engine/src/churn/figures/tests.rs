@@ -26,10 +26,10 @@ fn song(drop: impl Fn(i32, f64) -> bool) -> (Vec<Sample>, Vec<u64>) {
     (samples, scheduled)
 }
 
-fn log(
-    events: &[(&str, ChurnKind, f64)],
-    changes: &[(f64, usize, Option<Vec<(String, i32)>>)],
-) -> GroupLog {
+/// A member's assignment at a time (`None`: gone).
+type Change = (f64, usize, Option<Vec<(String, i32)>>);
+
+fn log(events: &[(&str, ChurnKind, f64)], changes: &[Change]) -> GroupLog {
     GroupLog {
         partitions: 2,
         reports_assignment: true,
