@@ -7,7 +7,7 @@ use std::sync::{Mutex, OnceLock};
 
 use kmidi_transport::ClientConfig;
 
-use crate::script::{free_port, kafka_sh_ok, stop_when_this_process_exits};
+use crate::script::{free_port, kafka_sh_ok, kafka_sh_ok_with, stop_when_this_process_exits};
 use crate::tool;
 
 /// One single-node KRaft broker on 127.0.0.1.
@@ -33,11 +33,20 @@ impl Broker {
 
     /// A broker of its own, stopped when the test process exits.
     pub fn start(version: &str) -> Broker {
+        Self::start_with(version, &[])
+    }
+
+    /// As [`Broker::start`], with extra `server.properties` lines.
+    pub fn start_with(version: &str, properties: &[&str]) -> Broker {
         let port = free_port().to_string();
         let name = format!("test-{version}-{port}");
         // The watchdog first, so an interrupted start is cleaned up too.
         stop_when_this_process_exits(&name);
-        let bootstrap = kafka_sh_ok(&["start", version, &port, &name]);
+        let props = properties.join("\n");
+        let bootstrap = kafka_sh_ok_with(
+            &["start", version, &port, &name],
+            &[("KMIDI_KAFKA_PROPS", &props)],
+        );
         Broker {
             version: version.to_string(),
             port,

@@ -26,7 +26,18 @@ pub fn kafka_sh(args: &[&str]) -> Output {
 /// Runs `scripts/kafka.sh ARGS` and returns the last line of its stdout (what every
 /// starting command prints its bootstrap address as); panics if it failed.
 pub(crate) fn kafka_sh_ok(args: &[&str]) -> String {
-    let out = kafka_sh(args);
+    kafka_sh_ok_with(args, &[])
+}
+
+/// As [`kafka_sh_ok`], with environment variables (e.g. `KMIDI_KAFKA_PROPS`).
+pub(crate) fn kafka_sh_ok_with(args: &[&str], env: &[(&str, &str)]) -> String {
+    let out = command()
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("bash runs scripts/kafka.sh");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

@@ -30,12 +30,32 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
     let a = registry::resolve(&args.a, &args.plugins.plugin_dirs).context("side A")?;
     let b = registry::resolve(&args.b, &args.plugins.plugin_dirs).context("side B")?;
     let names = [a.info().name, b.info().name];
+    if args.group.lab() {
+        for (t, side) in [(&a, "A"), (&b, "B")] {
+            let info = t.info();
+            if !info.capabilities.consumer_groups {
+                anyhow::bail!(
+                    "side {side}: the {} transport has no consumer groups, and --members/\
+                     --churn measure a group sharing a topic: pick a transport whose `kmidi \
+                     transports` line lists consumer groups",
+                    info.name
+                );
+            }
+        }
+    }
     let labels = side::labels(&args, [&names[0], &names[1]]);
     let partitions = args.group.partitions();
     // Kept alive until both sides are done.
     let on = connect::Cluster::given_or_embedded(args.bootstrap.as_deref())?;
     let (bootstrap, cluster) = (on.bootstrap.clone(), &on.embedded);
     let where_ = on.describe();
+    if args.group.lab() && cluster.is_some() {
+        tracing::warn!(
+            "--members/--churn on the embedded mock cluster: its group coordinator is \
+             librdkafka's test double, not Kafka's; give -b a real cluster for rebalance \
+             figures worth comparing"
+        );
+    }
     let mut sides = Vec::new();
     for (i, (transport, extra)) in [(a, &args.props_a), (b, &args.props_b)]
         .into_iter()
@@ -157,11 +177,12 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
         eprint!("{}: ", side.label);
         player::print_summary(&o.played);
         let label = &side.label;
-        failures.extend(
+        let found = if args.group.churn.is_some() {
+            verdict::of_churned_session(o)
+        } else {
             verdict::of_session(o)
-                .into_iter()
-                .map(|f| format!("{label}: {f}")),
-        );
+        };
+        failures.extend(found.into_iter().map(|f| format!("{label}: {f}")));
     }
     eprint!(
         "{}",
