@@ -4,3 +4,60 @@
 mod common;
 
 broker_suite!("KMIDI_KAFKA_39", "3.9.2", kafka_rust: Expect::Plays);
+
+/// Kafka 3.9 has no KIP-848 group protocol: asking for it is an error naming the fix,
+/// for the built-in library, the franz-go plugin, and the members of a lab's group,
+/// never an instrument listening to silence.
+#[test]
+fn the_consumer_protocol_is_refused_clearly_where_the_broker_lacks_kip_848() {
+    use common::{kmidi, run, stderr};
+    let b = broker();
+    let topic = b.unique("kip848");
+    b.create_topic(&topic, 2);
+    let go = conformance::plugin("franz-go");
+    for transport in ["rdkafka".to_string(), go.display().to_string()] {
+        let out = run(common::instrument(&b.bootstrap, &topic)
+            .args([
+                "-X",
+                "group.protocol=consumer",
+                "--idle-exit",
+                "30",
+                "--report",
+            ])
+            .arg(std::env::temp_dir().join(format!("kmidi-kip848-{}.json", std::process::id())))
+            .args(["--transport", &transport]));
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{transport}: {err}");
+        assert!(
+            err.contains("group.protocol=consumer needs a broker with")
+                && err.contains("use group.protocol=classic"),
+            "{transport}: {err}"
+        );
+    }
+    let out = run(kmidi()
+        .args([
+            "compare",
+            "-q",
+            "-b",
+            &b.bootstrap,
+            "-t",
+            &b.unique("kip848lab"),
+        ])
+        .args([
+            "--a",
+            "rdkafka",
+            "--b",
+            "rdkafka",
+            "--xb",
+            "group.protocol=consumer",
+        ])
+        .args(["--members", "2", "-m", "ode_to_joy.mid", "--record"])
+        .arg(std::env::temp_dir().join(format!("kmidi-kip848-{}.mid", std::process::id()))));
+    let err = stderr(&out);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("B (rdkafka group.protocol=consumer) cannot play")
+            && err.contains("needs a broker with the KIP-848"),
+        "{err}"
+    );
+}
