@@ -329,3 +329,39 @@ pub fn spawn(
             (report, flushed)
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(bytes: &[u8]) -> ChannelMessage {
+        ChannelMessage::from_bytes(bytes).expect("a channel message")
+    }
+
+    #[test]
+    fn voices_deal_note_ons_in_turn_and_a_note_off_follows_its_note_on() {
+        let song = Score {
+            name: "s.mid".to_string(),
+            path: "s.mid".into(),
+            events: Vec::new(),
+        };
+        let mut voices = Voices::default();
+        let mut key = |b: &[u8]| KeyBy::Voice.key(&mut voices, &song, &msg(b));
+        assert_eq!(key(&[0x90, 60, 64]), "s.mid/v0");
+        assert_eq!(key(&[0x90, 64, 64]), "s.mid/v1");
+        // Note-off, and note-on with velocity 0, both end the note where it began.
+        assert_eq!(key(&[0x80, 60, 0]), "s.mid/v0");
+        assert_eq!(key(&[0x90, 64, 0]), "s.mid/v1");
+        assert_eq!(key(&[0xB0, 64, 127]), "s.mid", "a pedal is the song's");
+        assert_eq!(key(&[0x90, 60, 64]), "s.mid/v2");
+        let mut pitch = Voices::default();
+        assert_eq!(
+            KeyBy::Pitch.key(&mut pitch, &song, &msg(&[0x90, 60, 64])),
+            "s.mid/60"
+        );
+        assert_eq!(
+            KeyBy::Song.key(&mut pitch, &song, &msg(&[0x90, 60, 64])),
+            "s.mid"
+        );
+    }
+}

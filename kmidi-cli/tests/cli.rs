@@ -264,3 +264,35 @@ fn demo_with_a_playout_delay_reports_its_missed_deadlines() {
     let bad = run(kmidi().args(["demo", "--playout-delay", "-5"]));
     assert!(!bad.status.success());
 }
+
+#[test]
+fn a_bad_churn_script_is_refused_with_an_example() {
+    let out = run(kmidi().args([
+        "compare", "--a", "rdkafka", "--b", "rdkafka", "--churn", "crash@3s",
+    ]));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("unknown action 'crash' (join, leave or kill)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn churn_on_a_transport_without_consumer_groups_is_refused() {
+    let out = run(kmidi().args([
+        "compare",
+        "--a",
+        "kafka-rust",
+        "--b",
+        "rdkafka",
+        "--members",
+        "2",
+    ]));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("side A: the kafka-rust transport has no consumer groups"),
+        "{err}"
+    );
+}
