@@ -4,18 +4,25 @@
 # - the demo block: `kmidi demo --song ode_to_joy.mid` on librdkafka's mock cluster;
 # - the measurement example (docs/compare.txt, .json, .svg): `kmidi compare` on a real
 #   Apache Kafka 3.9 broker, A = rdkafka with kmidi's settings, B = the kafka crate
-#   with its own fetch defaults (min bytes 4096, 100 ms wait).
+#   with its own fetch defaults (min bytes 4096, 100 ms wait);
+# - the rebalance example (docs/rebalance.txt, .json, .svg): `kmidi compare --churn` on
+#   a real Apache Kafka 4.3 broker, rdkafka with the classic group protocol against
+#   rdkafka with KIP-848's, both with a 10 s session and a 2 s heartbeat (the broker
+#   decides these for KIP-848, so it is started with them: LAB_PROPS).
 # Each block is spliced between its <!-- readme-figures:NAME --> markers in README.md.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
 VERSION=${KMIDI_KAFKA_39:-3.9.2}
+VERSION_4=${KMIDI_KAFKA_4:-4.3.1}
+LAB_PROPS=$'group.consumer.min.session.timeout.ms=6000\ngroup.consumer.session.timeout.ms=10000\ngroup.consumer.min.heartbeat.interval.ms=1000\ngroup.consumer.heartbeat.interval.ms=2000'
 KMIDI=$REPO/target/release/kmidi
 cargo build --release --locked -p kmidi
 tmp=$(mktemp -d)
 port=$(bash scripts/kafka.sh free-port)
 name=readme-$port
-trap 'bash scripts/kafka.sh stop "$name" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
+lab=readme-lab-$port
+trap 'bash scripts/kafka.sh stop "$name" >/dev/null 2>&1 || true; bash scripts/kafka.sh stop "$lab" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
 
 # Replaces the lines between the markers of block $1 with a code block: `$ $2`, then
 # the contents of file $3.
@@ -52,4 +59,14 @@ bootstrap=$(bash scripts/kafka.sh start "$VERSION" "$port" "$name" | tail -n1)
 splice compare "kmidi compare --a rdkafka --b kafka-rust -b $bootstrap -m bach_prelude_c.mid \\
     --xb fetch.min.bytes=4096 --xb fetch.wait.max.ms=100 --no-port --record both.mid \\
     --report docs/compare.json --plot docs/compare.svg" docs/compare.txt
-echo "readme-figures.sh: README.md, docs/compare.{txt,json,svg} regenerated" >&2
+lab_port=$(bash scripts/kafka.sh free-port)
+lab_bootstrap=$(KMIDI_KAFKA_PROPS=$LAB_PROPS bash scripts/kafka.sh start "$VERSION_4" "$lab_port" "$lab" | tail -n1)
+lab_args=(--a rdkafka --xa group.protocol=classic --xa session.timeout.ms=10000
+  --xa heartbeat.interval.ms=2000 --b rdkafka --xb group.protocol=consumer
+  --churn "join@5s,leave@11s,kill@17s" -m bach_prelude_c.mid)
+"$KMIDI" compare -q "${lab_args[@]}" -b "$lab_bootstrap" --no-port \
+  --record "$tmp/lab.mid" --report docs/rebalance.json --plot docs/rebalance.svg 2>&1 |
+  grep -v -e '^report:' -e '^plot:' -e '^done:' -e 'WARN' | tee docs/rebalance.txt
+splice rebalance "kmidi compare ${lab_args[*]} -b $lab_bootstrap --no-port --record lab.mid \\
+    --report docs/rebalance.json --plot docs/rebalance.svg" docs/rebalance.txt
+echo "readme-figures.sh: README.md, docs/compare.{txt,json,svg}, docs/rebalance.{txt,json,svg} regenerated" >&2

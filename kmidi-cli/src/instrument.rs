@@ -8,13 +8,16 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
+use kmidi_engine::churn::GroupConsumer;
 use kmidi_engine::listen::{self, ListenOptions, ListenReport, Live};
 use kmidi_engine::measure::Sample;
 use kmidi_midi::sink::Sink;
 use kmidi_transport::{OffsetReset, Subscription, TransportInfo, GROUP_TYPE_KEY};
 
 use crate::cli::{InstrumentArgs, OutputArgs, StartFrom};
+use crate::lab::{self, Lab};
 use crate::report::{self, Document, SideReport};
+use crate::setup::GROUP_WAIT;
 use crate::signals::SignalStop;
 use crate::{connect, metrics, plot, verdict};
 
@@ -52,7 +55,42 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
             StartFrom::Earliest => OffsetReset::Earliest,
         },
     };
-    let mut consumer = transport.consumer(&config, &subscription)?;
+    let members = usize::from(
+        args.members
+            .unwrap_or(if args.churn.is_some() { 3 } else { 1 }),
+    );
+    let (mut consumer, group_log) = if members > 1 || args.churn.is_some() {
+        if !transport.info().capabilities.consumer_groups {
+            anyhow::bail!(
+                "the {} transport has no consumer groups: --members/--churn need them",
+                transport.info().name
+            );
+        }
+        let lab = Lab {
+            members,
+            script: args.churn.clone().unwrap_or_default(),
+            speed: 1.0,
+            partitions,
+            spec: &args.kafka.transport.transport,
+            plugin_dirs: &args.kafka.transport.plugins.plugin_dirs,
+            earliest: matches!(args.from, StartFrom::Earliest),
+        };
+        let plan = lab.plan(&config, &args.kafka.topic, &group)?;
+        let (group, log, settled) = GroupConsumer::start(plan, GROUP_WAIT)
+            .with_context(|| format!("starting {members} group member(s)"))?;
+        if !settled {
+            tracing::warn!(
+                "the group of {members} did not settle within {}s",
+                GROUP_WAIT.as_secs()
+            );
+        }
+        (
+            Box::new(group) as Box<dyn kmidi_transport::Consumer>,
+            Some(log),
+        )
+    } else {
+        (transport.consumer(&config, &subscription)?, None)
+    };
     eprintln!(
         "kmidi instrument: {} ({partitions} partition(s)) on {} via {}, {}group {}, output: {}",
         args.kafka.topic,
@@ -79,6 +117,13 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
     status.finish_and_clear();
     let finished = finish(&mut sinks);
     print_report(&report);
+    let rebalance = group_log.as_ref().map(|log| {
+        let scheduled = lab::scheduled_from(&report.meter.samples);
+        lab::figures(log, &report, &scheduled, members, None)
+    });
+    if let Some(r) = &rebalance {
+        eprint!("{}", report::rebalance_table(&[("instrument", r)]));
+    }
     if args.share {
         // What a share group allows and a consumer group does not, said as such.
         eprintln!(
@@ -95,6 +140,7 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
             StartFrom::Earliest => "earliest",
         }),
         client_properties: config.redacted(),
+        rebalance,
         ..SideReport::new("instrument", &info, &args.kafka.topic, &group, &report)
     };
     let doc = Document::new("instrument", config.bootstrap().to_string(), vec![side]);

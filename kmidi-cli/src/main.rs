@@ -8,6 +8,7 @@ mod compare;
 mod connect;
 mod demo;
 mod instrument;
+mod lab;
 mod member;
 mod metrics;
 mod outputs;

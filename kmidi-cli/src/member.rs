@@ -20,6 +20,9 @@ pub struct Job {
     pub config: Vec<(String, String)>,
     pub topic: String,
     pub group: String,
+    /// Start from the earliest offset without a committed one (`--from earliest`).
+    #[serde(default)]
+    pub earliest: bool,
 }
 
 pub fn run(member_id: usize) -> Result<i32> {
@@ -52,7 +55,11 @@ pub fn run(member_id: usize) -> Result<i32> {
     let subscription = Subscription {
         topics: vec![job.topic.clone()],
         group: job.group.clone(),
-        offset_reset: OffsetReset::Latest,
+        offset_reset: if job.earliest {
+            OffsetReset::Earliest
+        } else {
+            OffsetReset::Latest
+        },
     };
     let mut consumer = match transport.consumer(&config, &subscription) {
         Ok(c) => c,
@@ -79,6 +86,7 @@ pub fn job_line(
     config: &ClientConfig,
     topic: &str,
     group: &str,
+    earliest: bool,
 ) -> Result<String> {
     let job = Job {
         transport: transport.to_string(),
@@ -89,6 +97,7 @@ pub fn job_line(
             .collect(),
         topic: topic.to_string(),
         group: group.to_string(),
+        earliest,
     };
     serde_json::to_string(&job).context("encoding a group member's job")
 }
@@ -110,7 +119,7 @@ mod tests {
         let mut config = ClientConfig::new();
         config.set("bootstrap.servers", "127.0.0.1:9");
         config.set("sasl.password", "secret");
-        let line = job_line("rdkafka", &[], &config, "t", "g").unwrap();
+        let line = job_line("rdkafka", &[], &config, "t", "g", false).unwrap();
         let job = read_job(&line);
         assert_eq!(
             job.config[1],

@@ -43,7 +43,7 @@ pub fn run(args: PlayerArgs, stop: SignalStop) -> Result<i32> {
         run_id: new_run_id(),
         realtime: args.realtime,
         observer: metrics::observer(&metrics, &transport.info().name, &args.kafka.topic),
-        key_by: Default::default(),
+        key_by: args.key_by.into(),
     };
     let progress = Arc::new(Progress::default());
     let handle = perform::spawn(

@@ -22,7 +22,7 @@ use crate::signals::SignalStop;
 /// How long a session waits for its consumer group to assign partitions.
 const ASSIGNMENT_WAIT: Duration = Duration::from_secs(15);
 /// How long a churned group of member processes gets to start and settle.
-const GROUP_WAIT: Duration = Duration::from_secs(45);
+pub const GROUP_WAIT: Duration = Duration::from_secs(45);
 
 /// Effective settings, `(key, value)` by librdkafka's names.
 pub type Settings = Vec<(String, String)>;

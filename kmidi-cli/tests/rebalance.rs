@@ -289,3 +289,75 @@ fn a_share_group_plays_what_it_is_given() {
         stderr(&refused)
     );
 }
+
+#[test]
+fn an_instrument_churns_its_own_group_at_song_times() {
+    let b = broker();
+    let topic = b.unique("solo");
+    let out = run(kmidi().args([
+        "topic",
+        "create",
+        "-b",
+        &b.bootstrap,
+        "-t",
+        &topic,
+        "--partitions",
+        "4",
+    ]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = tmp("solo.json");
+    let instrument = common::spawn(
+        kmidi()
+            .args([
+                "instrument",
+                "-q",
+                "-b",
+                &b.bootstrap,
+                "-t",
+                &topic,
+                "-g",
+                &topic,
+            ])
+            .args([
+                "--members",
+                "2",
+                "--churn",
+                "leave@6s",
+                "--no-port",
+                "--idle-exit",
+                "10",
+            ])
+            .arg("--report")
+            .arg(&report),
+    );
+    // The group settles before the song: members are up once it names them in its log.
+    std::thread::sleep(std::time::Duration::from_secs(8));
+    let played = run(common::player_at(&b.bootstrap, &topic, "1").args([
+        "--key-by",
+        "voice",
+        "-m",
+        "songs/ode_to_joy.mid",
+    ]));
+    assert!(played.status.success(), "{}", stderr(&played));
+    let out = common::wait_bounded(instrument, std::time::Duration::from_secs(90));
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("rebalances, instrument: 2 members, 4 partitions, churn leave@6s"),
+        "{err}"
+    );
+    let doc = read_report(&report);
+    let side = &doc["sides"][0];
+    let leave = &events(side)[0];
+    let applied = leave["applied_at_s"].as_f64().unwrap_or(-1.0);
+    assert!(
+        (applied - 6.0).abs() < 0.5,
+        "applied at the song's 6 s: {leave}"
+    );
+    assert!(leave["stable_after_s"].as_f64().is_some(), "{leave}");
+    // Every partition carried notes: the voices spread the song.
+    let partitions = side["instrument"]["partitions"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(partitions, 4, "{}", side["instrument"]["partitions"]);
+}

@@ -127,6 +127,16 @@ pub enum KeyByArg {
     Voice,
 }
 
+impl From<KeyByArg> for KeyBy {
+    fn from(k: KeyByArg) -> Self {
+        match k {
+            KeyByArg::Song => KeyBy::Song,
+            KeyByArg::Pitch => KeyBy::Pitch,
+            KeyByArg::Voice => KeyBy::Voice,
+        }
+    }
+}
+
 impl GroupArgs {
     /// Whether the sides run as churned groups of member processes.
     pub fn lab(&self) -> bool {
@@ -146,9 +156,7 @@ impl GroupArgs {
 
     pub fn key_by(&self) -> KeyBy {
         match self.key_by {
-            Some(KeyByArg::Song) => KeyBy::Song,
-            Some(KeyByArg::Pitch) => KeyBy::Pitch,
-            Some(KeyByArg::Voice) => KeyBy::Voice,
+            Some(k) => k.into(),
             None if self.lab() => KeyBy::Voice,
             None => KeyBy::Song,
         }

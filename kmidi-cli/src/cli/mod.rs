@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod compare;
 mod shared;
-pub use compare::{CompareArgs, GroupArgs};
+pub use compare::CompareArgs;
 pub use shared::{
     ClientArgs, MetricsArgs, PluginDirArgs, QuietArgs, SongArgs, SpeedArgs, TransportArgs,
 };
@@ -124,6 +124,13 @@ pub struct PlayerArgs {
     pub record_size: usize,
 
     /// Play the files again and again until interrupted.
+    /// Each note's key: `song` (the file name, as the original kmidi: a song is one
+    /// partition), `pitch` (song/pitch) or `voice` (song/vN: note-ons dealt over 64
+    /// keys in turn, so every partition carries a steady share, as a group of
+    /// instruments needs). A note-off always goes where its note-on went.
+    #[arg(long, value_name = "KEY", value_enum, default_value = "song")]
+    pub key_by: compare::KeyByArg,
+
     #[arg(long = "loop")]
     pub repeat: bool,
 
@@ -246,6 +253,17 @@ pub struct InstrumentArgs {
     /// share groups (`kmidi transports`), e.g. the franz-go plugin.
     #[arg(long)]
     pub share: bool,
+
+    /// Listen as a group of N consumers in -g, each its own process (the rebalance
+    /// lab: see `compare --members`) [default: 1, or 3 with --churn].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub members: Option<u16>,
+
+    /// Churn the group at song times as the player plays them (after its speed):
+    /// join@10s, leave@20s, kill@30s, comma-separated; counted from the first note
+    /// heard's start of song.
+    #[arg(long, value_name = "SCRIPT")]
+    pub churn: Option<kmidi_engine::churn::ChurnScript>,
 
     /// Where to start when the group has no committed offset.
     #[arg(long, value_enum, default_value = "latest")]

@@ -1,11 +1,10 @@
 //! `kmidi compare`: two client libraries play the same song at the same time against
 //! the same cluster, each on its own topic and group; A is heard on the left, B on the
 //! right (or each on its own port), and one table puts their figures side by side.
-//! `side` sets each side up, `equalize` is `--equalize`, and `lab` is the rebalance
-//! lab (`--members`, `--churn`): each side a churned group of member processes.
+//! `side` sets each side up and `equalize` is `--equalize`; with `--members`/`--churn`
+//! each side is a churned group of member processes (`crate::lab`).
 
 mod equalize;
-mod lab;
 mod side;
 
 use std::path::Path;
@@ -15,6 +14,7 @@ use kmidi_midi::sink::{PortSink, SharedSinks, Side, SideSink, Sink};
 use kmidi_registry as registry;
 
 use crate::cli::CompareArgs;
+use crate::lab::{self, Lab};
 use crate::report::{self, Document, EffectiveSettings};
 use crate::setup::SessionSetup;
 use crate::signals::SignalStop;
@@ -92,7 +92,20 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
         }
         let group = format!("kmidi-compare-{}-{}", ["a", "b"][i], player::new_run_id());
         let spec = [&args.a, &args.b][i];
-        let group_plan = lab::plan(&args, spec, &consumer_config, &topic, &group)?;
+        let group_plan = if args.group.lab() {
+            let lab = Lab {
+                members: args.group.members(),
+                script: args.group.churn.clone().unwrap_or_default(),
+                speed,
+                partitions,
+                spec,
+                plugin_dirs: &args.plugins.plugin_dirs,
+                earliest: false,
+            };
+            Some(lab.plan(&consumer_config, &topic, &group)?)
+        } else {
+            None
+        };
         let mut side = SideSetup {
             label: label.clone(),
             info: transport.info(),
@@ -197,8 +210,11 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
         .iter()
         .zip(&logs)
         .map(|(o, log)| {
-            log.as_ref()
-                .map(|l| lab::figures(&args.group, l, &o.listened, &score, speed))
+            log.as_ref().map(|l| {
+                let scheduled = lab::scheduled_us(&score, speed);
+                let keys = Some(args.group.key_by());
+                lab::figures(l, &o.listened, &scheduled, args.group.members(), keys)
+            })
         })
         .collect();
     if let [Some(ra), Some(rb)] = rebalances.as_slice() {

@@ -34,7 +34,9 @@ impl EffectiveSettings {
 pub struct Rebalance {
     pub members: usize,
     pub partitions: i32,
-    pub key_by: kmidi_engine::perform::KeyBy,
+    /// The notes' keys, when this process played them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_by: Option<kmidi_engine::perform::KeyBy>,
     pub churn: String,
     pub events: Vec<EventFigures>,
     /// The events as applied and every member's assignment change, wall-clock µs.
@@ -63,9 +65,13 @@ fn worst(e: &EventFigures) -> String {
 pub fn table(sides: &[(&str, &Rebalance)]) -> String {
     let mut out = String::new();
     for (label, r) in sides {
+        let keys = r
+            .key_by
+            .map(|k| format!(", keys by {}", format!("{k:?}").to_lowercase()))
+            .unwrap_or_default();
         out.push_str(&format!(
-            "rebalances, {label}: {} members, {} partitions, keys by {:?}, churn {}\n",
-            r.members, r.partitions, r.key_by, r.churn
+            "rebalances, {label}: {} members, {} partitions{keys}, churn {}\n",
+            r.members, r.partitions, r.churn
         ));
         out.push_str(&format!(
             "  {:<12} {:>8} {:<30} {:>5} {:>5} {:>5} {:>5} {:>12}\n",
