@@ -361,3 +361,47 @@ fn an_instrument_churns_its_own_group_at_song_times() {
         .map_or(0, Vec::len);
     assert_eq!(partitions, 4, "{}", side["instrument"]["partitions"]);
 }
+
+#[test]
+fn equalize_sets_both_libraries_alike_and_names_what_stays_different() {
+    let go = conformance::plugin("franz-go");
+    let report = tmp("equalize.json");
+    let out = run(compare(&broker().unique("equal"), &report)
+        .args(["--a", "rdkafka", "--b"])
+        .arg(&go)
+        .args([
+            "--equalize",
+            "--xb",
+            "linger.ms=5",
+            "-m",
+            "ode_to_joy.mid",
+            "-s",
+            "0.3",
+        ]));
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let doc = read_report(&report);
+    let sides = doc["sides"].as_array().expect("two sides");
+    for side in sides {
+        // librdkafka's 500 ms and franz-go's 5 s fetch waits, made alike.
+        assert_eq!(
+            setting(side, "consumer", "fetch.wait.max.ms"),
+            Some("10"),
+            "{side}"
+        );
+        assert_eq!(
+            setting(side, "consumer", "fetch.min.bytes"),
+            Some("1"),
+            "{side}"
+        );
+    }
+    assert_eq!(setting(&sides[0], "producer", "linger.ms"), Some("0"));
+    // The user's own value wins, and the difference is said.
+    assert_eq!(setting(&sides[1], "producer", "linger.ms"), Some("5"));
+    assert!(err.contains("B: not equalized: linger.ms: set by"), "{err}");
+    assert!(
+        err.contains("still different after --equalize: linger.ms: A 0, B 5"),
+        "{err}"
+    );
+    assert!(!err.contains("acks: A"), "acks is alike: {err}");
+}
