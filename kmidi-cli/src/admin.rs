@@ -74,21 +74,24 @@ pub fn transports(args: TransportsArgs) -> Result<i32> {
             Err(err) => rows.push((None, String::new(), vec![format!("warning: {err}")])),
         }
     }
-    let width = rows
-        .iter()
-        .filter_map(|(info, _, _)| info.as_ref())
-        .map(|info| capabilities(info.capabilities).len())
-        .max()
-        .unwrap_or(0)
-        .max("CAPABILITIES".len());
+    let widest = |f: &dyn Fn(&TransportInfo) -> usize, title: &str| {
+        rows.iter()
+            .filter_map(|(info, _, _)| info.as_ref())
+            .map(f)
+            .max()
+            .unwrap_or(0)
+            .max(title.len())
+    };
+    let width = widest(&|i| capabilities(i.capabilities).len(), "CAPABILITIES");
+    let lib = widest(&|i| i.library.chars().count(), "LIBRARY");
     println!(
-        "{:<10} {:<32} {:<10} {:<width$} PATH",
+        "{:<10} {:<lib$} {:<10} {:<width$} PATH",
         "NAME", "LIBRARY", "VERSION", "CAPABILITIES"
     );
     for (info, path, warnings) in rows {
         if let Some(info) = info {
             println!(
-                "{:<10} {:<32} {:<10} {:<width$} {path}",
+                "{:<10} {:<lib$} {:<10} {:<width$} {path}",
                 info.name,
                 info.library,
                 info.library_version,
