@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use kmidi_engine::churn::GroupConsumer;
 use kmidi_engine::listen::{self, ListenOptions, ListenReport, Live};
 use kmidi_engine::measure::Sample;
 use kmidi_midi::sink::Sink;
@@ -17,7 +16,6 @@ use kmidi_transport::{OffsetReset, Subscription, TransportInfo, GROUP_TYPE_KEY};
 use crate::cli::{InstrumentArgs, OutputArgs, StartFrom};
 use crate::lab::{self, Lab};
 use crate::report::{self, Document, SideReport};
-use crate::setup::GROUP_WAIT;
 use crate::signals::SignalStop;
 use crate::{connect, metrics, plot, verdict};
 
@@ -76,14 +74,7 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
             earliest: matches!(args.from, StartFrom::Earliest),
         };
         let plan = lab.plan(&config, &args.kafka.topic, &group)?;
-        let (group, log, settled) = GroupConsumer::start(plan, GROUP_WAIT)
-            .with_context(|| format!("starting {members} group member(s)"))?;
-        if !settled {
-            tracing::warn!(
-                "the group of {members} did not settle within {}s",
-                GROUP_WAIT.as_secs()
-            );
-        }
+        let (group, log) = lab::start_group(plan, "instrument")?;
         (
             Box::new(group) as Box<dyn kmidi_transport::Consumer>,
             Some(log),

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
-use kmidi_engine::churn::{self, ChurnScript, GroupLog, GroupPlan, MemberCommand};
+use kmidi_engine::churn::{self, ChurnScript, GroupConsumer, GroupLog, GroupPlan, MemberCommand};
 use kmidi_engine::listen::ListenReport;
 use kmidi_engine::measure::{unix_us, Sample};
 use kmidi_engine::perform::KeyBy;
@@ -15,6 +15,9 @@ use kmidi_transport::ClientConfig;
 
 use crate::member;
 use crate::report::Rebalance;
+
+/// How long a churned group of member processes gets to start and settle.
+pub const GROUP_WAIT: std::time::Duration = std::time::Duration::from_secs(45);
 
 /// What a group of members consumes, and how it is churned.
 pub struct Lab<'a> {
@@ -54,6 +57,21 @@ impl Lab<'_> {
             },
         })
     }
+}
+
+/// Starts the plan's members and waits for the group to settle (a warning if it does
+/// not within [`GROUP_WAIT`]: the song is played anyway).
+pub fn start_group(plan: GroupPlan, who: &str) -> Result<(GroupConsumer, Arc<Mutex<GroupLog>>)> {
+    let members = plan.members;
+    let (group, log, settled) = GroupConsumer::start(plan, GROUP_WAIT)
+        .with_context(|| format!("{who}: starting {members} group member(s)"))?;
+    if !settled {
+        tracing::warn!(
+            "{who}: the group of {members} did not settle within {}s; playing anyway",
+            GROUP_WAIT.as_secs()
+        );
+    }
+    Ok((group, log))
 }
 
 /// Where the score puts each note after speed, µs from the song's start.

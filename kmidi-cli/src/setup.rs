@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use kmidi_engine::assignment::wait_for_assignment;
-use kmidi_engine::churn::{GroupConsumer, GroupLog, GroupPlan};
+use kmidi_engine::churn::{GroupLog, GroupPlan};
 use kmidi_engine::observe::Observer;
 use kmidi_engine::perform::{KeyBy, PlayOptions};
 use kmidi_engine::session::{self, Outcome};
@@ -21,8 +21,6 @@ use crate::signals::SignalStop;
 
 /// How long a session waits for its consumer group to assign partitions.
 const ASSIGNMENT_WAIT: Duration = Duration::from_secs(15);
-/// How long a churned group of member processes gets to start and settle.
-pub const GROUP_WAIT: Duration = Duration::from_secs(45);
 
 /// Effective settings, `(key, value)` by librdkafka's names.
 pub type Settings = Vec<(String, String)>;
@@ -60,15 +58,7 @@ impl SessionSetup {
     pub fn connect(self, stop: &SignalStop) -> Result<Connected> {
         let name = self.transport.info().name;
         if let Some(plan) = self.group_plan.clone() {
-            let members = plan.members;
-            let (group, log, settled) = GroupConsumer::start(plan, GROUP_WAIT)
-                .with_context(|| format!("{name}: starting {members} group member(s)"))?;
-            if !settled {
-                tracing::warn!(
-                    "{name}: the group of {members} did not settle within {}s; playing anyway",
-                    GROUP_WAIT.as_secs()
-                );
-            }
+            let (group, log) = crate::lab::start_group(plan, &name)?;
             let producer = self
                 .transport
                 .producer(&self.producer_config)

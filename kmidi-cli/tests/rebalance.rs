@@ -53,6 +53,14 @@ fn compare(prefix: &str, report: &std::path::Path) -> std::process::Command {
     c
 }
 
+/// Creates `topic` with `partitions` through `kmidi topic create`.
+fn topic_with(topic: &str, partitions: u32) {
+    let out = run(kmidi()
+        .args(["topic", "create", "-b", &broker().bootstrap, "-t", topic])
+        .args(["--partitions", &partitions.to_string()]));
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 fn events(side: &Value) -> &Vec<Value> {
     side["rebalance"]["events"]
         .as_array()
@@ -224,17 +232,7 @@ fn a_share_group_plays_what_it_is_given() {
     let go = conformance::plugin("franz-go");
     let b = broker();
     let topic = b.unique("share");
-    let out = run(kmidi().args([
-        "topic",
-        "create",
-        "-b",
-        &b.bootstrap,
-        "-t",
-        &topic,
-        "--partitions",
-        "2",
-    ]));
-    assert!(out.status.success(), "{}", stderr(&out));
+    topic_with(&topic, 2);
     let played =
         run(common::player_at(&b.bootstrap, &topic, "0.2").args(["-m", "songs/ode_to_joy.mid"]));
     assert!(played.status.success(), "{}", stderr(&played));
@@ -294,17 +292,7 @@ fn a_share_group_plays_what_it_is_given() {
 fn an_instrument_churns_its_own_group_at_song_times() {
     let b = broker();
     let topic = b.unique("solo");
-    let out = run(kmidi().args([
-        "topic",
-        "create",
-        "-b",
-        &b.bootstrap,
-        "-t",
-        &topic,
-        "--partitions",
-        "4",
-    ]));
-    assert!(out.status.success(), "{}", stderr(&out));
+    topic_with(&topic, 4);
     let report = tmp("solo.json");
     let instrument = common::spawn(
         kmidi()

@@ -292,36 +292,16 @@ impl GroupConsumer {
             }
             Incoming::Line(id, line) => (id, line),
         };
+        let line = match line.into_record() {
+            Ok(record) => {
+                self.learn_song_start(record.value.as_deref());
+                return Ok(Some(record));
+            }
+            Err(line) => line,
+        };
         let state = self.members.get(&id).map(|m| m.state);
         match line {
-            MemberLine::Record {
-                topic,
-                partition,
-                offset,
-                key,
-                value,
-                timestamp_ms,
-                arrived_us: _,
-            } => {
-                if let Ok(note) = NoteMessage::decode(value.as_deref()) {
-                    let m = &note.measure;
-                    if let (false, Some(sent), Some(offset)) = (m.warmup, m.sent_us, m.offset_us) {
-                        // Lateness only delays `sent`: the earliest estimate is the best.
-                        let start = sent.saturating_sub(offset);
-                        let best = self.song_start_us.map_or(start, |s| s.min(start));
-                        self.song_start_us = Some(best);
-                        self.with_log(|l| l.song_start_us = Some(best));
-                    }
-                }
-                Ok(Some(Record {
-                    topic,
-                    partition,
-                    offset,
-                    key,
-                    value,
-                    timestamp_ms,
-                }))
-            }
+            MemberLine::Record { .. } => Ok(None),
             MemberLine::Assignment { partitions, .. } => {
                 if matches!(state, Some(State::Alive | State::Leaving)) {
                     if let Some(m) = self.members.get_mut(&id) {
@@ -353,6 +333,21 @@ impl GroupConsumer {
                 Err(client_error(format!("group member {id}: {message}")))
             }
             MemberLine::Bye => Ok(None),
+        }
+    }
+
+    /// Where the song started, from a note: `sent − offset`. Lateness only delays
+    /// `sent`, so the earliest estimate is the best.
+    fn learn_song_start(&mut self, value: Option<&[u8]>) {
+        let Ok(note) = NoteMessage::decode(value) else {
+            return;
+        };
+        let m = &note.measure;
+        if let (false, Some(sent), Some(offset)) = (m.warmup, m.sent_us, m.offset_us) {
+            let start = sent.saturating_sub(offset);
+            let best = self.song_start_us.map_or(start, |s| s.min(start));
+            self.song_start_us = Some(best);
+            self.with_log(|l| l.song_start_us = Some(best));
         }
     }
 

@@ -68,6 +68,31 @@ impl MemberLine {
     }
 }
 
+impl MemberLine {
+    /// The record a `Record` line carries; any other line back as it was.
+    pub fn into_record(self) -> Result<Record, MemberLine> {
+        match self {
+            MemberLine::Record {
+                topic,
+                partition,
+                offset,
+                key,
+                value,
+                timestamp_ms,
+                arrived_us: _,
+            } => Ok(Record {
+                topic,
+                partition,
+                offset,
+                key,
+                value,
+                timestamp_ms,
+            }),
+            other => Err(other),
+        }
+    }
+}
+
 /// Sets `quit` when stdin reaches its end: the group's way of asking the member to
 /// leave cleanly (and what happens if the group's process dies, so no member outlives
 /// it).
