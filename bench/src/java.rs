@@ -2,7 +2,7 @@
 //! `scripts/kafka.sh run-tool`, with a bound on how long each may take.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -15,32 +15,41 @@ pub fn run_tool(
     args: &[String],
     limit: Duration,
 ) -> Result<String> {
+    let mut all = vec![
+        "run-tool".to_string(),
+        version.to_string(),
+        class.to_string(),
+    ];
+    all.extend_from_slice(args);
+    kafka_sh(repo, &all, &[], class, limit)
+}
+
+/// Runs `scripts/kafka.sh ARGS` with `env` set; returns its stdout. Killed (by its own
+/// pid) after `limit`; `what` names it in errors.
+pub(crate) fn kafka_sh(
+    repo: &Path,
+    args: &[String],
+    env: &[(&str, String)],
+    what: &str,
+    limit: Duration,
+) -> Result<String> {
     let mut child = Command::new("bash")
         .arg(repo.join("scripts/kafka.sh"))
-        .args(["run-tool", version, class])
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .context("starting scripts/kafka.sh run-tool")?;
-    let started = Instant::now();
-    loop {
-        if child.try_wait()?.is_some() {
-            break;
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            bail!("{class} did not finish within {} s", limit.as_secs());
-        }
-        std::thread::sleep(Duration::from_millis(100));
+        .with_context(|| format!("starting scripts/kafka.sh {}", args[0]))?;
+    if wait_bounded(&mut child, limit)?.is_none() {
+        bail!("{what} did not finish within {} s", limit.as_secs());
     }
     let out = child.wait_with_output()?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     if !out.status.success() {
         bail!(
-            "{class} failed ({}): {}{}",
+            "{what} failed ({}): {}{}",
             out.status,
             stdout.lines().last().unwrap_or_default(),
             String::from_utf8_lossy(&out.stderr)
@@ -50,6 +59,22 @@ pub fn run_tool(
         );
     }
     Ok(stdout)
+}
+
+/// Waits for `child` at most `limit`; `None` when it had to be killed (by its own pid).
+pub(crate) fn wait_bounded(child: &mut Child, limit: Duration) -> Result<Option<ExitStatus>> {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// EndToEndLatency's result. Percentiles are whole ms rounded down by the tool; the

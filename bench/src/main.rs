@@ -10,6 +10,7 @@ mod java;
 mod kafka;
 mod memory;
 mod plugin;
+mod rebalance;
 mod report;
 mod schedule;
 mod soak;
@@ -124,6 +125,28 @@ enum Bench {
         #[arg(long, default_value = "target/bench")]
         dir: PathBuf,
     },
+    /// 9. Rebalances: classic vs KIP-848 consumer protocol, rdkafka and franz-go, one churn.
+    Rebalance {
+        /// A running Kafka 4.3.1 broker with the KIP-848 timeouts this benchmark assumes
+        /// (printed) [default: start one with scripts/kafka.sh, stopped at the end].
+        #[arg(long)]
+        bootstrap: Option<String>,
+        /// The churn script, at score times (the song is 30 s).
+        #[arg(long, default_value = "join@5s,leave@11s,kill@17s")]
+        churn: String,
+        /// Seconds each compare may take before it is killed and reported failed.
+        #[arg(long, default_value_t = 150.0)]
+        timeout: f64,
+        /// The franz-go plugin [default: <repo>/target/plugins/libkmidi_franz_go.so].
+        #[arg(long)]
+        franz_go: Option<PathBuf>,
+        /// The kmidi binary [default: `kmidi` beside this binary].
+        #[arg(long)]
+        kmidi: Option<PathBuf>,
+        /// Where the reports and logs go.
+        #[arg(long, default_value = "target/bench")]
+        dir: PathBuf,
+    },
 }
 
 fn beside_me(file: &str) -> PathBuf {
@@ -227,6 +250,32 @@ fn main() -> Result<()> {
             dir,
             command,
         })?],
+        Bench::Rebalance {
+            bootstrap,
+            churn,
+            timeout,
+            franz_go,
+            kmidi,
+            dir,
+        } => {
+            // Its own table (four configurations side by side), not a figure/reference one.
+            print!(
+                "{}",
+                rebalance::run(&rebalance::Options {
+                    bootstrap,
+                    churn,
+                    song: repo().join("songs/bach_prelude_c.mid"),
+                    kmidi: kmidi.unwrap_or_else(|| beside_me("kmidi")),
+                    franz_go: franz_go
+                        .unwrap_or_else(|| repo().join("target/plugins/libkmidi_franz_go.so")),
+                    limit: Duration::from_secs_f64(timeout),
+                    dir,
+                    repo: repo(),
+                    command,
+                })?
+            );
+            Vec::new()
+        }
     };
     for s in sections {
         print!("{}", s.markdown());
