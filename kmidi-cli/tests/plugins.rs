@@ -233,7 +233,11 @@ fn compare_fails_naming_the_side_whose_consumer_failed() {
     let dir = tempfile::tempdir().unwrap();
     let (code, err) = compare(&["--xb", "testkit.mode=poll-error"], dir.path());
     assert_eq!(code, Some(1), "{err}");
-    assert!(err.contains("B (testkit): the consumer failed"), "{err}");
+    // Both sides on one library: the label says which settings are B's.
+    assert!(
+        err.contains("B (testkit testkit.mode=poll-error): the consumer failed"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -242,7 +246,8 @@ fn compare_fails_naming_the_side_that_could_not_send() {
     let (code, err) = compare(&["--xa", "testkit.fail_after=5"], dir.path());
     assert_eq!(code, Some(1), "{err}");
     assert!(
-        err.contains("A (testkit): ") && err.contains("could not be handed to the client"),
+        err.contains("A (testkit testkit.fail_after=5): ")
+            && err.contains("could not be handed to the client"),
         "{err}"
     );
     assert!(
