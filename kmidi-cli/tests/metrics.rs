@@ -155,6 +155,10 @@ fn prometheus_scrapes_what_the_instrument_reports() {
     assert!(played.status.success(), "{}", stderr(&played));
     let sent = sent_count(&stderr(&played)) as f64;
     let received = prometheus.wait_for("sum(kmidi_messages_received_total)", sent);
+    // Read while the instrument still serves. Once it exits, Prometheus marks its
+    // series stale at the next failed scrape and an instant query finds nothing, so
+    // what is read afterwards is the last value over the run (max_over_time).
+    let kminion = prometheus.wait_for("sum(kminion_end_to_end_messages_received_total)", sent);
     signal(&listening, "INT");
     let out = wait_bounded(listening, Duration::from_secs(30));
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
@@ -165,12 +169,11 @@ fn prometheus_scrapes_what_the_instrument_reports() {
         r["played"].as_f64(),
         "and as many as the report says"
     );
-    let kminion = prometheus.value("sum(kminion_end_to_end_messages_received_total)");
     assert_eq!(kminion, Some(sent), "kminion's name, same count");
     for part in r["partitions"].as_array().unwrap() {
         let p = part["partition"].as_i64().unwrap();
         let scraped = prometheus.value(&format!(
-            "sum(kmidi_messages_received_total{{topic=\"{topic}\",partition=\"{p}\"}})"
+            "sum(max_over_time(kmidi_messages_received_total{{topic=\"{topic}\",partition=\"{p}\"}}[5m]))"
         ));
         assert_eq!(scraped, part["count"].as_f64(), "partition {p}");
     }
@@ -182,9 +185,10 @@ fn prometheus_scrapes_what_the_instrument_reports() {
         .iter()
         .filter(|s| s["latency_ms"].as_f64().is_some_and(|l| l <= 6.0))
         .count() as f64;
-    let bucket = prometheus.value("sum(kmidi_end_to_end_latency_seconds_bucket{le=\"0.006\"})");
+    let bucket = prometheus
+        .value("sum(max_over_time(kmidi_end_to_end_latency_seconds_bucket{le=\"0.006\"}[5m]))");
     assert_eq!(bucket, Some(within), "latency histogram agrees at 6 ms");
-    let count = prometheus.value("sum(kmidi_end_to_end_latency_seconds_count)");
+    let count = prometheus.value("sum(max_over_time(kmidi_end_to_end_latency_seconds_count[5m]))");
     assert_eq!(count, r["histograms"]["latency"]["count"].as_f64());
     // The player has exited: its series are stale now, but its last scrape (it waits
     // for one before exiting) holds its final count.
