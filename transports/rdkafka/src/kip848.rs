@@ -41,6 +41,8 @@ impl GroupWatch {
     }
 }
 
+// Lines read as rust-rdkafka's own context writes them (`librdkafka: FAC message`),
+// so a consumer's log looks like every other client's.
 impl ClientContext for GroupWatch {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
         if let Some(at) = log_message.find(UNSUPPORTED) {
@@ -59,16 +61,16 @@ impl ClientContext for GroupWatch {
             | RDKafkaLogLevel::Alert
             | RDKafkaLogLevel::Critical
             | RDKafkaLogLevel::Error => {
-                tracing::error!(target: "librdkafka", "{fac}: {log_message}")
+                tracing::error!(target: "librdkafka", "librdkafka: {fac} {log_message}")
             }
             RDKafkaLogLevel::Warning => {
-                tracing::warn!(target: "librdkafka", "{fac}: {log_message}")
+                tracing::warn!(target: "librdkafka", "librdkafka: {fac} {log_message}")
             }
             RDKafkaLogLevel::Notice | RDKafkaLogLevel::Info => {
-                tracing::info!(target: "librdkafka", "{fac}: {log_message}")
+                tracing::info!(target: "librdkafka", "librdkafka: {fac} {log_message}")
             }
             RDKafkaLogLevel::Debug if self.user_debug => {
-                tracing::debug!(target: "librdkafka", "{fac}: {log_message}")
+                tracing::debug!(target: "librdkafka", "librdkafka: {fac} {log_message}")
             }
             RDKafkaLogLevel::Debug => {}
         }
