@@ -5,12 +5,14 @@
 //! early slow send does not delay the rest of the song. Everything that can be prepared
 //! before a deadline (payload, padding) is prepared before waiting for it.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::wire::{Measure, NoteMessage};
 use hdrhistogram::Histogram;
+
 use kmidi_midi::message::ChannelMessage;
 use kmidi_midi::schedule::{sleep_until, SongClock};
 use kmidi_midi::score::Score;
@@ -65,9 +67,9 @@ struct Voices {
 }
 
 impl Voices {
-    fn key(&mut self, song: &Score, message: &ChannelMessage) -> String {
+    fn key<'a>(&mut self, song: &'a Score, message: &ChannelMessage) -> Cow<'a, str> {
         let Some(pitch) = message.note() else {
-            return song.name.clone();
+            return Cow::Borrowed(&song.name);
         };
         let slot = (message.channel(), pitch);
         let voice = if message.is_note_on_sounding() {
@@ -78,16 +80,17 @@ impl Voices {
         } else {
             self.sounding.remove(&slot).unwrap_or(0)
         };
-        format!("{}/v{voice}", song.name)
+        Cow::Owned(format!("{}/v{voice}", song.name))
     }
 }
 
 impl KeyBy {
-    fn key(self, voices: &mut Voices, song: &Score, message: &ChannelMessage) -> String {
+    /// Borrowed for `Song`: no allocation per note on the scheduler's thread.
+    fn key<'a>(self, voices: &mut Voices, song: &'a Score, message: &ChannelMessage) -> Cow<'a, str> {
         match (self, message.note()) {
-            (KeyBy::Pitch, Some(pitch)) => format!("{}/{pitch}", song.name),
+            (KeyBy::Pitch, Some(pitch)) => Cow::Owned(format!("{}/{pitch}", song.name)),
             (KeyBy::Voice, Some(_)) => voices.key(song, message),
-            _ => song.name.clone(),
+            _ => Cow::Borrowed(&song.name),
         }
     }
 }

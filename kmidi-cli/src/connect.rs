@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use kmidi_registry::embedded::{self, EmbeddedCluster};
-use kmidi_transport::{ClientConfig, TopicSpec, Transport, TransportError};
+use kmidi_transport::{
+    ClientConfig, TopicSpec, Transport, TransportError, CONSUMER_SETTINGS, PRODUCER_SETTINGS,
+};
 
 use crate::cli::{KafkaArgs, TransportArgs};
 
@@ -50,38 +52,28 @@ pub fn kafka_config(args: &KafkaArgs) -> Result<ClientConfig> {
 }
 
 /// The transport `--transport` names, searching `--plugin-dir` for plugins.
-/// Keys only a consumer has, by librdkafka's names: a session that gives one set of
-/// properties to both its clients keeps these from the producer (librdkafka warns
-/// about each, and a strict plugin may refuse them).
-const CONSUMER_ONLY: &[&str] = &[
-    "group.protocol",
+/// Keys only a consumer has beyond the reported [`CONSUMER_SETTINGS`], by librdkafka's
+/// names: a session that gives one set of properties to both its clients keeps all of
+/// them from the producer (librdkafka warns about each, and a strict plugin may refuse
+/// them).
+const MORE_CONSUMER_ONLY: &[&str] = &[
     "group.remote.assignor",
     "group.instance.id",
-    "partition.assignment.strategy",
-    "session.timeout.ms",
-    "heartbeat.interval.ms",
     "max.poll.interval.ms",
-    "fetch.wait.max.ms",
-    "fetch.min.bytes",
     "enable.auto.commit",
     "auto.commit.interval.ms",
     "auto.offset.reset",
 ];
-/// Keys only a producer has, kept from the consumer likewise.
-const PRODUCER_ONLY: &[&str] = &[
-    "linger.ms",
-    "queue.buffering.max.ms",
-    "acks",
-    "enable.idempotence",
-];
+/// Keys only a producer has beyond [`PRODUCER_SETTINGS`], kept from the consumer likewise.
+const MORE_PRODUCER_ONLY: &[&str] = &["queue.buffering.max.ms"];
 
 /// One set of properties as a producer's and a consumer's.
 pub fn split_roles(config: &ClientConfig) -> (ClientConfig, ClientConfig) {
     let (mut producer, mut consumer) = (config.clone(), config.clone());
-    for key in CONSUMER_ONLY {
+    for key in CONSUMER_SETTINGS.iter().chain(MORE_CONSUMER_ONLY) {
         producer.remove(key);
     }
-    for key in PRODUCER_ONLY {
+    for key in PRODUCER_SETTINGS.iter().chain(MORE_PRODUCER_ONLY) {
         consumer.remove(key);
     }
     (producer, consumer)

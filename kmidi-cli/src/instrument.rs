@@ -58,12 +58,7 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
             .unwrap_or(if args.churn.is_some() { 3 } else { 1 }),
     );
     let (mut consumer, group_log) = if members > 1 || args.churn.is_some() {
-        if !transport.info().capabilities.consumer_groups {
-            anyhow::bail!(
-                "the {} transport has no consumer groups: --members/--churn need them",
-                transport.info().name
-            );
-        }
+        lab::require_groups(&transport.info(), "")?;
         let lab = Lab {
             members,
             script: args.churn.clone().unwrap_or_default(),

@@ -11,7 +11,7 @@ use kmidi_engine::listen::ListenReport;
 use kmidi_engine::measure::{unix_us, Sample};
 use kmidi_engine::perform::KeyBy;
 use kmidi_midi::score::Score;
-use kmidi_transport::ClientConfig;
+use kmidi_transport::{ClientConfig, TransportInfo};
 
 use crate::member;
 use crate::report::Rebalance;
@@ -57,6 +57,20 @@ impl Lab<'_> {
             },
         })
     }
+}
+
+/// The lab measures a group sharing a topic: a transport without consumer groups is
+/// refused for it, `who` naming the side.
+pub fn require_groups(info: &TransportInfo, who: &str) -> Result<()> {
+    if !info.capabilities.consumer_groups {
+        anyhow::bail!(
+            "{who}the {} transport has no consumer groups, and --members/--churn measure a \
+             group sharing a topic: pick a transport whose `kmidi transports` line lists \
+             consumer groups",
+            info.name
+        );
+    }
+    Ok(())
 }
 
 /// Starts the plan's members and waits for the group to settle (a warning if it does

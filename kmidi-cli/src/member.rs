@@ -102,14 +102,6 @@ pub fn job_line(
     serde_json::to_string(&job).context("encoding a group member's job")
 }
 
-/// Reads a line, for tests of the job format.
-#[cfg(test)]
-fn read_job(text: &str) -> Job {
-    let mut line = String::new();
-    let _ = BufReader::new(text.as_bytes()).read_line(&mut line);
-    serde_json::from_str(&line).expect("a job line")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,7 +112,7 @@ mod tests {
         config.set("bootstrap.servers", "127.0.0.1:9");
         config.set("sasl.password", "secret");
         let line = job_line("rdkafka", &[], &config, "t", "g", false).unwrap();
-        let job = read_job(&line);
+        let job: Job = serde_json::from_str(&line).unwrap();
         assert_eq!(
             job.config[1],
             ("sasl.password".to_string(), "secret".to_string())

@@ -61,6 +61,15 @@ fn topic_with(topic: &str, partitions: u32) {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
+/// Runs `cmd` (a [`compare`]), requires it to succeed, and returns its stderr and the
+/// report it wrote to `report`.
+fn succeeded(cmd: &mut std::process::Command, report: &std::path::Path) -> (String, Value) {
+    let out = run(cmd);
+    let err = stderr(&out);
+    assert!(out.status.success(), "compare failed:\n{err}");
+    (err, read_report(report))
+}
+
 fn events(side: &Value) -> &Vec<Value> {
     side["rebalance"]["events"]
         .as_array()
@@ -82,18 +91,19 @@ fn setting<'a>(side: &'a Value, role: &str, key: &str) -> Option<&'a str> {
 #[test]
 fn classic_and_consumer_protocols_are_measured_under_the_same_churn() {
     let report = tmp("protocols.json");
-    let out = run(compare(&broker().unique("lab"), &report)
-        .args(["--a", "rdkafka", "--xa", "group.protocol=classic"])
-        .args(CLASSIC_TIMEOUTS)
-        .args(["--b", "rdkafka", "--xb", "group.protocol=consumer"])
-        .args([
-            "--churn",
-            "join@4s,leave@9s,kill@14s",
-            "-m",
-            "bach_prelude_c.mid",
-        ]));
-    let err = stderr(&out);
-    assert!(out.status.success(), "compare failed:\n{err}");
+    let (err, doc) = succeeded(
+        compare(&broker().unique("lab"), &report)
+            .args(["--a", "rdkafka", "--xa", "group.protocol=classic"])
+            .args(CLASSIC_TIMEOUTS)
+            .args(["--b", "rdkafka", "--xb", "group.protocol=consumer"])
+            .args([
+                "--churn",
+                "join@4s,leave@9s,kill@14s",
+                "-m",
+                "bach_prelude_c.mid",
+            ]),
+        &report,
+    );
     // Same library on both sides: the labels carry what differs.
     assert!(
         err.contains("rebalances, A (rdkafka group.protocol=classic"),
@@ -103,7 +113,6 @@ fn classic_and_consumer_protocols_are_measured_under_the_same_churn() {
         err.contains("rebalances, B (rdkafka group.protocol=consumer)"),
         "{err}"
     );
-    let doc = read_report(&report);
     let sides = doc["sides"].as_array().expect("two sides");
     assert_eq!(
         setting(&sides[0], "consumer", "group.protocol"),
@@ -165,22 +174,22 @@ fn plugins_report_their_assignment_through_the_abi() {
         conformance::plugin("franz-go"),
     );
     let report = tmp("plugins.json");
-    let out = run(compare(&broker().unique("plugins"), &report)
-        .arg("--a")
-        .arg(&c)
-        .arg("--b")
-        .arg(&go)
-        .args([
-            "--members",
-            "2",
-            "--churn",
-            "leave@6s",
-            "-m",
-            "ode_to_joy.mid",
-        ]));
-    let err = stderr(&out);
-    assert!(out.status.success(), "compare failed:\n{err}");
-    let doc = read_report(&report);
+    let (err, doc) = succeeded(
+        compare(&broker().unique("plugins"), &report)
+            .arg("--a")
+            .arg(&c)
+            .arg("--b")
+            .arg(&go)
+            .args([
+                "--members",
+                "2",
+                "--churn",
+                "leave@6s",
+                "-m",
+                "ode_to_joy.mid",
+            ]),
+        &report,
+    );
     for side in doc["sides"].as_array().expect("two sides") {
         let label = side["label"].as_str().unwrap_or_default();
         let group = &side["rebalance"]["group"];
@@ -354,21 +363,21 @@ fn an_instrument_churns_its_own_group_at_song_times() {
 fn equalize_sets_both_libraries_alike_and_names_what_stays_different() {
     let go = conformance::plugin("franz-go");
     let report = tmp("equalize.json");
-    let out = run(compare(&broker().unique("equal"), &report)
-        .args(["--a", "rdkafka", "--b"])
-        .arg(&go)
-        .args([
-            "--equalize",
-            "--xb",
-            "linger.ms=5",
-            "-m",
-            "ode_to_joy.mid",
-            "-s",
-            "0.3",
-        ]));
-    let err = stderr(&out);
-    assert!(out.status.success(), "{err}");
-    let doc = read_report(&report);
+    let (err, doc) = succeeded(
+        compare(&broker().unique("equal"), &report)
+            .args(["--a", "rdkafka", "--b"])
+            .arg(&go)
+            .args([
+                "--equalize",
+                "--xb",
+                "linger.ms=5",
+                "-m",
+                "ode_to_joy.mid",
+                "-s",
+                "0.3",
+            ]),
+        &report,
+    );
     let sides = doc["sides"].as_array().expect("two sides");
     for side in sides {
         // librdkafka's 500 ms and franz-go's 5 s fetch waits, made alike.

@@ -80,12 +80,13 @@ pub fn event_figures(
     let heard: BTreeSet<u64> = samples.iter().map(|s| s.seq).collect();
     let mut all: Vec<f64> = scheduled_us.iter().map(|u| *u as f64 / 1e6).collect();
     all.sort_by(f64::total_cmp);
-    let lost_at: Vec<f64> = scheduled_us
+    let mut lost_at: Vec<f64> = scheduled_us
         .iter()
         .enumerate()
         .filter(|(seq, _)| !heard.contains(&(*seq as u64)))
         .map(|(_, u)| *u as f64 / 1e6)
         .collect();
+    lost_at.sort_by(f64::total_cmp);
     let score = Score {
         end_s: all.last().copied().unwrap_or(0.0),
         all,
@@ -145,7 +146,7 @@ pub fn event_figures(
 struct Score {
     /// Every note's scheduled time, s, sorted.
     all: Vec<f64>,
-    /// The scheduled times of the notes never heard, s, sorted.
+    /// The scheduled times of the notes never heard, s, sorted (as `all` is).
     lost: Vec<f64>,
     /// Where the song starts (wall clock, µs) and ends (score time, s).
     start_us: u64,
@@ -158,17 +159,17 @@ impl Score {
     /// in between was on another partition); otherwise the longest rest of the whole
     /// song in there, since which partition a lost note was on cannot be told.
     fn rest_between(&self, a: f64, b: f64) -> f64 {
-        let lost_between = self.lost.iter().any(|t| *t > a && *t < b);
-        if !lost_between {
+        // Both lists are sorted: the notes in [a, b] are one slice of each.
+        let first_lost = self.lost.partition_point(|t| *t <= a);
+        if self.lost.get(first_lost).is_none_or(|t| *t >= b) {
             return (b - a).max(0.0);
         }
-        let inside: Vec<f64> = self
-            .all
-            .iter()
-            .copied()
-            .filter(|t| *t >= a && *t <= b)
-            .collect();
-        inside.windows(2).map(|w| w[1] - w[0]).fold(0.0, f64::max)
+        let from = self.all.partition_point(|t| *t < a);
+        let to = self.all.partition_point(|t| *t <= b);
+        self.all[from..to]
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .fold(0.0, f64::max)
     }
 }
 

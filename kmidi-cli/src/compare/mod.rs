@@ -31,17 +31,8 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
     let b = registry::resolve(&args.b, &args.plugins.plugin_dirs).context("side B")?;
     let names = [a.info().name, b.info().name];
     if args.group.lab() {
-        for (t, side) in [(&a, "A"), (&b, "B")] {
-            let info = t.info();
-            if !info.capabilities.consumer_groups {
-                anyhow::bail!(
-                    "side {side}: the {} transport has no consumer groups, and --members/\
-                     --churn measure a group sharing a topic: pick a transport whose `kmidi \
-                     transports` line lists consumer groups",
-                    info.name
-                );
-            }
-        }
+        lab::require_groups(&a.info(), "side A: ")?;
+        lab::require_groups(&b.info(), "side B: ")?;
     }
     let labels = side::labels(&args, [&names[0], &names[1]]);
     let partitions = args.group.partitions();
