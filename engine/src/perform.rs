@@ -86,7 +86,12 @@ impl Voices {
 
 impl KeyBy {
     /// Borrowed for `Song`: no allocation per note on the scheduler's thread.
-    fn key<'a>(self, voices: &mut Voices, song: &'a Score, message: &ChannelMessage) -> Cow<'a, str> {
+    fn key<'a>(
+        self,
+        voices: &mut Voices,
+        song: &'a Score,
+        message: &ChannelMessage,
+    ) -> Cow<'a, str> {
         match (self, message.note()) {
             (KeyBy::Pitch, Some(pitch)) => Cow::Owned(format!("{}/{pitch}", song.name)),
             (KeyBy::Voice, Some(_)) => voices.key(song, message),
