@@ -11,14 +11,16 @@
 #   KMIDI_BENCH_NO_39=1 ...       skip the 3.9.2 broker (kafka-rust)
 #   KMIDI_BENCH_NO_RT=1 ...       no SCHED_FIFO rows (benchmarks 1 and 3)
 #   KMIDI_SOAK_SECS=N ...         the full run's soak length (default 1800)
+#   KMIDI_KAFKA_VERSIONS=... ...  the brokers: its first 4.x and first 3.x (default
+#                                 "3.9.2 4.3.1"; `scripts/kafka.sh versions`)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
 QUICK=
 [[ ${1:-} == --quick ]] && QUICK=1
-K4=${KMIDI_KAFKA_4:-4.3.1}
-K39=${KMIDI_KAFKA_39:-3.9.2}
+K4=$(bash scripts/kafka.sh versions 4)
+K39=$(bash scripts/kafka.sh versions 3)
 OUTDIR=$REPO/target/bench
 mkdir -p "$OUTDIR"
 if [[ -n $QUICK ]]; then OUT=$OUTDIR/BENCHMARKS.quick.md; else OUT=$REPO/BENCHMARKS.md; fi

@@ -8,7 +8,9 @@
 # ${KMIDI_CACHE:-<repo>/.cache} (git-ignored):
 #   kafka/VERSION/libs/      the broker's and tools' jars (fetch)
 #   run/NAME/                one broker: server.properties, pid, port,
-#                            version, data/ (log.dirs), logs/server.log
+#                            version, heap, state (halted/killed), cluster,
+#                            data/ (log.dirs), logs/server.log; `stop` keeps
+#                            only the config files and logs/
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -45,10 +47,11 @@ Commands:
                                 same properties and launch as start-cluster,
                                 without its quick failover settings.
   stop NAME|PORT                SIGTERM (then SIGKILL after a bounded wait) and
-                                delete the broker's data dir. Unknown or already
-                                stopped brokers are not an error.
-  stop-all                      Stop every broker this script started (under
-                                this KMIDI_CACHE).
+                                delete the broker's data dir; it leaves `status`.
+                                Unknown or already stopped brokers are not an
+                                error.
+  stop-all                      Stop every broker `status` lists (under this
+                                KMIDI_CACHE), halted and killed ones too.
   halt NAME                     SIGTERM the broker (SIGKILL after a bounded wait)
                                 and KEEP its data dir, port and config.
   kill NAME                     SIGKILL the broker at once (a crash); keeps its
@@ -67,12 +70,22 @@ Commands:
   stop-cluster BASE             Stop every node of cluster BASE at once (SIGKILL
                                 after KMIDI_KAFKA_CLUSTER_STOP_TIMEOUT, 5 s) and
                                 delete their data.
-  status                        List brokers this script started (NAME VERSION
-                                PORT PID STATE).
+  status                        List the brokers this script started that run or
+                                can be resumed: NAME VERSION PORT PID STATE, STATE
+                                one of running, halted, killed (by halt/kill),
+                                exited (died on its own; data kept), starting.
+                                Stopped brokers (data deleted) are not listed.
   run-tool VERSION CLASS ARGS   Run a Kafka command-line tool from VERSION's jars.
-                                CLASS is a fully qualified class name or one of
-                                the aliases shown by `tools VERSION`.
-  tools VERSION                 Show the tool aliases and the class each maps to.
+                                CLASS is a fully qualified class name or a tool
+                                name (`tools VERSION`): NAME, kafka-NAME or
+                                kafka-NAME.sh, as Kafka's bin/ scripts are named.
+  tools VERSION                 Show the tool names, Kafka's script for each and
+                                the class it maps to in VERSION.
+  versions [MAJOR]              The Kafka versions the tests and benchmarks run:
+                                $KMIDI_KAFKA_VERSIONS, space-separated (default
+                                "3.9.2 4.3.1"). With MAJOR (e.g. 3 or 4): the
+                                first of them of that major version, else the
+                                default's.
   free-port                     Print a free TCP port on 127.0.0.1.
   help                          This text.
 
@@ -86,7 +99,8 @@ Share groups (KIP-932) are on for 4.1 and newer: the storage is formatted with
   scripts/kafka.sh run-tool 4.3.1 org.apache.kafka.tools.FeatureCommand \
       --bootstrap-server 127.0.0.1:PORT describe     # share.version ... Level: 1
 
-Tool aliases for run-tool (class in 3.9.2 | class in 4.3.1):
+Tool names for run-tool (class in 3.9.2 | class in 4.3.1); each also as
+kafka-NAME and kafka-NAME.sh:
   topics               org.apache.kafka.tools.TopicCommand (both)
   console-producer     kafka.tools.ConsoleProducer | org.apache.kafka.tools.ConsoleProducer
   console-consumer     org.apache.kafka.tools.consumer.ConsoleConsumer (both)
@@ -97,9 +111,15 @@ Tool aliases for run-tool (class in 3.9.2 | class in 4.3.1):
   delete-records       org.apache.kafka.tools.DeleteRecordsCommand (both)
   metadata-quorum      org.apache.kafka.tools.MetadataQuorumCommand (both)
   storage              kafka.tools.StorageTool (both)
+  producer-perf-test   org.apache.kafka.tools.ProducerPerformance (both)
+  consumer-perf-test   org.apache.kafka.tools.ConsumerPerformance (both)
+  share-consumer-perf-test
+                       org.apache.kafka.tools.ShareConsumerPerformance (4.x only)
+  e2e-latency          org.apache.kafka.tools.EndToEndLatency (both)
 
 Environment:
   KMIDI_CACHE                 cache root (default: <repo>/.cache)
+  KMIDI_KAFKA_VERSIONS        the versions `versions` prints ("3.9.2 4.3.1")
   KMIDI_KAFKA_START_TIMEOUT   seconds to wait for a broker to come up (90)
   KMIDI_KAFKA_STOP_TIMEOUT    seconds between SIGTERM and SIGKILL (30)
   KMIDI_KAFKA_HEAP_OPTS       broker heap (-Xmx512m -Xms256m)
@@ -229,9 +249,37 @@ cmd_fetch() {
   log "Kafka $version: $(find "$libs" -name '*.jar' | wc -l) jars in $libs"
 }
 
+# ---------------------------------------------------------------- versions
+
+# The versions the test suite and the benchmarks run, when KMIDI_KAFKA_VERSIONS does
+# not say: the newest 3.x (the last with the v0 protocol kafka-rust speaks) and 4.x.
+DEFAULT_KAFKA_VERSIONS="3.9.2 4.3.1"
+
+cmd_versions() {
+  (($# <= 1)) || die "usage: versions [MAJOR]"
+  local v
+  local -a list defaults
+  read -r -a list <<<"${KMIDI_KAFKA_VERSIONS:-$DEFAULT_KAFKA_VERSIONS}"
+  read -r -a defaults <<<"$DEFAULT_KAFKA_VERSIONS"
+  ((${#list[@]})) || die "KMIDI_KAFKA_VERSIONS names no version"
+  for v in "${list[@]}"; do check_version "$v"; done
+  if (($# == 0)); then
+    printf '%s\n' "${list[*]}"
+    return 0
+  fi
+  [[ $1 =~ ^[0-9]+$ ]] || die "bad major version '$1' (want e.g. 3 or 4)"
+  for v in "${list[@]}" "${defaults[@]}"; do
+    if [[ $(major_of "$v") == "$1" ]]; then
+      printf '%s\n' "$v"
+      return 0
+    fi
+  done
+  die "no Kafka $1.x in '${list[*]}' nor in the default '$DEFAULT_KAFKA_VERSIONS'"
+}
+
 # ---------------------------------------------------------------- tools
 
-# alias -> candidate classes, newest location first.
+# Tool name (Kafka's bin/kafka-NAME.sh) -> candidate classes, newest location first.
 TOOL_ALIASES=(
   "topics org.apache.kafka.tools.TopicCommand kafka.admin.TopicCommand"
   "console-producer org.apache.kafka.tools.ConsoleProducer kafka.tools.ConsoleProducer"
@@ -243,13 +291,21 @@ TOOL_ALIASES=(
   "delete-records org.apache.kafka.tools.DeleteRecordsCommand kafka.admin.DeleteRecordsCommand"
   "metadata-quorum org.apache.kafka.tools.MetadataQuorumCommand"
   "storage kafka.tools.StorageTool"
+  "producer-perf-test org.apache.kafka.tools.ProducerPerformance"
+  "consumer-perf-test org.apache.kafka.tools.ConsumerPerformance"
+  "share-consumer-perf-test org.apache.kafka.tools.ShareConsumerPerformance"
+  "e2e-latency org.apache.kafka.tools.EndToEndLatency kafka.tools.EndToEndLatency"
 )
 
-# Print the class for an alias (or the argument itself if it is a class name).
+# Print the class for a tool name (or the argument itself if it is a class name).
+# kafka-topics.sh, kafka-topics and topics are one tool, as operators know it from
+# Kafka's bin/.
 resolve_tool() {
   local version=$1 name=$2 index entry cand
   local -a parts
   index=$KAFKA_CACHE/$version/classes.txt
+  name=${name%.sh}
+  name=${name#kafka-}
   for entry in "${TOOL_ALIASES[@]}"; do
     read -r -a parts <<<"$entry"
     [[ ${parts[0]} == "$name" ]] || continue
@@ -274,7 +330,7 @@ cmd_tools() {
   for entry in "${TOOL_ALIASES[@]}"; do
     read -r -a parts <<<"$entry"
     cls=$(resolve_tool "$version" "${parts[0]}") || cls='(not in this version)'
-    printf '%-20s %s\n' "${parts[0]}" "$cls"
+    printf '%-25s %-34s %s\n' "${parts[0]}" "kafka-${parts[0]}.sh" "$cls"
   done
 }
 
@@ -425,6 +481,7 @@ launch_run() {
   read -r -a broker_jvm <<<"$JVM_OPTS"
   read -r -a heap <<<"$(cat "$run/heap" 2>/dev/null || printf '%s' "$HEAP_OPTS")"
   mkdir -p "$run/logs"
+  rm -f "$run/state"
   # setsid: the broker outlives this script and ignores the caller's ^C.
   setsid "$JAVA_BIN" "${heap[@]}" "${broker_jvm[@]}" \
     "$(log_opts "$version" broker)" "-Dkafka.logs.dir=$run/logs" \
@@ -502,6 +559,7 @@ start_nodes() {
     echo "$version" >"$run/version"
     echo "${ports[i]}" >"$run/port"
     echo "$heap_opts" >"$run/heap"
+    echo starting >"$run/state"
     [[ -z $cluster ]] || echo "$cluster" >"$run/cluster"
     write_properties "$run/server.properties" "$run" "$((i + 1))" "${ports[i]}" \
       "${cports[i]}" "$voters" "$n"
@@ -528,6 +586,10 @@ start_nodes() {
   for ((i = 0; i < n; i++)); do
     if ! wait "${fpids[i]}"; then
       cat "${runs[i]}/logs/format.log" >&2
+      # Once the other formatters are done, nothing runs: this only deletes the data,
+      # so that `status` lists none of them.
+      wait
+      for run in "${runs[@]}"; do stop_run "$run" >/dev/null 2>&1; done
       die "formatting KRaft storage for '$(basename "${runs[i]}")' failed"
     fi
   done
@@ -588,25 +650,43 @@ cmd_start_cluster() {
 
 # ---------------------------------------------------------------- stop
 
-# Stop the broker of run dir $1 and delete its data.
-stop_run() {
-  local run=$1 name pid=''
-  name=$(basename "$run")
+# Sends SIG to the broker of run dir $1 if it runs and waits until it has exited: up
+# to STOP_TIMEOUT seconds, then SIGKILL. Removes its pid file; prints the pid it ended,
+# or fails if none was running. Shared by stop (which then deletes the data) and
+# halt/kill (which keep it).
+end_broker() {
+  local run=$1 sig=$2 pid=''
   [[ -f $run/pid ]] && pid=$(cat "$run/pid")
-  if [[ -n $pid ]] && is_our_broker "$pid" "$run"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    local deadline=$((SECONDS + STOP_TIMEOUT))
-    while pid_alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
-    if pid_alive "$pid"; then
-      log "broker '$name' (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT}s; sending SIGKILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      while pid_alive "$pid"; do sleep 0.1; done
-    fi
+  if [[ -z $pid ]] || ! is_our_broker "$pid" "$run"; then
+    rm -f "$run/pid"
+    return 1
+  fi
+  kill "-$sig" "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + STOP_TIMEOUT))
+  while pid_alive "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
+  if pid_alive "$pid"; then
+    log "broker '$(basename "$run")' (pid $pid) ignored SIG$sig for ${STOP_TIMEOUT}s; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    while pid_alive "$pid"; do sleep 0.1; done
+  fi
+  rm -f "$run/pid"
+  printf '%s\n' "$pid"
+}
+
+# Stop the broker of run dir $1 and delete its data. Without data and pid it is no
+# broker any more: `status` no longer lists it, `stop PORT` no longer finds it, and
+# the port file goes too (logs/ and server.properties stay, for a post-mortem).
+stop_run() {
+  local run=$1 name pid
+  name=$(basename "$run")
+  if pid=$(end_broker "$run" TERM); then
     log "stopped '$name' (pid $pid)"
+  elif [[ -d $run/data ]]; then
+    log "broker '$name' was not running; deleted its data"
   else
     log "broker '$name' was not running"
   fi
-  rm -f "$run/pid"
+  rm -f "$run/port" "$run/state"
   rm -rf "$run/data"
   if [[ ${KMIDI_KAFKA_KEEP_LOGS:-1} != 1 ]]; then
     rm -rf "$run"
@@ -651,23 +731,42 @@ cmd_stop_cluster() {
   for d in "${pids[@]}"; do wait "$d" || true; done
 }
 
+# Prints the state of the broker of run dir $1: running, or, with its data kept,
+# halted/killed (by halt/kill), starting (formatted, not launched yet) or exited (died
+# on its own). Fails for what `stop` left (or a run dir of an older kafka.sh, whose
+# stop kept the port file): no live process and no data is no broker.
+run_state() {
+  local run=$1 pid
+  [[ -f $run/port ]] || return 1
+  pid=$(cat "$run/pid" 2>/dev/null || true)
+  if [[ -n $pid ]] && is_our_broker "$pid" "$run"; then
+    echo running
+  elif [[ -d $run/data ]]; then
+    cat "$run/state" 2>/dev/null || echo exited
+  else
+    return 1
+  fi
+}
+
 cmd_stop_all() {
   (($# == 0)) || die "usage: stop-all"
   local d
   for d in "$RUN_ROOT"/*/; do
-    [[ -f ${d}pid ]] || continue
+    run_state "${d%/}" >/dev/null || continue
     stop_run "${d%/}"
   done
 }
 
 cmd_status() {
-  local d pid state
+  (($# == 0)) || die "usage: status"
+  local d run pid state
   for d in "$RUN_ROOT"/*/; do
-    [[ -f ${d}port ]] || continue
-    pid=$(cat "${d}pid" 2>/dev/null || true)
-    if [[ -n $pid ]] && is_our_broker "$pid" "${d%/}"; then state=running; else state=stopped; fi
-    printf '%s %s %s %s %s\n' "$(basename "$d")" "$(cat "${d}version" 2>/dev/null || echo '?')" \
-      "$(cat "${d}port")" "${pid:--}" "$state"
+    run=${d%/}
+    state=$(run_state "$run") || continue
+    pid=-
+    [[ $state == running ]] && pid=$(cat "$run/pid")
+    printf '%s %s %s %s %s\n' "$(basename "$run")" "$(cat "$run/version" 2>/dev/null || echo '?')" \
+      "$(cat "$run/port")" "$pid" "$state"
   done
 }
 
@@ -685,26 +784,18 @@ run_of() {
   printf '%s\n' "$RUN_ROOT/$name"
 }
 
-# Sends SIG to the broker of run dir $1 and waits (bounded) for it to exit; keeps data.
+# Sends SIG to the broker of run dir $1 and waits (bounded) for it to exit; keeps data
+# and records how it ended for `status`.
 signal_run() {
-  local run=$1 sig=$2 name pid=''
+  local run=$1 sig=$2 name pid how=halted
   name=$(basename "$run")
-  [[ -f $run/pid ]] && pid=$(cat "$run/pid")
-  if [[ -z $pid ]] || ! is_our_broker "$pid" "$run"; then
+  [[ $sig == KILL ]] && how=killed
+  if ! pid=$(end_broker "$run" "$sig"); then
     log "broker '$name' was not running"
-    rm -f "$run/pid"
     return 0
   fi
-  kill "-$sig" "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + STOP_TIMEOUT))
-  while pid_alive "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
-  if pid_alive "$pid"; then
-    log "broker '$name' (pid $pid) ignored SIG$sig for ${STOP_TIMEOUT}s; sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    while pid_alive "$pid"; do sleep 0.1; done
-  fi
-  rm -f "$run/pid"
-  log "$([[ $sig == KILL ]] && echo killed || echo halted) '$name' (pid $pid); its data is kept"
+  echo "$how" >"$run/state"
+  log "$how '$name' (pid $pid); its data is kept"
 }
 
 cmd_halt() {
@@ -762,6 +853,7 @@ main() {
     status | list) cmd_status "$@" ;;
     run-tool) cmd_run_tool "$@" ;;
     tools) cmd_tools "$@" ;;
+    versions) cmd_versions "$@" ;;
     free-port) cmd_free_port "$@" ;;
     help | -h | --help) usage ;;
     *)

@@ -13,8 +13,9 @@
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
-VERSION=${KMIDI_KAFKA_39:-3.9.2}
-VERSION_4=${KMIDI_KAFKA_4:-4.3.1}
+# The first 3.x and 4.x of KMIDI_KAFKA_VERSIONS (default "3.9.2 4.3.1").
+VERSION=$(bash scripts/kafka.sh versions 3)
+VERSION_4=$(bash scripts/kafka.sh versions 4)
 LAB_PROPS=$'group.consumer.min.session.timeout.ms=6000\ngroup.consumer.session.timeout.ms=10000\ngroup.consumer.min.heartbeat.interval.ms=1000\ngroup.consumer.heartbeat.interval.ms=2000'
 KMIDI=$REPO/target/release/kmidi
 cargo build --release --locked -p kmidi

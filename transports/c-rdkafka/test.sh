@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT OR Apache-2.0
 # Builds the c-rdkafka plugin and its C test harness, then runs the harness against
-# real brokers (Kafka 4.3.1 and 3.9.2 by default, one after the other) started by
-# scripts/kafka.sh and always stopped on exit.
+# real brokers (KMIDI_KAFKA_VERSIONS, by default Kafka 3.9.2 and 4.3.1, one after the
+# other) started by scripts/kafka.sh and always stopped on exit.
 #
 #   transports/c-rdkafka/test.sh                 # all versions
 #   KMIDI_KAFKA_VERSIONS=4.3.1 transports/c-rdkafka/test.sh
@@ -12,7 +12,9 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 KAFKA="$REPO/scripts/kafka.sh"
-VERSIONS=${KMIDI_KAFKA_VERSIONS:-4.3.1 3.9.2}
+# Not in the here-string: a failure there would go unnoticed and test nothing.
+VERSION_LIST=$(bash "$KAFKA" versions)
+read -r -a VERSIONS <<<"$VERSION_LIST"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kmidi-c-rdkafka.XXXXXX")
 BROKERS=()
 
@@ -46,7 +48,7 @@ if [[ ${KMIDI_VALGRIND:-0} == 1 ]]; then
 fi
 
 status=0
-for version in $VERSIONS; do
+for version in "${VERSIONS[@]}"; do
   port=$(bash "$KAFKA" free-port)
   name=c-rdkafka-test-$version-$port
   BROKERS+=("$name")

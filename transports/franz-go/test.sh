@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the franz-go plugin and run test_harness.c against real Kafka brokers
-# (4.3.1 and 3.9.2 by default; KMIDI_FG_KAFKA_VERSIONS="4.3.1" to pick), plus go vet.
+# (KMIDI_KAFKA_VERSIONS, by default "3.9.2 4.3.1"; KMIDI_KAFKA_VERSIONS=4.3.1 to pick
+# one), plus go vet.
 # Usage: transports/franz-go/test.sh [--bootstrap HOST:PORT [KAFKA_VERSION]]   (use a running broker;
 #        KAFKA_VERSION, e.g. 4.3.1, turns on its version-specific checks)
 set -euo pipefail
@@ -36,7 +37,10 @@ run() { # label bootstrap [kafka-version]
 if [[ ${1:-} == --bootstrap ]]; then
   run "given broker" "$2" "${3:-}"
 else
-  for v in ${KMIDI_FG_KAFKA_VERSIONS:-4.3.1 3.9.2}; do
+  # Not in the here-string: a failure there would go unnoticed and test nothing.
+  list=$(bash "$REPO/scripts/kafka.sh" versions)
+  read -r -a versions <<<"$list"
+  for v in "${versions[@]}"; do
     port=$(bash "$REPO/scripts/kafka.sh" free-port)
     name="franz-go-test-$v-$port"
     BROKERS+=("$name")
