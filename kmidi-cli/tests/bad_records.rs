@@ -12,7 +12,7 @@ use common::kcat::kcat_produce;
 use common::{instrument, read_heard, recorded_bytes, spawn, stderr, wait_bounded, Broker};
 
 fn broker() -> &'static Broker {
-    Broker::shared(&std::env::var("KMIDI_KAFKA_4").unwrap_or_else(|_| "4.3.1".into()))
+    Broker::shared(&kmidi_test_support::kafka_version("4"))
 }
 
 /// A note as the player writes it, with every measurement field, so a record without a

@@ -21,7 +21,7 @@ use serde_json::Value;
 
 /// Kafka 3.9: the newest line the kafka-rust transport still speaks to.
 fn broker() -> &'static Broker {
-    Broker::shared(&std::env::var("KMIDI_KAFKA_39").unwrap_or_else(|_| "3.9.2".into()))
+    Broker::shared(&kmidi_test_support::kafka_version("3"))
 }
 
 /// Tests that take the shared broker down hold this for writing; tests that need it up
@@ -362,10 +362,7 @@ fn leader_of(bootstrap: &str, topic: &str, partition: i64) -> (i64, Vec<i64>) {
 #[test]
 fn killing_the_partition_leader_of_a_three_node_cluster_loses_no_note() {
     let _heavy = heavy();
-    let cluster = Cluster::start(
-        &std::env::var("KMIDI_KAFKA_4").unwrap_or_else(|_| "4.3.1".into()),
-        3,
-    );
+    let cluster = Cluster::start(&kmidi_test_support::kafka_version("4"), 3);
     let b = cluster.bootstrap.as_str();
     let topic = format!("cluster-{}", std::process::id());
     let created = common::run(kmidi().args([

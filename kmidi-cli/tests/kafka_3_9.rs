@@ -1,9 +1,22 @@
-//! End to end against a real Apache Kafka 3.9 broker (KRaft), started by scripts/kafka.sh.
-//! The kafka crate still speaks this version's protocol, so every transport plays.
+//! End to end against a real Apache Kafka 3.9 broker (KRaft), started by scripts/kafka.sh:
+//! the CLI's suite (`common/broker_suite.rs`), and the refusal of a group protocol this
+//! version lacks.
 
 mod common;
 
-broker_suite!("KMIDI_KAFKA_39", "3.9.2", kafka_rust: Expect::Plays);
+use common::{conformance, Broker};
+
+/// This binary's broker: the Kafka 3 of `KMIDI_KAFKA_VERSIONS`.
+const KAFKA: &str = "3";
+/// The kafka crate still speaks this version's protocol, so every transport plays.
+const KAFKA_RUST: conformance::Expect = conformance::Expect::Plays;
+
+#[path = "common/broker_suite.rs"]
+mod suite;
+
+fn broker() -> &'static Broker {
+    Broker::shared(&kmidi_test_support::kafka_version(KAFKA))
+}
 
 /// Kafka 3.9 has no KIP-848 group protocol: asking for it is an error naming the fix,
 /// for the built-in library, the franz-go plugin, and the members of a lab's group,

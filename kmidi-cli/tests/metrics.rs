@@ -17,7 +17,7 @@ use kmidi_test_support::free_port;
 use serde_json::Value;
 
 fn broker() -> &'static Broker {
-    Broker::shared(&std::env::var("KMIDI_KAFKA_4").unwrap_or_else(|_| "4.3.1".into()))
+    Broker::shared(&kmidi_test_support::kafka_version("4"))
 }
 
 /// A GET on loopback; the body.

@@ -13,7 +13,6 @@ use std::sync::OnceLock;
 use common::{conformance, kmidi, read_report, run, stderr};
 use serde_json::Value;
 
-const VERSION: &str = "4.3.1";
 const CLASSIC_TIMEOUTS: [&str; 4] = [
     "--xa",
     "session.timeout.ms=10000",
@@ -25,7 +24,7 @@ fn broker() -> &'static kmidi_test_support::Broker {
     static BROKER: OnceLock<kmidi_test_support::Broker> = OnceLock::new();
     BROKER.get_or_init(|| {
         kmidi_test_support::Broker::start_with(
-            &std::env::var("KMIDI_KAFKA_4").unwrap_or_else(|_| VERSION.into()),
+            &kmidi_test_support::kafka_version("4"),
             &[
                 "group.consumer.min.session.timeout.ms=6000",
                 "group.consumer.session.timeout.ms=10000",
@@ -45,7 +44,7 @@ fn tmp(name: &str) -> std::path::PathBuf {
 /// `kmidi compare` on the lab broker, quiet, writing its report; add the sides.
 fn compare(prefix: &str, report: &std::path::Path) -> std::process::Command {
     let mut c = kmidi();
-    c.args(["compare", "-q", "-b", &broker().bootstrap, "-t", prefix])
+    c.args(["compare", "-q", "-b", &broker().bootstrap, "--topic-prefix", prefix])
         .arg("--record")
         .arg(tmp(&format!("{prefix}.mid")))
         .arg("--report")

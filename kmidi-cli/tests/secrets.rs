@@ -15,7 +15,7 @@ use secure_broker::{SecureBroker, PASSWORD};
 
 fn broker() -> &'static SecureBroker {
     static B: OnceLock<SecureBroker> = OnceLock::new();
-    B.get_or_init(|| SecureBroker::start("4.3.1"))
+    B.get_or_init(|| SecureBroker::start(&kmidi_test_support::kafka_version("4")))
 }
 
 /// The wrong password contains the right one, so one search finds both.

@@ -15,12 +15,12 @@ use secure_broker::SecureBroker;
 
 fn kafka_4() -> &'static SecureBroker {
     static B: OnceLock<SecureBroker> = OnceLock::new();
-    B.get_or_init(|| SecureBroker::start("4.3.1"))
+    B.get_or_init(|| SecureBroker::start(&kmidi_test_support::kafka_version("4")))
 }
 
 fn kafka_3_9() -> &'static SecureBroker {
     static B: OnceLock<SecureBroker> = OnceLock::new();
-    B.get_or_init(|| SecureBroker::start("3.9.2"))
+    B.get_or_init(|| SecureBroker::start(&kmidi_test_support::kafka_version("3")))
 }
 
 fn topic(what: &str) -> String {

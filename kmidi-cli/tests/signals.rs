@@ -20,7 +20,7 @@ use common::{
 };
 
 fn broker() -> &'static Broker {
-    Broker::shared(&std::env::var("KMIDI_KAFKA_4").unwrap_or_else(|_| "4.3.1".into()))
+    Broker::shared(&kmidi_test_support::kafka_version("4"))
 }
 
 /// The flush test halts the shared broker; it holds this for writing, the others for

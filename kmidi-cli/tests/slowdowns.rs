@@ -15,7 +15,7 @@ use common::{
 use serde_json::Value;
 
 fn broker() -> &'static Broker {
-    Broker::shared(&std::env::var("KMIDI_KAFKA_39").unwrap_or_else(|_| "3.9.2".into()))
+    Broker::shared(&kmidi_test_support::kafka_version("3"))
 }
 
 fn latencies_ms(report: &Value) -> Vec<f64> {

@@ -2,7 +2,9 @@
 //! reach the project's `scripts/kafka.sh` (never a mock): single brokers, shared per
 //! test binary and version or of a test's own ([`Broker`]), multi-node clusters
 //! ([`Cluster`]), Kafka's own command-line tools ([`run_tool`]), and the faults a
-//! broker can be put through (halt, kill, resume, restart). Everything started here is
+//! broker can be put through (halt, kill, resume, restart), the Kafka versions under
+//! test ([`kafka_version`]), and the transport round-trip scenarios every transport's
+//! tests run ([`scenarios`], most through [`broker_suite!`]). Everything started here is
 //! stopped by a watchdog process once the test process is gone: statics are never
 //! dropped, so nothing in-process could stop them.
 //!
@@ -11,8 +13,11 @@
 
 mod broker;
 mod cluster;
+pub mod scenarios;
 mod script;
+mod suite;
 mod tool;
+mod versions;
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +27,7 @@ pub use script::{
     free_port, kafka_sh, kafka_sh_when_this_process_exits, stop_when_this_process_exits,
 };
 pub use tool::{run_tool, run_tool_with_input};
+pub use versions::{kafka_version, DEFAULT_KAFKA_VERSIONS};
 
 /// The workspace root.
 pub fn repo() -> PathBuf {

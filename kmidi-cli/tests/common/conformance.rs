@@ -1,7 +1,8 @@
 //! The conformance suite every transport runs, built in or plugin: a real kmidi song
 //! produced and consumed through the transport on a real broker, or the refusal the
 //! transport owes that broker, asserted by its message. One copy, called per
-//! transport × broker version from `kafka_3_9.rs` and `kafka_4.rs`.
+//! transport × broker version from `broker_suite.rs` (run by `kafka_3_9.rs` and
+//! `kafka_4.rs`).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -113,6 +114,12 @@ pub fn round_trip(broker: &Broker, transport: &str, expect: Expect) {
             );
         }
     }
+}
+
+/// The song through plugin `name` (built from the repo) on `broker`: it plays.
+pub fn plugin_round_trip(broker: &Broker, name: &str) {
+    let so = plugin(name);
+    round_trip(broker, &so.display().to_string(), Expect::Plays);
 }
 
 /// `kmidi transports --check PLUGIN -b BROKER`: the author's conformance pass passes

@@ -270,4 +270,3 @@ pub fn songs() -> Vec<PathBuf> {
 pub mod conformance;
 pub mod kcat;
 pub mod scenarios;
-pub mod suite;

@@ -1,13 +1,11 @@
-//! kafka-rust against Apache Kafka 4.3.1: refused before use, clearly and quickly,
+//! kafka-rust against Apache Kafka 4: refused before use, clearly and quickly,
 //! because Kafka 4.0 removed most of the v0 protocol versions kafka-rust speaks
 //! (KIP-896: Fetch v0-v3, ListOffsets v0, OffsetCommit v0-v1; Produce v0-v2 stayed).
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::Broker;
 use kmidi_kafka_rust::KafkaRustTransport;
+use kmidi_test_support::{kafka_version, Broker};
 use kmidi_transport::{OffsetReset, Subscription, Transport, TransportError};
 
 fn text<T>(r: Result<T, TransportError>) -> String {
@@ -19,7 +17,7 @@ fn text<T>(r: Result<T, TransportError>) -> String {
 
 #[test]
 fn kafka_4_is_refused_naming_the_minimum_versions() {
-    let broker = Broker::shared("4.3.1");
+    let broker = Broker::shared(&kafka_version("4"));
     let config = broker.config();
     let sub = Subscription {
         topics: vec!["t".into()],

@@ -1,5 +1,13 @@
-//! The rskafka transport against a real Apache Kafka 4.x broker (KRaft).
+//! The rskafka transport against a real Apache Kafka 4.x broker (KRaft): the
+//! workspace's transport round-trip suite, through the rlib and the loaded plugin.
 
 mod common;
 
-broker_suite!("KMIDI_KAFKA_4", "4.3.1");
+kmidi_test_support::broker_suite! {
+    kafka: "4",
+    transport: kmidi_rskafka::RsKafkaTransport,
+    expect: common::EXPECT,
+    the_loaded_plugin_round_trips_too => common::the_loaded_plugin_round_trips_too,
+    one_record_latency_is_measured_against_rdkafka =>
+        common::one_record_latency_is_measured_against_rdkafka,
+}

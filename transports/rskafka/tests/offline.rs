@@ -1,9 +1,9 @@
-//! What needs no broker: an unreachable cluster is an error within the timeout, and
-//! `-X` properties the transport cannot honour are refused by name, secrets unshown.
-
-use std::time::{Duration, Instant};
+//! What needs no broker: an unreachable or silent cluster is an error within the
+//! timeout (the workspace's scenarios), and `-X` properties the transport cannot
+//! honour are refused by name, secrets unshown.
 
 use kmidi_rskafka::RsKafkaTransport;
+use kmidi_test_support::scenarios;
 use kmidi_transport::{ClientConfig, OffsetReset, Subscription, Transport, TransportError};
 
 fn config(pairs: &[(&str, &str)]) -> ClientConfig {
@@ -22,37 +22,12 @@ fn sub() -> Subscription {
 
 #[test]
 fn unreachable_broker_is_reported_within_the_timeout() {
-    let admin = RsKafkaTransport.admin(&config(&[])).unwrap();
-    let started = Instant::now();
-    let err = admin
-        .topic_partitions("t", Duration::from_secs(2))
-        .unwrap_err();
-    assert!(
-        started.elapsed() < Duration::from_secs(4),
-        "{:?}",
-        started.elapsed()
-    );
-    assert!(
-        err.to_string()
-            .contains("cannot reach Kafka at 127.0.0.1:1"),
-        "{err}"
-    );
+    scenarios::unreachable_broker_is_reported_within_the_timeout(&RsKafkaTransport);
+}
 
-    let c = config(&[("socket.connection.setup.timeout.ms", "1500")]);
-    let started = Instant::now();
-    assert!(matches!(
-        RsKafkaTransport.producer(&c).err(),
-        Some(TransportError::Unreachable { .. })
-    ));
-    assert!(matches!(
-        RsKafkaTransport.consumer(&c, &sub()).err(),
-        Some(TransportError::Unreachable { .. })
-    ));
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+#[test]
+fn a_silent_listener_is_reported_within_the_timeout() {
+    scenarios::a_silent_listener_is_reported_within_the_timeout(&RsKafkaTransport);
 }
 
 #[test]
