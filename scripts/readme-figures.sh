@@ -52,18 +52,18 @@ mkdir "$tmp/demo"
 splice demo "target/release/kmidi demo --song ode_to_joy.mid" "$tmp/demo.txt"
 
 bootstrap=$(bash scripts/kafka.sh start "$VERSION" "$port" "$name" | tail -n1)
-"$KMIDI" compare -q --a rdkafka --b kafka-rust -b "$bootstrap" \
-  -m bach_prelude_c.mid --xb fetch.min.bytes=4096 --xb fetch.wait.max.ms=100 \
+"$KMIDI" compare -q --transport-a rdkafka --transport-b kafka-rust -b "$bootstrap" \
+  -m bach_prelude_c.mid --property-b fetch.min.bytes=4096 --property-b fetch.wait.max.ms=100 \
   --no-port --record "$tmp/both.mid" \
   --report docs/compare.json --plot docs/compare.svg 2>&1 |
   grep -v -e '^report:' -e '^plot:' -e '^done:' -e 'WARN' | tee docs/compare.txt
-splice compare "kmidi compare --a rdkafka --b kafka-rust -b $bootstrap -m bach_prelude_c.mid \\
-    --xb fetch.min.bytes=4096 --xb fetch.wait.max.ms=100 --no-port --record both.mid \\
+splice compare "kmidi compare --transport-a rdkafka --transport-b kafka-rust -b $bootstrap -m bach_prelude_c.mid \\
+    --property-b fetch.min.bytes=4096 --property-b fetch.wait.max.ms=100 --no-port --record both.mid \\
     --report docs/compare.json --plot docs/compare.svg" docs/compare.txt
 lab_port=$(bash scripts/kafka.sh free-port)
 lab_bootstrap=$(KMIDI_KAFKA_PROPS=$LAB_PROPS bash scripts/kafka.sh start "$VERSION_4" "$lab_port" "$lab" | tail -n1)
-lab_args=(--a rdkafka --xa group.protocol=classic --xa session.timeout.ms=10000
-  --xa heartbeat.interval.ms=2000 --b rdkafka --xb group.protocol=consumer
+lab_args=(--transport-a rdkafka --property-a group.protocol=classic --property-a session.timeout.ms=10000
+  --property-a heartbeat.interval.ms=2000 --transport-b rdkafka --property-b group.protocol=consumer
   --churn "join@5s,leave@11s,kill@17s" -m bach_prelude_c.mid)
 "$KMIDI" compare -q "${lab_args[@]}" -b "$lab_bootstrap" --no-port \
   --record "$tmp/lab.mid" --report docs/rebalance.json --plot docs/rebalance.svg 2>&1 |

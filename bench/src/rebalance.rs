@@ -118,13 +118,13 @@ fn compare(
     let log = o.dir.join(format!("rebalance-{slug}.log"));
     let _ = std::fs::remove_file(&report);
     let prefix = format!("bench_rebalance_{}_{slug}", std::process::id());
-    let mut args = vec!["compare".to_string(), "--a".into(), transport.into()];
+    let mut args = vec!["compare".to_string(), "--transport-a".into(), transport.into()];
     for p in CLASSIC {
-        args.extend(["--xa".into(), p.to_string()]);
+        args.extend(["--property-a".into(), p.to_string()]);
     }
-    args.extend(["--b".into(), transport.into()]);
+    args.extend(["--transport-b".into(), transport.into()]);
     for p in CONSUMER {
-        args.extend(["--xb".into(), p.to_string()]);
+        args.extend(["--property-b".into(), p.to_string()]);
     }
     args.extend(["-b", bootstrap, "--churn", &o.churn, "-t", &prefix, "-q"].map(String::from));
     args.extend(["-m".into(), o.song.display().to_string()]);

@@ -8,6 +8,7 @@
 
 pub mod assignment;
 pub mod churn;
+pub mod heard;
 pub mod listen;
 pub mod measure;
 pub mod observe;

@@ -2,9 +2,8 @@
 //! to every sink the moment it arrives, and counts what it could not play by kind.
 //! Whatever happens, it ends by silencing all 16 channels so no note hangs.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::wire::NoteMessage;
@@ -13,8 +12,8 @@ use kmidi_midi::schedule::sleep_until;
 use kmidi_midi::sink::Sink;
 use kmidi_transport::{Consumer, Record, TransportError};
 
-use crate::assignment::AssignmentLog;
-use crate::measure::{self, Meter};
+pub use crate::heard::{ListenReport, Live, LiveFigures, PlayoutFigures};
+use crate::measure;
 use crate::observe::Observer;
 use crate::playout::Playout;
 use crate::stop::Stop;
@@ -36,75 +35,21 @@ pub struct ListenOptions {
     pub playout_delay: Option<Duration>,
 }
 
-/// What the instrument heard.
-#[derive(Default)]
-pub struct ListenReport {
-    pub played: u64,
-    /// Records skipped, by kind (`not_json`, `missing_hex`, `invalid_hex`, ...).
-    pub bad: BTreeMap<&'static str, u64>,
-    pub transient_errors: u64,
-    pub sink_errors: u64,
-    pub meter: Meter,
-    /// The partitions this member held over time: where a rebalance shows.
-    pub assignments: AssignmentLog,
-    /// How long the instrument listened.
-    pub listened: Duration,
-    pub interrupted: bool,
-    pub fatal: Option<String>,
-    /// With a playout delay: the delay, and the notes that missed their deadline.
-    pub playout: Option<PlayoutFigures>,
-}
-
-/// What the jitter buffer did.
-pub struct PlayoutFigures {
-    pub delay: Duration,
-    /// Notes that arrived after their playout time, per (topic, partition).
-    pub missed: BTreeMap<(String, i32), u64>,
-}
-
-impl PlayoutFigures {
-    /// Missed deadlines over all partitions.
-    pub fn missed_total(&self) -> u64 {
-        self.missed.values().sum()
-    }
-}
-
-/// What the live status line shows, refreshed by the listening thread a few times a
-/// second (cheap: it only reads percentiles the meter keeps anyway).
-#[derive(Default)]
-pub struct Live {
-    pub line: Mutex<String>,
-}
-
+/// How often the live figures are refreshed.
 const LIVE_EVERY: Duration = Duration::from_millis(250);
-
-fn live_line(report: &ListenReport) -> String {
-    let m = &report.meter;
-    let tempo = m.live_tempo().map_or("tempo –".to_string(), |t| {
-        format!("tempo {:5.1}%", t * 100.0)
-    });
-    let latency = if m.latency_us.is_empty() {
-        "latency –".to_string()
-    } else {
-        format!(
-            "latency p50 {:.1} ms p99 {:.1} ms",
-            m.latency_us.value_at_quantile(0.5) as f64 / 1000.0,
-            m.latency_us.value_at_quantile(0.99) as f64 / 1000.0
-        )
-    };
-    format!(
-        "{tempo}  {latency}  late {}  lost {}  reordered {}  bad {}  played {}",
-        m.late,
-        m.lost(),
-        m.reordered,
-        report.bad.values().sum::<u64>(),
-        report.played
-    )
-}
-
 const POLL: Duration = Duration::from_millis(50);
 /// A buffered note due within this is waited for precisely rather than polled past.
 const PLAYOUT_SPIN: Duration = Duration::from_millis(2);
+
+/// Every kind of bad record [`decode`] names: counted per kind, and exported at 0 before
+/// the first one so a dashboard shows 0 rather than "no data".
+pub const BAD_RECORD_KINDS: &[&str] = &[
+    "null_value",
+    "not_json",
+    "missing_hex",
+    "invalid_hex",
+    "not_channel_message",
+];
 
 fn classify(err: &MessageError) -> &'static str {
     match err {
@@ -140,8 +85,11 @@ pub fn listen(
     loop {
         if shown.elapsed() >= LIVE_EVERY {
             shown = Instant::now();
-            if let Ok(mut line) = live.line.lock() {
-                *line = live_line(&report);
+            let assigned = consumer
+                .reports_assignment()
+                .then(|| consumer.assignment().len());
+            if let Ok(mut figures) = live.figures.lock() {
+                *figures = Some(LiveFigures::of(&report, assigned, started.elapsed()));
             }
             if let Some(o) = &opts.observer {
                 o.live(&report);
@@ -360,5 +308,9 @@ mod tests {
             Some("not_channel_message")
         );
         assert_eq!(kind(Some(br#"{"hex": "90 3C 40"}"#)), None);
+        for v in [None, Some(&b"hello"[..]), Some(br#"{"hex": "zz"}"#)] {
+            let k = kind(v).unwrap();
+            assert!(BAD_RECORD_KINDS.contains(&k), "{k} is not listed");
+        }
     }
 }

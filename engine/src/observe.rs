@@ -3,7 +3,7 @@
 //! bad record and delivery failure, and a few times a second with the whole report.
 //! Every method has an empty default, and the engines know nothing of who listens.
 
-use crate::listen::ListenReport;
+use crate::heard::ListenReport;
 use crate::measure::Verdict;
 
 pub trait Observer: Send + Sync {

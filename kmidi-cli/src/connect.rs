@@ -17,19 +17,19 @@ use crate::cli::{KafkaArgs, TransportArgs};
 /// `-b`'s default; a `bootstrap.servers` in a `--config` file replaces only this.
 pub const DEFAULT_BOOTSTRAP: &str = "localhost:9092";
 
-/// The client properties, lowest precedence first: `-b`, the `--config` file, `-X`.
-/// An explicit `-b` (anything but the default) also wins over the file's
-/// `bootstrap.servers`, so "the file, but against that other cluster" works.
+/// The client properties, lowest precedence first: the default bootstrap, the
+/// `--config` file, `-X`. A given `-b` also wins over the file's `bootstrap.servers`,
+/// so "the file, but against that other cluster" works.
 pub fn client_config(
-    bootstrap: &str,
+    bootstrap: Option<&str>,
     file: Option<&Path>,
     props: &[String],
 ) -> Result<ClientConfig> {
     let mut config = ClientConfig::new();
-    config.set("bootstrap.servers", bootstrap);
+    config.set("bootstrap.servers", bootstrap.unwrap_or(DEFAULT_BOOTSTRAP));
     if let Some(path) = file {
         for (k, v) in read_config_file(path)? {
-            if k == "bootstrap.servers" && bootstrap != DEFAULT_BOOTSTRAP {
+            if k == "bootstrap.servers" && bootstrap.is_some() {
                 continue;
             }
             config.set(k, v);
@@ -45,13 +45,12 @@ pub fn client_config(
 /// The client properties of a command that talks to Kafka: `-b`, `--config`, `-X`.
 pub fn kafka_config(args: &KafkaArgs) -> Result<ClientConfig> {
     client_config(
-        &args.bootstrap,
+        args.bootstrap.bootstrap.as_deref(),
         args.client.config.as_deref(),
         &args.client.props,
     )
 }
 
-/// The transport `--transport` names, searching `--plugin-dir` for plugins.
 /// Keys only a consumer has beyond the reported [`CONSUMER_SETTINGS`], by librdkafka's
 /// names: a session that gives one set of properties to both its clients keeps all of
 /// them from the producer (librdkafka warns about each, and a strict plugin may refuse
@@ -79,6 +78,7 @@ pub fn split_roles(config: &ClientConfig) -> (ClientConfig, ClientConfig) {
     (producer, consumer)
 }
 
+/// The transport `--transport` names, searching `--plugin-dir` for plugins.
 pub fn transport(args: &TransportArgs) -> Result<Box<dyn Transport>> {
     Ok(kmidi_registry::resolve(
         &args.transport,
@@ -294,18 +294,18 @@ mod tests {
             0o600,
         );
         let x = vec!["sasl.username=cli".to_string()];
-        let c = client_config(DEFAULT_BOOTSTRAP, Some(f.path()), &x).unwrap();
+        let c = client_config(None, Some(f.path()), &x).unwrap();
         assert_eq!(c.get("sasl.username"), Some("cli"));
         assert_eq!(c.get("linger.ms"), Some("7"));
         assert_eq!(c.get("client.id"), Some("from-file"));
     }
 
     #[test]
-    fn file_bootstrap_replaces_only_the_default_b() {
+    fn file_bootstrap_replaces_only_a_b_not_given() {
         let f = write("bootstrap.servers=file:9093\n", 0o600);
-        let c = client_config(DEFAULT_BOOTSTRAP, Some(f.path()), &[]).unwrap();
+        let c = client_config(None, Some(f.path()), &[]).unwrap();
         assert_eq!(c.bootstrap(), "file:9093");
-        let c = client_config("cli:9094", Some(f.path()), &[]).unwrap();
+        let c = client_config(Some("cli:9094"), Some(f.path()), &[]).unwrap();
         assert_eq!(c.bootstrap(), "cli:9094");
     }
 
@@ -318,7 +318,8 @@ mod tests {
 
     #[test]
     fn a_missing_file_is_an_error_naming_it() {
-        let err = client_config("x:1", Some(Path::new("/nonexistent/k.conf")), &[]).unwrap_err();
+        let err =
+            client_config(Some("x:1"), Some(Path::new("/nonexistent/k.conf")), &[]).unwrap_err();
         assert!(
             format!("{err:#}").contains("--config file /nonexistent/k.conf"),
             "{err:#}"

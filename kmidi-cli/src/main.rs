@@ -1,29 +1,26 @@
 //! The `kmidi` binary: parses arguments, sets up logging and signals, and hands each
-//! subcommand to its module. Errors reach the user here, with their context.
+//! subcommand to its module under `commands`. Errors reach the user here, with their
+//! context.
 
-mod admin;
-mod check;
 mod cli;
-mod compare;
+mod commands;
 mod connect;
-mod demo;
-mod instrument;
+mod ids;
 mod lab;
-mod member;
 mod metrics;
 mod outputs;
-mod player;
-mod plot;
 mod report;
-mod setup;
+mod session;
 mod signals;
 mod songs;
+mod term;
 mod verdict;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::{Cli, Command, TopicCommand};
+use crate::signals::SignalStop;
 
 fn main() {
     let cli = Cli::parse();
@@ -55,14 +52,15 @@ fn main() {
 }
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
+    use commands::*;
     match cli.command {
-        Command::Player(args) => player::run(args, signals::SignalStop::from_signals()?),
-        Command::Instrument(args) => instrument::run(args, signals::SignalStop::from_signals()?),
-        Command::Demo(args) => demo::run(args, signals::SignalStop::from_signals()?),
-        Command::Compare(args) => compare::run(args, signals::SignalStop::from_signals()?),
-        Command::Topic(TopicCommand::Create(args)) => admin::topic_create(args),
-        Command::Ports => admin::ports(),
-        Command::Transports(args) => admin::transports(args),
+        Command::Player(args) => player::run(args, SignalStop::from_signals()?),
+        Command::Instrument(args) => instrument::run(args, SignalStop::from_signals()?),
+        Command::Demo(args) => demo::run(args, SignalStop::from_signals()?),
+        Command::Compare(args) => compare::run(args, SignalStop::from_signals()?),
+        Command::Topic(TopicCommand::Create(args)) => topic::create(args),
+        Command::Ports => ports::run(),
+        Command::Transports(args) => transports::run(args),
         Command::Member(args) => member::run(args.member_id),
     }
 }

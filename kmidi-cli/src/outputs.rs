@@ -1,5 +1,6 @@
-//! Opens what the instrument plays to, from `--port`, `--no-port`, `--record`,
-//! `--render` and `--soundfont`.
+//! What the instrument plays to: opened from `--port`, `--no-port`, `--record`,
+//! `--render` and `--soundfont`, described for a command's header line, and finished
+//! (files written) at the end.
 
 use std::path::Path;
 
@@ -95,6 +96,34 @@ pub fn open_or_fallback(out: &OutputArgs, dir: &Path, stem: &str) -> Result<Vec<
         ),
     }
     Ok(sinks)
+}
+
+/// The sinks, for a command's header line.
+pub fn describe(sinks: &[Box<dyn Sink>]) -> String {
+    if sinks.is_empty() {
+        return "none (measuring only)".to_string();
+    }
+    sinks
+        .iter()
+        .map(|s| s.describe())
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// Finishes every sink (writing files) even if one fails; returns the first failure.
+pub fn finish(sinks: &mut [Box<dyn Sink>]) -> Result<()> {
+    let mut first = None;
+    for sink in sinks.iter_mut() {
+        let what = sink.describe();
+        match sink.finish() {
+            Ok(()) => eprintln!("done: {what}"),
+            Err(err) => {
+                eprintln!("{what}: {err}");
+                first.get_or_insert(err);
+            }
+        }
+    }
+    first.map_or(Ok(()), |e| Err(e.into()))
 }
 
 #[cfg(test)]

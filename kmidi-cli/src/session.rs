@@ -16,8 +16,8 @@ use kmidi_midi::score::Score;
 use kmidi_midi::sink::Sink;
 use kmidi_transport::{ClientConfig, OffsetReset, Subscription, Transport};
 
-use crate::player;
 use crate::signals::SignalStop;
+use crate::term::progress;
 
 /// How long a session waits for its consumer group to assign partitions.
 const ASSIGNMENT_WAIT: Duration = Duration::from_secs(15);
@@ -132,7 +132,7 @@ impl Connected {
             observer: s.observer.clone(),
             key_by: s.key_by,
         };
-        let bar = player::progress_bar(!show_progress);
+        let bar = progress::progress_bar(!show_progress);
         let listener = session::Listener {
             consumer: consumer.as_mut(),
             sinks,
@@ -148,7 +148,7 @@ impl Connected {
                 if finished {
                     bar.finish_and_clear();
                 } else {
-                    player::update_bar(&bar, progress);
+                    progress::update_bar(&bar, progress);
                 }
             },
         )?)

@@ -1,12 +1,38 @@
-//! Argument groups more than one subcommand flattens (client properties, transport
-//! choice, plugin directories, quiet, speed, the song), defined once so their spelling,
-//! help and validation cannot drift apart, and the value parsers that refuse a bad
-//! value at parse time instead of letting an engine fall back silently.
+//! Every option more than one subcommand takes, each declared once, in a group of its
+//! own that commands flatten: its spelling, help and validation cannot drift apart
+//! between commands. A command that needs another default or requirement changes the
+//! one declaration with `mut_arg` instead of declaring the flag again.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
+use kmidi_engine::churn::ChurnScript;
+use kmidi_engine::perform::KeyBy;
+
+use super::parse;
+
+/// `-b`: where the cluster is.
+#[derive(Debug, Args, Clone, Default)]
+pub struct BootstrapArg {
+    /// Bootstrap servers, comma-separated [default: localhost:9092; compare and
+    /// transports --check: librdkafka's in-process mock cluster].
+    #[arg(short = 'b', long = "bootstrap-servers", value_name = "SERVERS")]
+    pub bootstrap: Option<String>,
+}
+
+/// `-t`: the notes topic.
+#[derive(Debug, Args, Clone)]
+pub struct TopicArg {
+    /// The notes topic (the original kmidi's --notes-topic and --notes_topic work too).
+    #[arg(
+        short = 't',
+        long = "topic",
+        visible_aliases = ["notes-topic", "notes_topic"],
+        default_value = "midi_notes"
+    )]
+    pub topic: String,
+}
 
 /// Client properties: `-X` pairs and a `--config` file.
 #[derive(Debug, Args, Clone, Default)]
@@ -22,12 +48,26 @@ pub struct ClientArgs {
     pub config: Option<PathBuf>,
 }
 
+/// `--connect-timeout`.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct ConnectTimeoutArg {
+    /// Seconds to wait for the cluster to answer before giving up with an error.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value = "10",
+        value_parser = parse::seconds,
+        allow_negative_numbers = true
+    )]
+    pub connect_timeout: Duration,
+}
+
 /// Where to look for transport plugins.
 #[derive(Debug, Args, Clone, Default)]
 pub struct PluginDirArgs {
     /// Directory to search for transport plugins (.so), repeatable; KMIDI_PLUGIN_PATH
     /// (colon-separated) is searched too.
-    #[arg(long = "plugin-dir", value_name = "DIR", value_parser = plugin_dir)]
+    #[arg(long = "plugin-dir", value_name = "DIR", value_parser = parse::plugin_dir)]
     pub plugin_dirs: Vec<PathBuf>,
 }
 
@@ -60,19 +100,38 @@ pub struct QuietArgs {
     pub quiet: bool,
 }
 
-/// One song, for the commands that play a single one (demo, compare).
-#[derive(Debug, Args, Clone)]
+/// `-m`: the songs to play.
+#[derive(Debug, Args, Clone, Default)]
 pub struct SongArgs {
-    /// The song: a bundled song name (`ode_to_joy.mid`, `bach_prelude_c.mid`,
-    /// `tempo_change.mid`) or a path to a MIDI file.
+    /// The song: a bundled song name (ode_to_joy.mid, bach_prelude_c.mid,
+    /// tempo_change.mid), a MIDI file, a directory of .mid files or a glob
+    /// ("songs/*.mid"). The player takes several (repeat -m); demo and compare play one
+    /// [default there: bach_prelude_c.mid].
     #[arg(
         short = 'm',
         long = "song",
-        visible_aliases = ["midi-file", "midi-files"],
-        value_name = "NAME|PATH",
-        default_value = "bach_prelude_c.mid"
+        visible_aliases = ["midi-files", "midi-file"],
+        value_name = "SONG"
     )]
-    pub song: String,
+    pub songs: Vec<String>,
+}
+
+/// What demo and compare play when no `-m` is given.
+pub const DEFAULT_SONG: &str = "bach_prelude_c.mid";
+
+impl SongArgs {
+    /// The one song of a command that plays one (demo, compare).
+    pub fn one(&self) -> Result<&str, String> {
+        match self.songs.as_slice() {
+            [] => Ok(DEFAULT_SONG),
+            [one] => Ok(one),
+            many => Err(format!(
+                "this command plays one song, and -m was given {} times: keep one (the \
+                 player plays several)",
+                many.len()
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Args, Clone, Copy)]
@@ -84,7 +143,8 @@ pub struct SpeedArgs {
         long = "speed-ratio",
         value_name = "RATIO",
         default_value = "1.0",
-        value_parser = speed_ratio
+        value_parser = parse::speed_ratio,
+        allow_negative_numbers = true
     )]
     pub ratio: f64,
 
@@ -109,63 +169,81 @@ impl SpeedArgs {
     }
 }
 
-/// Parses `--plugin-dir`: it must be a directory, so a typo is caught at once.
-pub(crate) fn plugin_dir(s: &str) -> Result<PathBuf, String> {
-    let dir = PathBuf::from(s);
-    if !dir.is_dir() {
-        return Err(format!("{s} is not a directory"));
-    }
-    Ok(dir)
+/// `--key-by`: which key each note is produced with.
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct KeyByArgs {
+    /// Each note's key: `song` (the file name, as the original kmidi: a song is one
+    /// partition), `pitch` (song/pitch) or `voice` (song/vN: note-ons dealt over 64
+    /// keys in turn, so every partition carries a steady share, as a group of
+    /// instruments needs) [default: song; compare with --members/--churn: voice]. A
+    /// note-off always goes where its note-on went.
+    #[arg(long, value_name = "KEY", value_enum)]
+    pub key_by: Option<KeyByArg>,
 }
 
-/// Parses `--speed-ratio`: a positive, finite number.
-pub(crate) fn speed_ratio(s: &str) -> Result<f64, String> {
-    match s.trim().parse::<f64>() {
-        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
-        _ => Err(format!(
-            "{s:?} is not a positive number (1.0 plays as written, 2 twice as slow, 0.5 \
-             twice as fast)"
-        )),
-    }
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeyByArg {
+    Song,
+    Pitch,
+    Voice,
 }
 
-/// Parses a number of milliseconds (`--playout-delay 40`): positive and finite.
-pub(crate) fn millis(s: &str) -> Result<Duration, String> {
-    s.trim()
-        .parse::<f64>()
-        .ok()
-        .and_then(|v| Duration::try_from_secs_f64(v / 1000.0).ok())
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| format!("{s:?} is not a positive number of milliseconds"))
-}
-
-/// Parses a number of seconds (`--connect-timeout 2.5`): positive and finite.
-pub(crate) fn seconds(s: &str) -> Result<Duration, String> {
-    s.trim()
-        .parse::<f64>()
-        .ok()
-        .and_then(|v| Duration::try_from_secs_f64(v).ok())
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| format!("{s:?} is not a positive number of seconds"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_speed_ratio_must_be_positive_and_finite() {
-        assert_eq!(speed_ratio("0.9"), Ok(0.9));
-        for bad in ["0", "-1", "nan", "inf", "fast", ""] {
-            assert!(speed_ratio(bad).is_err(), "{bad:?} accepted");
+impl From<KeyByArg> for KeyBy {
+    fn from(k: KeyByArg) -> Self {
+        match k {
+            KeyByArg::Song => KeyBy::Song,
+            KeyByArg::Pitch => KeyBy::Pitch,
+            KeyByArg::Voice => KeyBy::Voice,
         }
     }
+}
 
-    #[test]
-    fn seconds_must_be_positive() {
-        assert_eq!(seconds("2.5"), Ok(Duration::from_millis(2500)));
-        for bad in ["0", "-3", "nan", "soon"] {
-            assert!(seconds(bad).is_err(), "{bad:?} accepted");
-        }
+/// The rebalance lab: several consumers in one group, churned by a script.
+#[derive(Debug, Args, Clone, Default)]
+pub struct LabArgs {
+    /// Listen as a group of N consumers, each its own process, all in one group (the
+    /// rebalance lab) [default: 1, or 3 with --churn].
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::value_parser!(u16).range(1..=16),
+        allow_negative_numbers = true
+    )]
+    pub members: Option<u16>,
+
+    /// What happens to the group at song times: join@10s (a member joins), leave@20s
+    /// (one closes cleanly), kill@30s (one is SIGKILLed, as a crash), comma-separated.
+    /// The member hit is the one holding the most partitions. compare counts from the
+    /// score; instrument from the first note heard's start of song, as the player
+    /// plays it (after its speed).
+    #[arg(long, value_name = "SCRIPT")]
+    pub churn: Option<ChurnScript>,
+}
+
+impl LabArgs {
+    /// Whether the group is a churned group of member processes.
+    pub fn lab(&self) -> bool {
+        self.members.is_some_and(|m| m > 1) || self.churn.is_some()
     }
+
+    pub fn members(&self) -> usize {
+        usize::from(
+            self.members
+                .unwrap_or(if self.churn.is_some() { 3 } else { 1 }),
+        )
+    }
+}
+
+/// `--partitions`.
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct PartitionsArg {
+    /// Partitions of the topic(s) made [default: 1; compare with --members/--churn: 6,
+    /// on topics of their own, PREFIX_a_pN and PREFIX_b_pN].
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::value_parser!(i32).range(1..=100_000),
+        allow_negative_numbers = true
+    )]
+    pub partitions: Option<i32>,
 }

@@ -1,5 +1,6 @@
 //! Command-line arguments: every subcommand, its options and their help text.
-//! Parsing only; the subcommand modules do the work.
+//! Parsing only; the command modules do the work. Options more than one command takes
+//! are declared once in `flags` (and `output`), and flattened here.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -7,11 +8,15 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod compare;
-mod shared;
+mod flags;
+mod output;
+mod parse;
 pub use compare::CompareArgs;
-pub use shared::{
-    ClientArgs, MetricsArgs, PluginDirArgs, QuietArgs, SongArgs, SpeedArgs, TransportArgs,
+pub use flags::{
+    BootstrapArg, ClientArgs, ConnectTimeoutArg, KeyByArgs, LabArgs, MetricsArgs, PartitionsArg,
+    PluginDirArgs, QuietArgs, SongArgs, SpeedArgs, TopicArg, TransportArgs,
 };
+pub use output::OutputArgs;
 
 /// Hear how your Kafka cluster is doing.
 ///
@@ -69,25 +74,15 @@ pub struct MemberArgs {
     pub member_id: usize,
 }
 
-/// Where and how to reach the cluster; shared by every command that talks to Kafka.
+/// Where and how to reach the cluster and the notes topic: every command that talks to
+/// one real cluster and topic (player, instrument, topic create).
 #[derive(Debug, Args, Clone)]
 pub struct KafkaArgs {
-    /// Bootstrap servers, comma-separated.
-    #[arg(
-        short = 'b',
-        long = "bootstrap-servers",
-        default_value = "localhost:9092"
-    )]
-    pub bootstrap: String,
+    #[command(flatten)]
+    pub bootstrap: BootstrapArg,
 
-    /// The notes topic (the original kmidi's --notes-topic and --notes_topic work too).
-    #[arg(
-        short = 't',
-        long = "topic",
-        visible_aliases = ["notes-topic", "notes_topic"],
-        default_value = "midi_notes"
-    )]
-    pub topic: String,
+    #[command(flatten)]
+    pub topic: TopicArg,
 
     #[command(flatten)]
     pub client: ClientArgs,
@@ -95,22 +90,25 @@ pub struct KafkaArgs {
     #[command(flatten)]
     pub transport: TransportArgs,
 
-    /// Seconds to wait for the cluster to answer before giving up with an error.
-    #[arg(long, value_name = "SECS", default_value = "10", value_parser = shared::seconds)]
-    pub connect_timeout: Duration,
+    #[command(flatten)]
+    pub timeout: ConnectTimeoutArg,
+}
+
+impl KafkaArgs {
+    pub fn topic(&self) -> &str {
+        &self.topic.topic
+    }
+
+    pub fn connect_timeout(&self) -> Duration {
+        self.timeout.connect_timeout
+    }
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("songs", |a| a.required(true)))]
 pub struct PlayerArgs {
-    /// MIDI file, directory of .mid files, or glob pattern ("songs/*.mid"); repeatable.
-    #[arg(
-        short = 'm',
-        long = "song",
-        visible_aliases = ["midi-files", "midi-file"],
-        required = true,
-        value_name = "PATH|GLOB|DIR"
-    )]
-    pub midi: Vec<String>,
+    #[command(flatten)]
+    pub song: SongArgs,
 
     #[command(flatten)]
     pub kafka: KafkaArgs,
@@ -119,18 +117,21 @@ pub struct PlayerArgs {
     pub speed: SpeedArgs,
 
     /// Extra random payload bytes added to each message, to match your cluster's
-    /// average record size.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub record_size: usize,
+    /// average record size; checked against the producer's message.max.bytes before
+    /// the first note.
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value = "0",
+        value_parser = parse::count,
+        allow_negative_numbers = true
+    )]
+    pub record_size: u64,
+
+    #[command(flatten)]
+    pub key_by: KeyByArgs,
 
     /// Play the files again and again until interrupted.
-    /// Each note's key: `song` (the file name, as the original kmidi: a song is one
-    /// partition), `pitch` (song/pitch) or `voice` (song/vN: note-ons dealt over 64
-    /// keys in turn, so every partition carries a steady share, as a group of
-    /// instruments needs). A note-off always goes where its note-on went.
-    #[arg(long, value_name = "KEY", value_enum, default_value = "song")]
-    pub key_by: compare::KeyByArg,
-
     #[arg(long = "loop")]
     pub repeat: bool,
 
@@ -145,7 +146,13 @@ pub struct PlayerArgs {
     pub realtime: bool,
 
     /// Seconds to wait at the end (or on Ctrl-C) for the last notes to be delivered.
-    #[arg(long, value_name = "SECS", default_value = "10", value_parser = shared::seconds)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value = "10",
+        value_parser = parse::seconds,
+        allow_negative_numbers = true
+    )]
     pub flush_timeout: Duration,
 
     #[command(flatten)]
@@ -156,6 +163,7 @@ pub struct PlayerArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("bootstrap", |a| a.requires("check")))]
 pub struct TransportsArgs {
     #[command(flatten)]
     pub plugins: PluginDirArgs,
@@ -165,22 +173,22 @@ pub struct TransportsArgs {
     #[arg(long, value_name = "PATH")]
     pub check: Option<PathBuf>,
 
-    /// With --check: the cluster for the round trip [default: librdkafka's in-process
-    /// mock cluster].
-    #[arg(
-        short = 'b',
-        long = "bootstrap-servers",
-        value_name = "SERVERS",
-        requires = "check"
-    )]
-    pub bootstrap: Option<String>,
+    /// With --check: the cluster for the round trip.
+    #[command(flatten)]
+    pub bootstrap: BootstrapArg,
 
     /// With --check: client properties passed to the plugin's clients.
     #[command(flatten)]
     pub client: ClientArgs,
 
     /// With --check: seconds each wait of the round trip may take.
-    #[arg(long, value_name = "SECS", default_value = "10", value_parser = shared::seconds)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value = "10",
+        value_parser = parse::seconds,
+        allow_negative_numbers = true
+    )]
     pub timeout: Duration,
 }
 
@@ -191,46 +199,6 @@ pub enum StartFrom {
     Latest,
     /// Everything still on the topic.
     Earliest,
-}
-
-/// What the instrument plays to; shared by `instrument` and `demo`.
-#[derive(Debug, Args, Clone)]
-pub struct OutputArgs {
-    /// MIDI output port to play to: a case-insensitive part of its name
-    /// [default: fluidsynth, unless --record or --render is given]
-    #[arg(long, value_name = "NAME")]
-    pub port: Option<String>,
-
-    /// Play to no MIDI port (with --record or --render).
-    #[arg(long, conflicts_with = "port")]
-    pub no_port: bool,
-
-    /// Record what was played, with the real arrival times, to a Standard MIDI File.
-    #[arg(long, value_name = "FILE.mid")]
-    pub record: Option<PathBuf>,
-
-    /// Synthesize what was played to a WAV file, in process (needs a .sf2 soundfont).
-    #[arg(long, value_name = "FILE.wav")]
-    pub render: Option<PathBuf>,
-
-    /// SoundFont for --render [default: $KMIDI_SOUNDFONT, else Debian's or
-    /// Homebrew's General MIDI font if installed].
-    #[arg(long, value_name = "FILE.sf2")]
-    pub soundfont: Option<PathBuf>,
-
-    /// Write the measurements (summary, histograms, versions, settings) as JSON.
-    #[arg(long, value_name = "FILE.json")]
-    pub report: Option<PathBuf>,
-
-    /// Draw latency and onset error over the song, with the audibility band, as SVG.
-    #[arg(long, value_name = "FILE.svg")]
-    pub plot: Option<PathBuf>,
-
-    /// Play each note MS after where the score puts it, not when it arrives (a jitter
-    /// buffer): jitter under MS is heard as exact timing; a note later than that is
-    /// counted as a missed deadline, per partition.
-    #[arg(long, value_name = "MS", value_parser = shared::millis)]
-    pub playout_delay: Option<Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -254,16 +222,8 @@ pub struct InstrumentArgs {
     #[arg(long)]
     pub share: bool,
 
-    /// Listen as a group of N consumers in -g, each its own process (the rebalance
-    /// lab: see `compare --members`) [default: 1, or 3 with --churn].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16))]
-    pub members: Option<u16>,
-
-    /// Churn the group at song times as the player plays them (after its speed):
-    /// join@10s, leave@20s, kill@30s, comma-separated; counted from the first note
-    /// heard's start of song.
-    #[arg(long, value_name = "SCRIPT")]
-    pub churn: Option<kmidi_engine::churn::ChurnScript>,
+    #[command(flatten)]
+    pub lab: LabArgs,
 
     /// Where to start when the group has no committed offset.
     #[arg(long, value_enum, default_value = "latest")]
@@ -273,11 +233,21 @@ pub struct InstrumentArgs {
     pub output: OutputArgs,
 
     /// Stop after this many seconds without a note, once notes have arrived.
-    #[arg(long, value_name = "SECS", value_parser = shared::seconds)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        value_parser = parse::seconds,
+        allow_negative_numbers = true
+    )]
     pub idle_exit: Option<Duration>,
 
     /// Stop after playing this many messages.
-    #[arg(long, value_name = "N")]
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = parse::positive,
+        allow_negative_numbers = true
+    )]
     pub max_messages: Option<u64>,
 
     #[command(flatten)]
@@ -324,80 +294,27 @@ pub struct TopicCreateArgs {
     #[command(flatten)]
     pub kafka: KafkaArgs,
 
-    #[arg(long, default_value_t = 1)]
-    pub partitions: i32,
+    #[command(flatten)]
+    pub partitions: PartitionsArg,
 
-    #[arg(long, default_value_t = 1)]
+    #[arg(
+        long,
+        default_value_t = 1,
+        value_parser = clap::value_parser!(i32).range(1..=32),
+        allow_negative_numbers = true
+    )]
     pub replication_factor: i32,
 
     /// How long the broker keeps notes; music is only worth hearing live.
-    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value = "5000",
+        value_parser = parse::positive,
+        allow_negative_numbers = true
+    )]
     pub retention_ms: u64,
 }
 
 #[cfg(test)]
-mod tests {
-    use clap::CommandFactory;
-
-    use super::*;
-
-    #[test]
-    fn cli_definition_is_consistent() {
-        Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn goldberg_presets_set_the_original_ratios() {
-        let cli = Cli::try_parse_from(["kmidi", "player", "-m", "x.mid", "--gg-1955"]).unwrap();
-        let Command::Player(p) = cli.command else {
-            panic!("not a player command")
-        };
-        assert_eq!(p.speed.ratio(), 0.65);
-        assert_eq!(p.kafka.bootstrap, "localhost:9092");
-        assert_eq!(p.kafka.topic, "midi_notes");
-    }
-
-    #[test]
-    fn a_bad_speed_ratio_is_refused_by_every_command_that_plays() {
-        for cmd in [
-            &["kmidi", "player", "-m", "x.mid", "-s", "0"][..],
-            &["kmidi", "demo", "--speed-ratio=-1"],
-            &[
-                "kmidi", "compare", "--a", "rdkafka", "--b", "rdkafka", "-s", "nan",
-            ],
-        ] {
-            let err = Cli::try_parse_from(cmd).unwrap_err().to_string();
-            assert!(err.contains("not a positive number"), "{cmd:?}: {err}");
-        }
-    }
-
-    #[test]
-    fn the_song_has_one_spelling_and_the_old_ones_still_work() {
-        for flag in ["-m", "--song", "--midi-files", "--midi-file"] {
-            let player = Cli::try_parse_from(["kmidi", "player", flag, "a.mid"]).unwrap();
-            let Command::Player(p) = player.command else {
-                panic!("not a player command")
-            };
-            assert_eq!(p.midi, ["a.mid"], "player {flag}");
-            for sub in [
-                &["kmidi", "demo"][..],
-                &["kmidi", "compare", "--a", "x", "--b", "y"],
-            ] {
-                let mut argv = sub.to_vec();
-                argv.extend([flag, "a.mid"]);
-                let song = match Cli::try_parse_from(&argv).unwrap().command {
-                    Command::Demo(d) => d.song.song,
-                    Command::Compare(c) => c.song.song,
-                    _ => panic!("{argv:?}"),
-                };
-                assert_eq!(song, "a.mid", "{argv:?}");
-            }
-        }
-    }
-
-    #[test]
-    fn speed_options_are_mutually_exclusive() {
-        let r = Cli::try_parse_from(["kmidi", "player", "-m", "x", "-s", "2", "--gg-1981"]);
-        assert!(r.is_err());
-    }
-}
+mod tests;

@@ -10,24 +10,28 @@ use kmidi_midi::sink::wav_summary;
 use kmidi_registry::embedded::{self, EmbeddedCluster};
 
 use crate::cli::DemoArgs;
-use crate::report::{Document, PlayerFigures, SideReport};
-use crate::setup::SessionSetup;
+use crate::report::{self, Document, PlayerFigures, SideReport};
+use crate::session::SessionSetup;
 use crate::signals::SignalStop;
-use crate::{connect, instrument, outputs, player, songs, verdict};
+use crate::term::summary;
+use crate::{connect, ids, outputs, songs, verdict};
 
 const TOPIC: &str = "midi_notes";
 const GROUP: &str = "kmidi-demo";
 
 pub fn run(args: DemoArgs, stop: SignalStop) -> Result<i32> {
     let speed = args.speed.ratio();
-    let score = songs::bundled_or_file(&args.song.song)?;
+    let song = args.song.one().map_err(anyhow::Error::msg)?;
+    let score = songs::bundled_or_file(song)?;
     let song_name = score.name.clone();
     let mut sinks = outputs::open_or_fallback(&args.output, &args.out_dir, "kmidi-demo")?;
-    let transport = connect::transport(&args.transport)?;
+    // The cluster first: a kmidi built without librdkafka has none, which says more
+    // than the default transport it also lacks.
     let cluster = EmbeddedCluster::start(1)?;
+    let transport = connect::transport(&args.transport)?;
     cluster.create_topic(TOPIC, 1)?;
     let config = connect::client_config(
-        &cluster.bootstrap(),
+        Some(&cluster.bootstrap()),
         args.client.config.as_deref(),
         &args.client.props,
     )?;
@@ -41,7 +45,7 @@ pub fn run(args: DemoArgs, stop: SignalStop) -> Result<i32> {
         embedded::DESCRIPTION,
         cluster.bootstrap(),
         transport.info().name,
-        instrument::describe(&sinks)
+        outputs::describe(&sinks)
     );
     let ready = SessionSetup {
         transport,
@@ -51,7 +55,7 @@ pub fn run(args: DemoArgs, stop: SignalStop) -> Result<i32> {
         group: GROUP.to_string(),
         score,
         speed,
-        run_id: player::new_run_id(),
+        run_id: ids::new_run_id(),
         observer: None,
         playout_delay: args.output.playout_delay,
         key_by: Default::default(),
@@ -66,9 +70,9 @@ pub fn run(args: DemoArgs, stop: SignalStop) -> Result<i32> {
         played: play_report,
         flushed,
     } = outcome;
-    player::print_summary(&play_report);
-    let finished = instrument::finish(&mut sinks);
-    instrument::print_report(&report);
+    summary::print_played(&play_report);
+    let finished = outputs::finish(&mut sinks);
+    summary::print_heard(&report);
     let side = SideReport {
         client_properties: config.redacted(),
         player: Some(PlayerFigures::of(&play_report, &flushed)),
@@ -79,7 +83,7 @@ pub fn run(args: DemoArgs, stop: SignalStop) -> Result<i32> {
         speed_ratio: Some(speed),
         ..Document::new("demo", embedded::DESCRIPTION.to_string(), vec![side])
     };
-    instrument::write_outputs(&args.output, &doc, &format!("kmidi demo: {song_name}"))?;
+    report::write_outputs(&args.output, &doc, &format!("kmidi demo: {song_name}"))?;
     finished?;
     if let Some(path) = &args.output.render.clone().or_else(|| default_wav(&args)) {
         if let Ok(s) = wav_summary(path) {

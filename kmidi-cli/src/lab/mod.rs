@@ -13,8 +13,9 @@ use kmidi_engine::perform::KeyBy;
 use kmidi_midi::score::Score;
 use kmidi_transport::{ClientConfig, TransportInfo};
 
-use crate::member;
 use crate::report::Rebalance;
+
+pub mod job;
 
 /// How long a churned group of member processes gets to start and settle.
 pub const GROUP_WAIT: std::time::Duration = std::time::Duration::from_secs(45);
@@ -37,7 +38,7 @@ impl Lab<'_> {
     pub fn plan(&self, config: &ClientConfig, topic: &str, group: &str) -> Result<GroupPlan> {
         let program =
             std::env::current_exe().context("finding the kmidi binary for group members")?;
-        let job = member::job_line(
+        let job = job::job_line(
             self.spec,
             self.plugin_dirs,
             config,

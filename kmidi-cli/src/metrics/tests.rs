@@ -1,10 +1,13 @@
 //! Unit tests of the metrics: what each event feeds, and the dashboard against what is exported.
 
+use kmidi_engine::listen::ListenReport;
+use kmidi_engine::measure::Verdict;
+
 use super::*;
 
 #[test]
 fn a_heard_note_feeds_kmidis_and_kminions_series() {
-    let metrics = Arc::new(Metrics::new());
+    let metrics = Arc::new(Metrics::new(Role::Both));
     let side = SideObserver::shared(&metrics, "rdkafka", "notes");
     let verdict = Verdict {
         latency_us: Some(3_500),
@@ -30,8 +33,9 @@ fn a_heard_note_feeds_kmidis_and_kminions_series() {
         assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
     }
     assert!(
-        !text.contains("kmidi_messages_reordered_total{"),
-        "no series for what did not happen"
+        text.lines().any(|l| l
+            == r#"kmidi_messages_reordered_total{topic="notes",partition="2",transport="rdkafka"} 0"#),
+        "what did not happen is 0, not missing:\n{text}"
     );
 }
 
@@ -43,7 +47,7 @@ fn every_series() -> String {
     use kmidi_engine::measure::Meter;
     use kmidi_engine::wire::Measure;
 
-    let metrics = Arc::new(Metrics::new());
+    let metrics = Arc::new(Metrics::new(Role::Both));
     let side = SideObserver::shared(&metrics, "t", "notes");
     let all = Verdict {
         latency_us: Some(1),
@@ -131,4 +135,64 @@ fn the_grafana_dashboard_queries_only_series_kmidi_exports() {
             }
         }
     }
+}
+
+#[test]
+fn an_assigned_partition_exports_every_counter_at_zero_before_any_note() {
+    use kmidi_engine::assignment::Assignment;
+
+    let metrics = Arc::new(Metrics::new(Role::Instrument));
+    let side = SideObserver::shared(&metrics, "t", "notes");
+    let mut report = ListenReport::default();
+    report.assignments.history.push(Assignment {
+        at_s: 0.0,
+        at_unix_ms: 0.0,
+        partitions: vec![("notes".to_string(), 3)],
+    });
+    side.live(&report);
+    let text = metrics.encode();
+    let mut expected = vec![
+        r#"kmidi_messages_duplicated_total{topic="notes",partition="3",transport="t"} 0"#
+            .to_string(),
+        r#"kmidi_messages_reordered_total{topic="notes",partition="3",transport="t"} 0"#
+            .to_string(),
+        r#"kmidi_messages_received_total{topic="notes",partition="3",transport="t"} 0"#.to_string(),
+        r#"kmidi_consumer_transient_errors_total{topic="notes",transport="t"} 0"#.to_string(),
+    ];
+    for kind in kmidi_engine::listen::BAD_RECORD_KINDS {
+        expected.push(format!(
+            r#"kmidi_bad_records_total{{topic="notes",partition="3",transport="t",kind="{kind}"}} 0"#
+        ));
+    }
+    for line in expected {
+        assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
+    }
+}
+
+#[test]
+fn only_a_process_that_produces_exports_producer_series() {
+    let listening = Arc::new(Metrics::new(Role::Instrument));
+    let _side = SideObserver::shared(&listening, "t", "notes");
+    let text = listening.encode();
+    assert!(
+        !text.contains("kminion_end_to_end_messages_produced"),
+        "{text}"
+    );
+    assert!(!text.contains("kmidi_player_"), "{text}");
+    assert!(
+        text.contains(r#"kmidi_consumer_transient_errors_total{topic="notes",transport="t"} 0"#),
+        "{text}"
+    );
+    let playing = Arc::new(Metrics::new(Role::Player));
+    let _side = SideObserver::shared(&playing, "t", "notes");
+    let text = playing.encode();
+    assert!(
+        text.contains("kminion_end_to_end_messages_produced_total 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"kmidi_player_send_errors_total{topic="notes",transport="t"} 0"#),
+        "{text}"
+    );
+    assert!(!text.contains("kmidi_messages_received"), "{text}");
 }

@@ -1,12 +1,16 @@
-//! The end-of-run summary: one row per figure with an audibility verdict. `table`
-//! prints it (side by side for `compare`); `document` is the typed `--report` JSON,
-//! one shape for instrument, demo and compare.
+//! Every export of a run's figures, from one typed result: the summary rows (one per
+//! figure, with an audibility verdict) here; `table` as text (side by side for
+//! `compare`), `document` the typed `--report`, `plot` the `--plot` SVG, `rebalance`
+//! the lab's part of each, and `export` writes the files a command was asked for.
 
 mod document;
+mod export;
+mod plot;
 mod rebalance;
 mod table;
 
 pub use document::{Document, PlayerFigures, SideReport};
+pub use export::write_outputs;
 pub use rebalance::table as rebalance_table;
 pub use rebalance::{EffectiveSettings, Rebalance};
 pub use table::{side_by_side, table};

@@ -38,7 +38,7 @@ pub fn probe(
     let mut out = Equalized::default();
     let subscription = Subscription {
         topics: vec![topic.to_string()],
-        group: format!("kmidi-equalize-probe-{}", crate::player::new_run_id()),
+        group: format!("kmidi-equalize-probe-{}", crate::ids::new_run_id()),
         offset_reset: OffsetReset::Latest,
     };
     for (key, value) in TARGETS {

@@ -16,31 +16,34 @@ use kmidi_registry as registry;
 use crate::cli::CompareArgs;
 use crate::lab::{self, Lab};
 use crate::report::{self, Document, EffectiveSettings};
-use crate::setup::SessionSetup;
+use crate::session::SessionSetup;
 use crate::signals::SignalStop;
-use crate::{connect, instrument, metrics, outputs, player, songs, verdict};
+use crate::term::summary;
+use crate::{connect, ids, metrics, outputs, songs, verdict};
 use side::{SideSetup, NAMES};
 
 pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
     // Bound first: a port in use is an error before anything connects or plays.
-    let metrics = metrics::start(&args.metrics)?;
+    let metrics = metrics::start(&args.metrics, metrics::Role::Both)?;
     let speed = args.speed.ratio();
-    let score = songs::bundled_or_file(&args.song.song)?;
-    let timeout = args.connect_timeout;
-    let a = registry::resolve(&args.a, &args.plugins.plugin_dirs).context("side A")?;
-    let b = registry::resolve(&args.b, &args.plugins.plugin_dirs).context("side B")?;
+    let song = args.song.one().map_err(anyhow::Error::msg)?;
+    let score = songs::bundled_or_file(song)?;
+    let timeout = args.timeout.connect_timeout;
+    let [spec_a, spec_b] = args.transports();
+    let a = registry::resolve(spec_a, &args.plugins.plugin_dirs).context("side A")?;
+    let b = registry::resolve(spec_b, &args.plugins.plugin_dirs).context("side B")?;
     let names = [a.info().name, b.info().name];
-    if args.group.lab() {
+    if args.lab.lab() {
         lab::require_groups(&a.info(), "side A: ")?;
         lab::require_groups(&b.info(), "side B: ")?;
     }
     let labels = side::labels(&args, [&names[0], &names[1]]);
-    let partitions = args.group.partitions();
+    let partitions = args.partitions();
     // Kept alive until both sides are done.
-    let on = connect::Cluster::given_or_embedded(args.bootstrap.as_deref())?;
+    let on = connect::Cluster::given_or_embedded(args.bootstrap.bootstrap.as_deref())?;
     let (bootstrap, cluster) = (on.bootstrap.clone(), &on.embedded);
     let where_ = on.describe();
-    if args.group.lab() && cluster.is_some() {
+    if args.lab.lab() && cluster.is_some() {
         tracing::warn!(
             "--members/--churn on the embedded mock cluster: its group coordinator is \
              librdkafka's test double, not Kafka's; give -b a real cluster for rebalance \
@@ -48,14 +51,12 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
         );
     }
     let mut sides = Vec::new();
-    for (i, (transport, extra)) in [(a, &args.props_a), (b, &args.props_b)]
-        .into_iter()
-        .enumerate()
-    {
+    for (i, (transport, extra)) in [a, b].into_iter().zip(args.side_props()).enumerate() {
         let label = labels[i].clone();
         let mut props = args.client.props.clone();
         props.extend(extra.iter().cloned());
-        let mut config = connect::client_config(&bootstrap, args.client.config.as_deref(), &props)?;
+        let mut config =
+            connect::client_config(Some(&bootstrap), args.client.config.as_deref(), &props)?;
         let topic = side::topic(&args.topic_prefix, i, partitions);
         match &cluster {
             Some(c) => c.create_topic(&topic, partitions)?,
@@ -81,12 +82,12 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
             // The mock cluster answers a fetch only when its wait expires.
             consumer_config.set_default("fetch.wait.max.ms", "5");
         }
-        let group = format!("kmidi-compare-{}-{}", ["a", "b"][i], player::new_run_id());
-        let spec = [&args.a, &args.b][i];
-        let group_plan = if args.group.lab() {
+        let group = format!("kmidi-compare-{}-{}", ["a", "b"][i], ids::new_run_id());
+        let spec = args.transports()[i];
+        let group_plan = if args.lab.lab() {
             let lab = Lab {
-                members: args.group.members(),
-                script: args.group.churn.clone().unwrap_or_default(),
+                members: args.lab.members(),
+                script: args.lab.churn.clone().unwrap_or_default(),
                 speed,
                 partitions,
                 spec,
@@ -114,10 +115,10 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
             group,
             score: score.clone(),
             speed,
-            run_id: player::new_run_id(),
+            run_id: ids::new_run_id(),
             observer: metrics::observer(&metrics, &side.info.name, &topic),
             playout_delay: args.output.playout_delay,
-            key_by: args.group.key_by(),
+            key_by: args.key_by(),
             group_plan,
         };
         // Both sides connect before either plays, so a refusal stops the comparison
@@ -139,8 +140,8 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
             .map(|s| s.describe())
             .unwrap_or_else(|| format!(
                 "{} | {}",
-                instrument::describe(&sinks_a),
-                instrument::describe(&sinks_b)
+                outputs::describe(&sinks_a),
+                outputs::describe(&sinks_b)
             ))
     );
     print_settings(
@@ -164,7 +165,7 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
         .join()
         .map_err(|_| anyhow!("side B's thread panicked"))?;
     let outcome_b = outcome_b?;
-    let mut finished = instrument::finish(&mut sinks_a).and(instrument::finish(&mut sinks_b));
+    let mut finished = outputs::finish(&mut sinks_a).and(outputs::finish(&mut sinks_b));
     if let Some(shared) = &shared {
         for (what, result) in shared.finish() {
             match result {
@@ -179,9 +180,9 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
     let mut failures = Vec::new();
     for (side, o) in [(&sa, &outcome_a), (&sb, &outcome_b)] {
         eprint!("{}: ", side.label);
-        player::print_summary(&o.played);
+        summary::print_played(&o.played);
         let label = &side.label;
-        let found = if args.group.churn.is_some() {
+        let found = if args.lab.churn.is_some() {
             verdict::of_churned_session(o)
         } else {
             verdict::of_session(o)
@@ -203,8 +204,8 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
         .map(|(o, log)| {
             log.as_ref().map(|l| {
                 let scheduled = lab::scheduled_us(&score, speed);
-                let keys = Some(args.group.key_by());
-                lab::figures(l, &o.listened, &scheduled, args.group.members(), keys)
+                let keys = Some(args.key_by());
+                lab::figures(l, &o.listened, &scheduled, args.lab.members(), keys)
             })
         })
         .collect();
@@ -227,7 +228,7 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
             ],
         )
     };
-    instrument::write_outputs(
+    report::write_outputs(
         &args.output,
         &doc,
         &format!("kmidi compare: {}", score.name),

@@ -17,7 +17,7 @@ pub const NAMES: [&str; 2] = ["A", "B"];
 /// by the settings only one of them has (`A (rdkafka group.protocol=classic)`).
 pub fn labels(args: &CompareArgs, names: [&str; 2]) -> [String; 2] {
     let given = [&args.label_a, &args.label_b];
-    let props = [&args.props_a, &args.props_b];
+    let props = args.side_props();
     std::array::from_fn(|i| {
         if let Some(l) = given[i] {
             return l.clone();
@@ -48,7 +48,7 @@ pub fn topic(prefix: &str, i: usize, partitions: i32) -> String {
 
 /// The keys the user set for this side (`-X`, then `--xa`/`--xb`).
 pub fn user_keys(args: &CompareArgs, i: usize) -> Vec<String> {
-    let extra = [&args.props_a, &args.props_b][i];
+    let extra = args.side_props()[i];
     args.client
         .props
         .iter()

@@ -1,49 +1,53 @@
-//! `kmidi player`: loads the songs, checks the cluster, plays on the scheduler thread
-//! and shows where it is in the song.
+//! `kmidi player`: loads the songs, checks the record size and the cluster, plays on
+//! the scheduler thread and shows where it is in the song.
 
-use std::sync::atomic::Ordering;
+mod record_size;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressStyle};
-use kmidi_engine::perform::{self, PlayOptions, PlayReport, Progress};
+use kmidi_engine::perform::{self, PlayOptions, Progress};
 
 use crate::cli::PlayerArgs;
 use crate::signals::SignalStop;
+use crate::term::{progress, summary};
 use crate::verdict::{self, Played};
-use crate::{connect, metrics, songs};
+use crate::{connect, ids, metrics, songs};
 
 pub fn run(args: PlayerArgs, stop: SignalStop) -> Result<i32> {
     // Bound first: a port in use is an error before anything connects or plays.
-    let metrics = metrics::start(&args.metrics)?;
+    let metrics = metrics::start(&args.metrics, metrics::Role::Player)?;
     let speed = args.speed.ratio();
     let flush_timeout = args.flush_timeout;
-    let scores = songs::load_all(&args.midi, args.notes_only)?;
-    let transport = connect::transport(&args.kafka.transport)?;
+    let scores = songs::load_all(&args.song.songs, args.notes_only)?;
     let config = connect::kafka_config(&args.kafka)?;
-    let timeout = args.kafka.connect_timeout;
-    connect::check_topic(transport.as_ref(), &config, &args.kafka.topic, timeout)?;
+    // Before connecting and before any padding is made: a size the client or broker
+    // refuses would fail every note, and a huge one would not fit in memory.
+    let record_size = record_size::check(args.record_size, &scores, &config)?;
+    let transport = connect::transport(&args.kafka.transport)?;
+    let topic = args.kafka.topic().to_string();
+    let timeout = args.kafka.connect_timeout();
+    connect::check_topic(transport.as_ref(), &config, &topic, timeout)?;
     let producer = transport.producer(&config)?;
 
     let names: Vec<&str> = scores.iter().map(|s| s.name.as_str()).collect();
     eprintln!(
-        "kmidi player: {} song(s) [{}] to {} on {} via {}, speed ratio {speed}",
+        "kmidi player: {} song(s) [{}] to {topic} on {} via {}, speed ratio {speed}",
         scores.len(),
         names.join(", "),
-        args.kafka.topic,
         config.bootstrap(),
         transport.info().name
     );
     let opts = PlayOptions {
-        topic: args.kafka.topic.clone(),
+        topic: topic.clone(),
         speed,
-        record_size: args.record_size,
+        record_size,
         repeat: args.repeat,
-        run_id: new_run_id(),
+        run_id: ids::new_run_id(),
         realtime: args.realtime,
-        observer: metrics::observer(&metrics, &transport.info().name, &args.kafka.topic),
-        key_by: args.key_by.into(),
+        observer: metrics::observer(&metrics, &transport.info().name, &topic),
+        key_by: args.key_by.key_by.map(Into::into).unwrap_or_default(),
     };
     let progress = Arc::new(Progress::default());
     let handle = perform::spawn(
@@ -55,16 +59,16 @@ pub fn run(args: PlayerArgs, stop: SignalStop) -> Result<i32> {
         flush_timeout,
     )
     .context("starting the scheduler thread")?;
-    let bar = progress_bar(args.quiet.quiet);
+    let bar = progress::progress_bar(args.quiet.quiet);
     while !handle.is_finished() {
-        update_bar(&bar, &progress);
+        progress::update_bar(&bar, &progress);
         std::thread::sleep(Duration::from_millis(100));
     }
     bar.finish_and_clear();
     let (report, flushed) = handle
         .join()
         .map_err(|_| anyhow::anyhow!("the scheduler thread panicked"))?;
-    print_summary(&report);
+    summary::print_played(&report);
     let played = Played {
         report: &report,
         flushed: &flushed,
@@ -72,58 +76,4 @@ pub fn run(args: PlayerArgs, stop: SignalStop) -> Result<i32> {
     let failed = verdict::report(&verdict::failures(Some(played), None));
     metrics::finish(&metrics, report.interrupted);
     Ok(failed.unwrap_or_else(|| stop.exit_code().unwrap_or(0)))
-}
-
-pub fn new_run_id() -> String {
-    format!("{:08x}", rand::random::<u32>())
-}
-
-pub fn progress_bar(quiet: bool) -> ProgressBar {
-    if quiet {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::new(1);
-    bar.set_style(
-        ProgressStyle::with_template("{msg:24!} [{bar:40}] {prefix} ")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
-    bar
-}
-
-pub fn update_bar(bar: &ProgressBar, progress: &Progress) {
-    let pos = progress.position_ms.load(Ordering::Relaxed);
-    let len = progress.length_ms.load(Ordering::Relaxed).max(1);
-    bar.set_length(len);
-    bar.set_position(pos.min(len));
-    bar.set_prefix(format!(
-        "{} / {}  {} sent",
-        clock(pos),
-        clock(len),
-        progress.sent.load(Ordering::Relaxed)
-    ));
-    if let Ok(song) = progress.song.lock() {
-        bar.set_message(song.clone());
-    }
-}
-
-fn clock(ms: u64) -> String {
-    format!("{}:{:02}", ms / 60_000, (ms / 1000) % 60)
-}
-
-pub fn print_summary(report: &PlayReport) {
-    let h = &report.lateness_us;
-    eprintln!(
-        "sent {} message(s){}; scheduling lateness p50 {} µs, p99 {} µs, max {} µs",
-        report.sent,
-        if report.interrupted {
-            " (interrupted)"
-        } else {
-            ""
-        },
-        h.value_at_quantile(0.5),
-        h.value_at_quantile(0.99),
-        h.max()
-    );
-    // Send errors, delivery failures and a failed flush are the verdict's to say.
 }

@@ -12,12 +12,15 @@ use crate::cli::TransportsArgs;
 use crate::connect;
 
 pub fn run(path: &Path, args: &TransportsArgs) -> Result<i32> {
-    let topic = format!("kmidi_check_{}", crate::player::new_run_id());
+    let topic = format!("kmidi_check_{}", crate::ids::new_run_id());
     // Kept alive for the whole pass.
-    let on = connect::Cluster::given_or_embedded(args.bootstrap.as_deref())?;
+    let on = connect::Cluster::given_or_embedded(args.bootstrap.bootstrap.as_deref())?;
     let (bootstrap, cluster) = (&on.bootstrap, &on.embedded);
-    let config =
-        connect::client_config(bootstrap, args.client.config.as_deref(), &args.client.props)?;
+    let config = connect::client_config(
+        Some(bootstrap),
+        args.client.config.as_deref(),
+        &args.client.props,
+    )?;
     match cluster {
         Some(c) => c.create_topic(&topic, 1)?,
         None => create_topic(path, &config, &topic, args)

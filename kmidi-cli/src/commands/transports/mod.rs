@@ -1,49 +1,18 @@
-//! The small commands: `topic create`, `ports` and `transports`.
+//! `kmidi transports`: the client libraries kmidi can use (built in and discovered
+//! plugins) with their versions and capabilities; `--check PATH` runs the conformance
+//! pass on one plugin (`check`).
+
+mod check;
 
 use anyhow::Result;
-use kmidi_midi::sink::list_output_ports;
 use kmidi_registry as registry;
-use kmidi_transport::{discover, load_plugin, Capabilities, TopicSpec, TransportInfo};
+use kmidi_transport::{discover, load_plugin, Capabilities, TransportInfo};
 
-use crate::cli::{TopicCreateArgs, TransportsArgs};
-use crate::connect;
+use crate::cli::TransportsArgs;
 
-pub fn topic_create(args: TopicCreateArgs) -> Result<i32> {
-    let transport = connect::transport(&args.kafka.transport)?;
-    let config = connect::kafka_config(&args.kafka)?;
-    let timeout = args.kafka.connect_timeout;
-    let spec = TopicSpec {
-        name: args.kafka.topic.clone(),
-        partitions: args.partitions,
-        replication_factor: args.replication_factor,
-        configs: vec![("retention.ms".to_string(), args.retention_ms.to_string())],
-    };
-    connect::create_topic(transport.as_ref(), &config, &spec, timeout)?;
-    println!(
-        "created topic {} on {}: {} partition(s), replication factor {}, retention.ms={}",
-        spec.name,
-        config.bootstrap(),
-        spec.partitions,
-        spec.replication_factor,
-        args.retention_ms
-    );
-    Ok(0)
-}
-
-pub fn ports() -> Result<i32> {
-    let ports = list_output_ports()?;
-    if ports.is_empty() {
-        println!("no MIDI output ports; start a synthesizer (e.g. `fluidsynth -s -i FONT.sf2`)");
-    }
-    for p in ports {
-        println!("{p}");
-    }
-    Ok(0)
-}
-
-pub fn transports(args: TransportsArgs) -> Result<i32> {
+pub fn run(args: TransportsArgs) -> Result<i32> {
     if let Some(path) = &args.check {
-        return crate::check::run(path, &args);
+        return check::run(path, &args);
     }
     // Rows first, so the CAPABILITIES column fits its widest entry; a plugin's warnings
     // follow its row, and a broken plugin is a warning line, not a failed listing.
