@@ -9,6 +9,7 @@ use anyhow::Result;
 
 use crate::e2e::{self, Clients};
 use crate::java::{self, E2e};
+use crate::plugin::{self, Measured};
 use crate::report::{Row, Section, Verdict};
 use crate::stats::{ratio, us, Summary};
 use crate::throughput::{self, RECORD_SIZE};
@@ -26,16 +27,6 @@ pub struct Options {
     pub command: String,
 }
 
-/// One transport's figures; `error` says why some are missing.
-pub(crate) struct Measured {
-    pub name: String,
-    pub ping: Summary,
-    pub music: Summary,
-    pub lost: u64,
-    pub rate: Option<(f64, f64)>,
-    pub error: Option<String>,
-}
-
 fn e2e_class(version: &str) -> &'static str {
     if version.starts_with('3') {
         "kafka.tools.EndToEndLatency"
@@ -48,6 +39,7 @@ fn measure(o: &Options, name: &str, run: &str) -> Measured {
     let label = label(name);
     let mut m = Measured {
         name: label.clone(),
+        library: String::new(),
         ping: Summary::default(),
         music: Summary::default(),
         lost: 0,
@@ -56,6 +48,7 @@ fn measure(o: &Options, name: &str, run: &str) -> Measured {
     };
     let result = (|| -> Result<()> {
         let t = resolve(name)?;
+        m.library = t.info().library_version;
         let topic = format!("bench-{run}-{label}");
         create_topic(&o.bootstrap, &topic)?;
         // Created now, used last: a client that loads metadata only when it is created
@@ -344,7 +337,7 @@ pub fn run(o: &Options) -> Result<Vec<Section>> {
         );
     }
     let mut sections = vec![lat, tput];
-    if let Some(s) = crate::plugin::overhead(&measured, &o.command) {
+    if let Some(s) = plugin::overhead(&measured, &o.command) {
         sections.push(s);
     }
     Ok(sections)

@@ -1,4 +1,4 @@
-//! Benchmark 7: a soak. The real `kmidi player --loop` and `kmidi instrument --metrics`
+//! Benchmark 8: a soak. The real `kmidi player --loop` and `kmidi instrument --metrics`
 //! run against a broker for a bounded time (30 min in `scripts/bench.sh`, 60 s in its
 //! quick pass), and the instrument's RSS and CPU, the player's, and the instrument's
 //! own counters (scraped from its `/metrics`) are sampled along the way. Memory must

@@ -3,8 +3,70 @@
 //! missing tracks, a track cut short mid-song), and header fields midly itself cannot
 //! survive (an SMPTE frame rate of 0x80 makes it negate with overflow). Only chunk ids,
 //! lengths and header fields are read; everything inside chunks is left to midly.
+//!
+//! [`LoadError`], every reason a file or input spec cannot be played, is defined here
+//! rather than in `score`, which parses what these checks let through and re-exports
+//! it: the checks refuse files first, so `score` depends on this module, not the other
+//! way round.
 
-use crate::score::{malformed, LoadError};
+use std::io;
+
+/// Why a file or input spec cannot be played. Every message names the file (or the spec).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{file}: empty file (0 bytes), not a MIDI file")]
+    Empty { file: String },
+    #[error("{file}: not a MIDI file (no MThd header)")]
+    NotMidi { file: String },
+    #[error(
+        "{file}: truncated: {detail}; the file was probably cut short while copying or downloading"
+    )]
+    Truncated { file: String, detail: String },
+    #[error("{file}: malformed MIDI data: {detail}")]
+    Malformed { file: String, detail: String },
+    #[error(
+        "{file}: format 2 (independent sequences) is not supported; convert it to format 0 or 1"
+    )]
+    Format2 { file: String },
+    #[error("{file}: contains no tracks")]
+    NoTracks { file: String },
+    #[error("{file}: invalid time division: {detail}")]
+    BadDivision { file: String, detail: String },
+    #[error("{file}: no channel messages to play (only meta or system events)")]
+    NoChannelMessages { file: String },
+    #[error("{file}: would play for {hours:.1} h, more than the 24 h limit; its delta times or tempo are probably corrupt")]
+    TooLong { file: String, hours: f64 },
+    #[error(
+        "{file}: more than {max} events; probably corrupt or generated, not a song kmidi can play"
+    )]
+    TooManyEvents { file: String, max: usize },
+    #[error("{file}: {bytes} bytes, more than the {max}-byte limit for a MIDI file")]
+    TooLarge { file: String, bytes: u64, max: u64 },
+    #[error("{file}: tempo event at tick {tick} sets 0 µs per quarter note, which would play everything after it at once")]
+    ZeroTempo { file: String, tick: u64 },
+    #[error("{spec}: no such file or directory")]
+    NotFound { spec: String },
+    #[error("{dir}: directory contains no .mid or .midi files")]
+    EmptyDirectory { dir: String },
+    #[error("{pattern}: no files match this pattern")]
+    NoMatch { pattern: String },
+    #[error("{pattern}: invalid glob pattern: {detail}")]
+    BadPattern { pattern: String, detail: String },
+}
+
+/// A [`LoadError::Malformed`] naming the file.
+pub(crate) fn malformed(file: &str, detail: impl std::fmt::Display) -> LoadError {
+    LoadError::Malformed {
+        file: file.to_owned(),
+        detail: detail.to_string(),
+    }
+}
 
 fn be_u32(bytes: &[u8], at: usize) -> Option<u32> {
     let b = bytes.get(at..at.checked_add(4)?)?;

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::score::LoadError;
+use crate::framing::LoadError;
 
 /// The files an input spec names: a file as is; a directory's `*.mid`/`*.midi` files
 /// (sorted, not recursive); or a glob pattern's matching files (sorted).

@@ -1,6 +1,7 @@
 //! A Standard MIDI File as a score: its channel messages in play order with their
-//! absolute times. Owns every "why this file cannot be played" message (`inputs` turns
-//! command-line specs into files and reports through the same error type).
+//! absolute times. Its error, [`LoadError`], holds every "why this file cannot be
+//! played" message (`inputs` turns command-line specs into files and reports through
+//! the same error type).
 //!
 //! Parsing is midly's, in its default lenient mode, which tolerates the benign faults
 //! common in files found in the wild (unknown chunks, a wrong track count, bytes after the
@@ -9,17 +10,20 @@
 //! instrument: a chunk that runs past the end of the file (truncated), fewer tracks than
 //! the header declares (truncated), and an event midly cannot decode (malformed).
 
-use std::io::{self, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use midly::live::LiveEvent;
 use midly::{Format, MetaMessage, Timing, TrackEvent, TrackEventKind};
 
-use crate::framing::{check_framing, check_smpte_rate, rmid_body};
+use crate::framing::{check_framing, check_smpte_rate, malformed, rmid_body};
 use crate::message::ChannelMessage;
 use crate::tempo::TempoMap;
 
+// Defined with the byte-level checks, which refuse files first (see `framing`), and
+// named here, where callers have always found it.
+pub use crate::framing::LoadError;
 // Kept here too: callers load scores and expand inputs together.
 pub use crate::inputs::expand_inputs;
 
@@ -54,55 +58,6 @@ pub struct Score {
     pub name: String,
     pub path: PathBuf,
     pub events: Vec<ScoreEvent>,
-}
-
-/// Why a file or input spec cannot be played. Every message names the file (or the spec).
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error("{file}: cannot read: {source}")]
-    Io {
-        file: String,
-        #[source]
-        source: io::Error,
-    },
-    #[error("{file}: empty file (0 bytes), not a MIDI file")]
-    Empty { file: String },
-    #[error("{file}: not a MIDI file (no MThd header)")]
-    NotMidi { file: String },
-    #[error(
-        "{file}: truncated: {detail}; the file was probably cut short while copying or downloading"
-    )]
-    Truncated { file: String, detail: String },
-    #[error("{file}: malformed MIDI data: {detail}")]
-    Malformed { file: String, detail: String },
-    #[error(
-        "{file}: format 2 (independent sequences) is not supported; convert it to format 0 or 1"
-    )]
-    Format2 { file: String },
-    #[error("{file}: contains no tracks")]
-    NoTracks { file: String },
-    #[error("{file}: invalid time division: {detail}")]
-    BadDivision { file: String, detail: String },
-    #[error("{file}: no channel messages to play (only meta or system events)")]
-    NoChannelMessages { file: String },
-    #[error("{file}: would play for {hours:.1} h, more than the 24 h limit; its delta times or tempo are probably corrupt")]
-    TooLong { file: String, hours: f64 },
-    #[error(
-        "{file}: more than {max} events; probably corrupt or generated, not a song kmidi can play"
-    )]
-    TooManyEvents { file: String, max: usize },
-    #[error("{file}: {bytes} bytes, more than the {max}-byte limit for a MIDI file")]
-    TooLarge { file: String, bytes: u64, max: u64 },
-    #[error("{file}: tempo event at tick {tick} sets 0 µs per quarter note, which would play everything after it at once")]
-    ZeroTempo { file: String, tick: u64 },
-    #[error("{spec}: no such file or directory")]
-    NotFound { spec: String },
-    #[error("{dir}: directory contains no .mid or .midi files")]
-    EmptyDirectory { dir: String },
-    #[error("{pattern}: no files match this pattern")]
-    NoMatch { pattern: String },
-    #[error("{pattern}: invalid glob pattern: {detail}")]
-    BadPattern { pattern: String, detail: String },
 }
 
 impl Score {
@@ -208,13 +163,6 @@ impl Score {
                 .cloned()
                 .collect(),
         }
-    }
-}
-
-pub(crate) fn malformed(file: &str, detail: impl std::fmt::Display) -> LoadError {
-    LoadError::Malformed {
-        file: file.to_owned(),
-        detail: detail.to_string(),
     }
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /*
- * Helpers shared by the producer, consumer and admin parts: turning kmidi's
+ * Helpers shared by the producer, consumer, group and admin parts: turning kmidi's
  * defaults plus the user's properties into a librdkafka conf, and the error-text
  * conventions. They live in one place so that every part lets -X properties win
  * the same way and none of them can quote a credential in an error text.
@@ -28,6 +28,16 @@ void kmidi_crd_write_err(char *buf, size_t len, const char *fmt, ...) {
         return;
     va_start(ap, fmt);
     vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+}
+
+/* A consumer's last error, for consumer_last_error. Here rather than in consumer.c
+   because group.c sets it too, and group.c is what consumer.c calls: keeping it
+   among the helpers lets the calls run one way, consumer.c -> group.c -> common.c. */
+void kmidi_crd_set_cerr(kmidi_consumer *c, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->last_error, sizeof(c->last_error), fmt, ap);
     va_end(ap);
 }
 

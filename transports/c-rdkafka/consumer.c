@@ -10,16 +10,8 @@
 
 #include "internal.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-void kmidi_crd_set_cerr(kmidi_consumer *c, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->last_error, sizeof(c->last_error), fmt, ap);
-    va_end(ap);
-}
 
 /* Client-level errors (all brokers down, resolve failures, fatal errors) are not
    returned as messages by rd_kafka_consumer_poll; without this callback they would

@@ -39,6 +39,9 @@ rd_kafka_conf_t *kmidi_crd_build_conf(const char *const *defaults, const kmidi_k
 const char *kmidi_crd_bootstrap_of(const kmidi_kv *config, size_t n_config);
 const char *kmidi_crd_settings_text(rd_kafka_t *rk, const char *const *keys, char *buf,
                                     size_t len);
+/* Writes c->last_error (struct kmidi_consumer is below). */
+void kmidi_crd_set_cerr(kmidi_consumer *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* ----------------------------------------------- producer (producer.c) */
 
@@ -78,9 +81,6 @@ struct kmidi_consumer {
     char *assigned_topics; /* backs the topic names consumer_assignment last gave out */
     char settings[512];    /* returned by consumer_settings */
 };
-
-void kmidi_crd_set_cerr(kmidi_consumer *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 int32_t kmidi_crd_consumer_new(const kmidi_kv *config, size_t n_config, const char *group,
                                const char *const *topics, size_t n_topics, int32_t offset_reset,

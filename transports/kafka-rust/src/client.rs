@@ -13,39 +13,14 @@ use std::time::Duration;
 use kafka::client::{GroupOffsetStorage, KafkaClient, SecurityConfig};
 use kafka::error::KafkaCode;
 use kmidi_transport::TransportError;
-use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslVerifyMode};
 
 use crate::probe;
-use crate::props::{Settings, Tls};
+use crate::props::Settings;
+use crate::tls::tls_connector;
 
 /// Rebuilds tried within one call before reporting a transient error.
 pub(crate) const MAX_REBUILDS: u32 = 3;
 const REBUILD_BACKOFF: Duration = Duration::from_millis(200);
-
-pub(crate) fn host_name(host: &str) -> &str {
-    host.rsplit_once(':').map_or(host, |(h, _)| h)
-}
-
-pub(crate) fn tls_connector(tls: &Tls) -> Result<SslConnector, TransportError> {
-    let ssl = |key: &str, e: openssl::error::ErrorStack| TransportError::Config {
-        key: key.to_string(),
-        reason: format!("OpenSSL refused it: {e}"),
-    };
-    let mut b = SslConnector::builder(SslMethod::tls()).map_err(|e| ssl("security.protocol", e))?;
-    if let Some(ca) = &tls.ca_location {
-        b.set_ca_file(ca).map_err(|e| ssl("ssl.ca.location", e))?;
-    }
-    if let (Some(cert), Some(key)) = (&tls.certificate_location, &tls.key_location) {
-        b.set_certificate_file(cert, SslFiletype::PEM)
-            .map_err(|e| ssl("ssl.certificate.location", e))?;
-        b.set_private_key_file(key, SslFiletype::PEM)
-            .map_err(|e| ssl("ssl.key.location", e))?;
-    }
-    if !tls.verify_certificate {
-        b.set_verify(SslVerifyMode::NONE);
-    }
-    Ok(b.build())
-}
 
 /// A fresh client with kmidi's settings and the cluster's metadata loaded.
 pub(crate) fn build(settings: &Settings, group_offsets: bool) -> Result<KafkaClient, kafka::Error> {

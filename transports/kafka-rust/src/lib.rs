@@ -10,9 +10,9 @@
 //! `props` maps librdkafka-style `-X` properties (refusing what kafka-rust cannot do),
 //! `probe` asks the broker for its API versions before anything else and refuses Kafka
 //! 4.x and librdkafka's mock cluster with a clear reason, `client` builds and rebuilds
-//! kafka-rust's client after lost connections, and `producer`, `consumer` and `admin`
-//! put kafka-rust's synchronous calls on threads of their own so kmidi's timing and
-//! timeouts hold.
+//! kafka-rust's client after lost connections (`tls` builds the TLS connector both it
+//! and `probe` use), and `producer`, `consumer` and `admin` put kafka-rust's
+//! synchronous calls on threads of their own so kmidi's timing and timeouts hold.
 
 mod admin;
 mod client;
@@ -21,6 +21,7 @@ mod probe;
 mod producer;
 mod props;
 mod start;
+mod tls;
 
 use kmidi_transport::{
     Admin, Capabilities, ClientConfig, Consumer, GroupType, Producer, Subscription, Transport,

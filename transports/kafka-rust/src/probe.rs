@@ -11,8 +11,8 @@ use kmidi_transport::TransportError;
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 
-use crate::client;
 use crate::props::Settings;
+use crate::tls::{host_name, tls_connector};
 
 const API_VERSIONS: i16 = 18;
 const SASL_HANDSHAKE: i16 = 17;
@@ -209,9 +209,9 @@ pub(crate) fn probe(settings: &Settings) -> Result<ApiVersions, TransportError> 
             let _ = stream.set_write_timeout(Some(timeout));
             let answer = match &settings.tls {
                 None => exchange(stream, host, &settings.client_id),
-                Some(tls) => client::tls_connector(tls)
+                Some(tls) => tls_connector(tls)
                     .and_then(|c| {
-                        c.connect(client::host_name(host), stream).map_err(|e| {
+                        c.connect(host_name(host), stream).map_err(|e| {
                             TransportError::Client(format!("TLS handshake with {host}: {e}"))
                         })
                     })

@@ -11,7 +11,7 @@ use std::time::Duration;
 use kmidi_transport::{ClientConfig, GroupType, OffsetReset, TransportError, GROUP_TYPE_KEY};
 use rskafka::client::partition::Compression;
 
-use crate::security::{self, Security};
+use crate::security::{self, bad, Security};
 
 /// Every key this transport understands, for the error on an unknown one.
 pub const SUPPORTED_KEYS: &[&str] = &[
@@ -221,13 +221,6 @@ impl Settings {
             base: 2.0,
             deadline: Some(deadline),
         }
-    }
-}
-
-pub(crate) fn bad(key: &str, reason: &str) -> TransportError {
-    TransportError::Config {
-        key: key.to_string(),
-        reason: reason.to_string(),
     }
 }
 

@@ -13,7 +13,15 @@ use rskafka::client::{Credentials, SaslConfig};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::props::bad;
+/// A property refused, naming the key. Here rather than in `props`, which refuses
+/// properties the same way, because `props` hands the security ones to this module:
+/// the dependency runs props -> security only.
+pub(crate) fn bad(key: &str, reason: &str) -> TransportError {
+    TransportError::Config {
+        key: key.to_string(),
+        reason: reason.to_string(),
+    }
+}
 
 /// What rskafka's `ClientBuilder` needs for a secured connection.
 #[derive(Clone, Default)]
