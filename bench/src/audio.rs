@@ -1,7 +1,8 @@
-//! Benchmark 7, what the synthesizer adds: the hi-hat song of `kmidi_midi::clicks`
-//! played at known times, its onsets found in the audio (`kmidi_midi::onset`), and
-//! p50/p99/max of (audio onset − the time kmidi played the note), anchored on the
-//! promptest note (the audio's own clock starts at an unknown instant).
+//! Benchmark 7, what the synthesizer adds: the hi-hat song of
+//! `kmidi_test_instruments::clicks` played at known times, its onsets found in the audio
+//! (`kmidi_test_instruments::onset`), and p50/p99/max of (audio onset − the time kmidi
+//! played the note), anchored on the promptest note (the audio's own clock starts at an
+//! unknown instant).
 //!
 //! Two paths, each before and after kmidi schedules events itself:
 //! - `--render`: rustysynth in process, one synthesizer in 8-sample blocks (how kmidi
@@ -17,9 +18,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use kmidi_midi::clicks;
-use kmidi_midi::onset::{compare_wav, Comparison, Detector, Spread};
 use kmidi_midi::sink::{find_soundfont, Sink, WavRenderer};
+use kmidi_test_instruments::clicks;
+use kmidi_test_instruments::onset::{compare_wav, Comparison, Detector, Spread};
 
 use crate::report::{Row, Section, Verdict};
 

@@ -1,11 +1,15 @@
 //! Apache Kafka's own tools as references, run from the broker's jars through
-//! `scripts/kafka.sh run-tool`, with a bound on how long each may take.
+//! `scripts/kafka.sh run-tool` as the integration tests run them
+//! (`kmidi_test_support::run_kafka_sh_bounded`), with a bound on how long each may take.
 
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
+use kmidi_test_support::{run_kafka_sh_bounded, ToolError};
+
+/// Waits for a child at most a limit, killing it (by its own pid) after.
+pub(crate) use kmidi_test_support::wait_bounded;
 
 /// Runs a Kafka tool class; returns its stdout. Killed (by its own pid) after `limit`.
 pub fn run_tool(
@@ -33,48 +37,28 @@ pub(crate) fn kafka_sh(
     what: &str,
     limit: Duration,
 ) -> Result<String> {
-    let mut child = Command::new("bash")
-        .arg(repo.join("scripts/kafka.sh"))
-        .args(args)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("starting scripts/kafka.sh {}", args[0]))?;
-    if wait_bounded(&mut child, limit)?.is_none() {
-        bail!("{what} did not finish within {} s", limit.as_secs());
-    }
-    let out = child.wait_with_output()?;
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    if !out.status.success() {
-        bail!(
-            "{what} failed ({}): {}{}",
-            out.status,
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    run_kafka_sh_bounded(repo, &args, &env, None, limit).map_err(|e| match e {
+        ToolError::Io { source, .. } => anyhow::Error::new(source).context(format!(
+            "starting scripts/kafka.sh {}",
+            args.first().copied().unwrap_or_default()
+        )),
+        // A report has room for one line: the last each stream printed.
+        ToolError::Failed {
+            status,
+            stdout,
+            stderr,
+            ..
+        } => anyhow!(
+            "{what} failed ({status}): {}{}",
             stdout.lines().last().unwrap_or_default(),
-            String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .last()
-                .unwrap_or_default()
-        );
-    }
-    Ok(stdout)
-}
-
-/// Waits for `child` at most `limit`; `None` when it had to be killed (by its own pid).
-pub(crate) fn wait_bounded(child: &mut Child, limit: Duration) -> Result<Option<ExitStatus>> {
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(Some(status));
+            stderr.lines().last().unwrap_or_default()
+        ),
+        ToolError::TimedOut { limit, .. } => {
+            anyhow!("{what} did not finish within {} s", limit.as_secs())
         }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Ok(None);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    })
 }
 
 /// EndToEndLatency's result. Percentiles are whole ms rounded down by the tool; the

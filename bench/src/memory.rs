@@ -17,7 +17,7 @@ use hdrhistogram::Histogram;
 use kmidi_engine::listen;
 use kmidi_engine::perform::PlayOptions;
 use kmidi_engine::session::{self, Outcome};
-use kmidi_engine::wire::{Measure, NoteMessage};
+use kmidi_engine::wire::{NoteMessage, Played};
 use kmidi_engine::Stop;
 use kmidi_midi::message::ChannelMessage;
 use kmidi_midi::schedule::sleep_until;
@@ -87,20 +87,16 @@ impl Sink for NullSink {
 pub fn note(seq: u64, padding: usize) -> NoteMessage {
     let msg = ChannelMessage::from_bytes(&[0x90, 60 + (seq % 24) as u8, 100])
         .expect("a note-on is a channel message");
-    let mut note = NoteMessage::of(
-        &msg,
-        0.125,
-        Measure {
-            run: Some("bench-0123456789".to_string()),
-            pass: Some(0),
-            song: Some("bench_song.mid".to_string()),
-            seq: Some(seq),
-            total: Some(1_000_000),
-            offset_us: Some(seq * 125_000),
-            sent_us: Some(1_700_000_000_000_000 + seq),
-            warmup: false,
-        },
-    );
+    let played = Played {
+        run_id: "bench-0123456789",
+        pass: 0,
+        song: "bench_song.mid",
+        seq,
+        total: 1_000_000,
+        offset: Duration::from_micros(seq * 125_000),
+    };
+    let mut note = NoteMessage::played(&msg, 0.125, &played);
+    note.measure.sent_us = Some(1_700_000_000_000_000 + seq);
     note.extra_payload = "x".repeat(padding);
     note
 }

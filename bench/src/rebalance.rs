@@ -118,7 +118,11 @@ fn compare(
     let log = o.dir.join(format!("rebalance-{slug}.log"));
     let _ = std::fs::remove_file(&report);
     let prefix = format!("bench_rebalance_{}_{slug}", std::process::id());
-    let mut args = vec!["compare".to_string(), "--transport-a".into(), transport.into()];
+    let mut args = vec![
+        "compare".to_string(),
+        "--transport-a".into(),
+        transport.into(),
+    ];
     for p in CLASSIC {
         args.extend(["--property-a".into(), p.to_string()]);
     }

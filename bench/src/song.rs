@@ -12,8 +12,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use kmidi_midi::message::ChannelMessage;
 use kmidi_midi::score::{Score, ScoreEvent};
-use midly::num::{u15, u24, u28, u4, u7};
-use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
+use kmidi_midi::smf::{Format, Smf, Track};
 
 /// Ticks per quarter note; at 120 bpm one tick is 1.0417 ms.
 const TPQ: u16 = 480;
@@ -55,44 +54,17 @@ pub fn smf_bytes(length: Duration) -> Result<Vec<u8>> {
     }
     // Note-offs before note-ons at the same tick, as sequencers write them.
     events.sort_by_key(|&(t, _, on, _, _)| (t, on));
-    let mut track = vec![TrackEvent {
-        delta: u28::new(0),
-        kind: TrackEventKind::Meta(MetaMessage::Tempo(u24::new(500_000))),
-    }];
-    let mut last = 0u32;
+    let mut track = Track::new();
+    track.tempo(0, 500_000);
     for (t, channel, on, key, vel) in events {
-        let message = if on {
-            MidiMessage::NoteOn {
-                key: u7::new(key),
-                vel: u7::new(vel),
-            }
-        } else {
-            MidiMessage::NoteOff {
-                key: u7::new(key),
-                vel: u7::new(vel),
-            }
-        };
-        track.push(TrackEvent {
-            delta: u28::new(t - last),
-            kind: TrackEventKind::Midi {
-                channel: u4::new(channel),
-                message,
-            },
-        });
-        last = t;
+        let status = if on { 0x90 } else { 0x80 };
+        track.message(u64::from(t) - track.ticks(), &[status | channel, key, vel]);
     }
-    track.push(TrackEvent {
-        delta: u28::new(0),
-        kind: TrackEventKind::Meta(MetaMessage::EndOfTrack),
-    });
-    let smf = Smf {
-        header: Header::new(Format::SingleTrack, Timing::Metrical(u15::new(TPQ))),
-        tracks: vec![track],
-    };
-    let mut out = Vec::new();
-    smf.write_std(&mut out)
-        .context("writing the generated song")?;
-    Ok(out)
+    track.end();
+    Smf::new(Format::Single, TPQ)
+        .with_tracks([track])
+        .to_bytes()
+        .context("writing the generated song")
 }
 
 /// The generated song as kmidi's player loads it.

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::wire::{Measure, NoteMessage};
+use crate::wire::{Measure, NoteMessage, Played};
 use hdrhistogram::Histogram;
 
 use kmidi_midi::message::ChannelMessage;
@@ -201,20 +201,15 @@ pub struct Position {
 /// song's start (after speed), without padding or send time.
 pub fn note_of(song: &Score, at: Position, offset: Duration, run_id: &str) -> NoteMessage {
     let event = &song.events[at.seq];
-    NoteMessage::of(
-        &event.message,
-        event.delta,
-        Measure {
-            run: Some(run_id.to_string()),
-            pass: Some(at.pass),
-            song: Some(song.name.clone()),
-            seq: Some(at.seq as u64),
-            total: Some(song.events.len() as u64),
-            offset_us: Some(offset.as_micros() as u64),
-            sent_us: None,
-            warmup: false,
-        },
-    )
+    let played = Played {
+        run_id,
+        pass: at.pass,
+        song: &song.name,
+        seq: at.seq as u64,
+        total: song.events.len() as u64,
+        offset,
+    };
+    NoteMessage::played(&event.message, event.delta, &played)
 }
 
 /// Plays `songs` through `producer`; returns when they are done (or looped until a

@@ -6,6 +6,8 @@
 //! under `kmidi_*` names the original ignores. The instrument plays from `hex` alone, so
 //! anything else may be missing.
 
+use std::time::Duration;
+
 use kmidi_midi::message::ChannelMessage;
 use serde::{Deserialize, Serialize};
 
@@ -112,10 +114,25 @@ impl WireError {
     }
 }
 
+/// Where a played note belongs: its run, the pass over the songs, its song and its
+/// place there, and how long after the song's start (after speed) it is due.
+#[derive(Clone, Copy, Debug)]
+pub struct Played<'a> {
+    pub run_id: &'a str,
+    pub pass: u64,
+    pub song: &'a str,
+    pub seq: u64,
+    /// How many messages the song has.
+    pub total: u64,
+    pub offset: Duration,
+}
+
 impl NoteMessage {
     /// The wire form of one channel message, `delta` seconds after the previous one of
-    /// its file, with no padding: what the player sends and the benchmarks measure.
-    pub fn of(message: &ChannelMessage, delta: f64, measure: Measure) -> Self {
+    /// its file, at `at`: every measurement field but the send time, no padding. The
+    /// one builder of a played note, for the player and the benchmarks alike, so both
+    /// measure the same record.
+    pub fn played(message: &ChannelMessage, delta: f64, at: &Played) -> Self {
         NoteMessage {
             time: delta,
             kind: message.kind().to_string(),
@@ -124,7 +141,16 @@ impl NoteMessage {
             velocity: message.velocity(),
             hex: message.hex(),
             extra_payload: String::new(),
-            measure,
+            measure: Measure {
+                run: Some(at.run_id.to_string()),
+                pass: Some(at.pass),
+                song: Some(at.song.to_string()),
+                seq: Some(at.seq),
+                total: Some(at.total),
+                offset_us: Some(at.offset.as_micros() as u64),
+                sent_us: None,
+                warmup: false,
+            },
         }
     }
 
@@ -200,6 +226,39 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(String::from_utf8(m.encode()).unwrap(), ORIGINAL);
+    }
+
+    #[test]
+    fn a_played_note_carries_every_measurement_field_but_the_send_time() {
+        let msg = ChannelMessage::from_bytes(&[0x91, 0x3C, 0x40]).unwrap();
+        let at = Played {
+            run_id: "r1",
+            pass: 2,
+            song: "a.mid",
+            seq: 3,
+            total: 10,
+            offset: Duration::from_micros(1500),
+        };
+        let m = NoteMessage::played(&msg, 0.25, &at);
+        assert_eq!(
+            (m.kind.as_str(), m.channel, m.hex.as_str()),
+            ("note_on", 1, "91 3C 40")
+        );
+        assert_eq!((m.time, m.note, m.velocity), (0.25, Some(60), Some(64)));
+        assert_eq!(
+            m.measure,
+            Measure {
+                run: Some("r1".into()),
+                pass: Some(2),
+                song: Some("a.mid".into()),
+                seq: Some(3),
+                total: Some(10),
+                offset_us: Some(1500),
+                sent_us: None,
+                warmup: false,
+            }
+        );
+        assert!(m.extra_payload.is_empty());
     }
 
     #[test]

@@ -9,55 +9,59 @@ mod common;
 use std::path::Path;
 
 use common::{kmidi, run, stderr};
-
-fn header(format: u16, tracks: u16, division: u16) -> Vec<u8> {
-    let mut out = b"MThd\0\0\0\x06".to_vec();
-    for v in [format, tracks, division] {
-        out.extend(v.to_be_bytes());
-    }
-    out
-}
-
-/// A track chunk declaring `declared` bytes around `body`.
-fn chunk(declared: u32, body: &[u8]) -> Vec<u8> {
-    let mut out = b"MTrk".to_vec();
-    out.extend(declared.to_be_bytes());
-    out.extend(body);
-    out
-}
-
-fn smf(format: u16, division: u16, tracks: &[&[u8]]) -> Vec<u8> {
-    let mut out = header(format, tracks.len() as u16, division);
-    for t in tracks {
-        out.extend(chunk(t.len() as u32, t));
-    }
-    out
-}
+use kmidi_midi::smf::{Format, Smf, Track, MAX_DELTA};
 
 /// Four quarter notes at 96 ticks per quarter, then end of track.
-const NOTES: &[u8] = &[
-    0x00, 0x90, 60, 100, 0x60, 0x80, 60, 0, 0x00, 0x90, 62, 100, 0x60, 0x80, 62, 0, 0x00, 0x90, 64,
-    100, 0x60, 0x80, 64, 0, 0x00, 0x90, 65, 100, 0x60, 0x80, 65, 0, 0x00, 0xFF, 0x2F, 0x00,
-];
+fn notes(track: &mut Track) -> &mut Track {
+    for key in [60, 62, 64, 65] {
+        track
+            .message(0, &[0x90, key, 100])
+            .message(96, &[0x80, key, 0]);
+    }
+    track.end()
+}
+
+fn smf(smf: Smf, tracks: impl IntoIterator<Item = Track>) -> Vec<u8> {
+    smf.with_tracks(tracks).to_bytes().unwrap()
+}
+
+/// The good file the bad ones are made from: format 0, 96 ticks per quarter, [`notes`].
+/// Its header is bytes 0-13 (the division in 12-13), the track's length field 18-21.
+fn good() -> Vec<u8> {
+    let mut track = Track::new();
+    notes(&mut track);
+    smf(Smf::new(Format::Single, 96), [track])
+}
 
 /// Every bad file: its name, contents, and a phrase its error must contain. No name is
 /// part of another, so counting the lines that mention a name counts its messages.
 fn bad_files() -> Vec<(&'static str, Vec<u8>, &'static str)> {
-    let mut cut_track = header(0, 1, 96);
-    cut_track.extend(chunk(NOTES.len() as u32, &NOTES[..10]));
-    let mut huge_track = header(0, 1, 96);
-    huge_track.extend(chunk(u32::MAX, NOTES));
-    // The track's length covers only its first two events.
-    let mut short_track = header(0, 1, 96);
-    short_track.extend(chunk(8, NOTES));
-    let mut short_header = b"MThd\0\0\0\x02\0\0".to_vec();
-    short_header.extend(chunk(NOTES.len() as u32, NOTES));
-    let mut max_deltas = vec![0x00, 0x90, 60, 100];
+    let good = good();
+    // The track's first 10 bytes only.
+    let cut_track = good[..22 + 10].to_vec();
+    let mut huge_track = good.clone();
+    huge_track[18..22].copy_from_slice(&u32::MAX.to_be_bytes());
+    // A header chunk of 2 bytes: the format word alone.
+    let mut short_header = good.clone();
+    short_header[7] = 2;
+    short_header.drain(10..14);
+    let mut max_deltas = Track::new();
+    max_deltas.message(0, &[0x90, 60, 100]);
     for _ in 0..10 {
-        max_deltas.extend([0xFF, 0xFF, 0xFF, 0x7F, 60, 100]);
+        max_deltas.message(MAX_DELTA, &[0x90, 60, 100]);
     }
-    max_deltas.extend([0x00, 0xFF, 0x2F, 0x00]);
-    let zero_tempo = [&[0x00, 0xFF, 0x51, 0x03, 0, 0, 0][..], NOTES].concat();
+    max_deltas.end();
+    let mut zero_tempo = Track::new();
+    notes(zero_tempo.tempo(0, 0));
+    let two_tracks = || {
+        let (mut a, mut b) = (Track::new(), Track::new());
+        notes(&mut a);
+        notes(&mut b);
+        [a, b]
+    };
+    // Rate byte 0x80 (-128): no SMPTE frame rate.
+    let mut bad_smpte_rate = good.clone();
+    bad_smpte_rate[12] = 0x80;
     vec![
         ("empty.mid", Vec::new(), "empty file"),
         (
@@ -65,11 +69,7 @@ fn bad_files() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             b"# not MIDI\nhello\n".to_vec(),
             "not a MIDI file",
         ),
-        (
-            "cut_header.mid",
-            header(0, 1, 96)[..10].to_vec(),
-            "truncated",
-        ),
+        ("cut_header.mid", good[..10].to_vec(), "truncated"),
         ("cut_track.mid", cut_track, "truncated"),
         (
             "huge_track_length.mid",
@@ -81,25 +81,35 @@ fn bad_files() -> Vec<(&'static str, Vec<u8>, &'static str)> {
             short_header,
             "header chunk is 2 bytes",
         ),
-        ("absurd_deltas.mid", smf(0, 1, &[&max_deltas]), "24 h limit"),
+        (
+            "absurd_deltas.mid",
+            smf(Smf::new(Format::Single, 1), [max_deltas]),
+            "24 h limit",
+        ),
         (
             "zero_tempo.mid",
-            smf(0, 96, &[&zero_tempo]),
+            smf(Smf::new(Format::Single, 96), [zero_tempo]),
             "0 µs per quarter",
         ),
-        ("zero_tracks.mid", header(1, 0, 96), "no tracks"),
-        ("format2.mid", smf(2, 96, &[NOTES, NOTES]), "format 2"),
         (
-            "bad_smpte_rate.mid",
-            smf(0, 0x8060, &[NOTES]),
-            "SMPTE frame rate",
+            "zero_tracks.mid",
+            smf(Smf::new(Format::Parallel, 96), []),
+            "no tracks",
         ),
+        (
+            "format2.mid",
+            smf(Smf::new(Format::Sequential, 96), two_tracks()),
+            "format 2",
+        ),
+        ("bad_smpte_rate.mid", bad_smpte_rate, "SMPTE frame rate"),
     ]
 }
 
 /// -25 fps x 40 subframes: 1000 ticks a second, so the four notes last 0.8 s.
 fn smpte_file() -> Vec<u8> {
-    smf(0, 0xE728, &[NOTES])
+    let mut track = Track::new();
+    notes(&mut track);
+    smf(Smf::smpte(Format::Single, 25, 40), [track])
 }
 
 fn write_corpus(dir: &Path) {

@@ -6,6 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{kmidi, run, stderr};
+use kmidi_midi::smf::{Format, Smf, Track};
 
 #[test]
 fn help_lists_every_subcommand() {
@@ -54,7 +55,14 @@ fn unreachable_broker_fails_within_the_connect_timeout() {
 fn corrupt_midi_file_is_named_in_the_error() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("broken.mid");
-    std::fs::write(&bad, b"MThd\x00\x00").unwrap();
+    let mut track = Track::new();
+    track.message(0, &[0x90, 60, 100]).end();
+    let good = Smf::new(Format::Single, 96)
+        .with_tracks([track])
+        .to_bytes()
+        .unwrap();
+    // Cut inside the header's length field.
+    std::fs::write(&bad, &good[..6]).unwrap();
     let out = run(kmidi()
         .args(["player", "-q", "-b", "127.0.0.1:1"])
         .arg("-m")

@@ -38,7 +38,7 @@ const SYNTH_MIDI_IN: &str = "fluidsynth:midi_00";
 const SYNTH_AUDIO: [&str; 2] = ["fluidsynth:left", "fluidsynth:right"];
 
 fn broker() -> &'static Broker {
-    Broker::shared(&std::env::var("KMIDI_KAFKA_4").unwrap_or_else(|_| "4.3.1".into()))
+    Broker::shared(&kmidi_test_support::kafka_version("4"))
 }
 
 /// `jack_lsp` with `args`, one line per entry; empty if the server does not answer.

@@ -1,17 +1,18 @@
 //! What you hear is what arrived, end to end through `kmidi demo` on librdkafka's mock
-//! cluster: the hi-hat song of `kmidi_midi::clicks` is played through Kafka, recorded
-//! (`--record`, the real arrival times) and rendered (`--render`); every onset found in
-//! the rendered audio must sit on its recorded arrival, to the sample. (That the check
-//! catches a late note, at the right place and size, is `midi/tests/onsets.rs`.)
+//! cluster: the hi-hat song of `kmidi_test_instruments::clicks` is played through Kafka,
+//! recorded (`--record`, the real arrival times) and rendered (`--render`); every onset
+//! found in the rendered audio must sit on its recorded arrival, to the sample. (That
+//! the check catches a late note, at the right place and size, is
+//! `test-instruments/tests/onsets.rs`.)
 
 mod common;
 
 use std::time::Duration;
 
 use common::{kmidi, run, stderr};
-use kmidi_midi::clicks;
-use kmidi_midi::onset::{compare_wav, Detector};
 use kmidi_midi::sink::{find_soundfont, read_recording};
+use kmidi_test_instruments::clicks;
+use kmidi_test_instruments::onset::{compare_wav, Detector};
 
 const NOTES: usize = 40;
 

@@ -10,39 +10,37 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use kmidi_midi::score::{LoadError, Score, MAX_DURATION, MAX_EVENTS, MAX_FILE_BYTES};
+use kmidi_midi::smf::{Format, Smf, Track, MAX_DELTA};
 
 /// Generous: a debug build on a loaded CI machine. What matters is that the pathologies
 /// below take milliseconds to seconds, not minutes.
 const QUICK: Duration = Duration::from_secs(20);
 
-fn header(format: u16, tracks: u16, division: u16) -> Vec<u8> {
-    let mut out = b"MThd\0\0\0\x06".to_vec();
-    for v in [format, tracks, division] {
-        out.extend(v.to_be_bytes());
-    }
-    out
+/// A format 1 file of `tracks`.
+fn smf(ticks_per_quarter: u16, tracks: impl IntoIterator<Item = Track>) -> Vec<u8> {
+    Smf::new(Format::Parallel, ticks_per_quarter)
+        .with_tracks(tracks)
+        .to_bytes()
+        .unwrap()
 }
 
-fn smf(division: u16, tracks: &[&[u8]]) -> Vec<u8> {
-    let mut out = header(1, tracks.len() as u16, division);
-    for t in tracks {
-        out.extend(b"MTrk");
-        out.extend((t.len() as u32).to_be_bytes());
-        out.extend(*t);
-    }
-    out
-}
-
-/// One track: a note on, then `repeat` copies of `event` (which may use running status),
-/// then end of track.
-fn track_of(event: &[u8], repeat: usize) -> Vec<u8> {
-    let mut body = vec![0x00, 0x90, 60, 64];
-    body.reserve(event.len() * repeat + 4);
+/// One track: a note on, then `repeat` events added by `event`, then end of track.
+fn track_of(repeat: usize, mut event: impl FnMut(&mut Track)) -> Track {
+    let mut t = Track::new();
+    t.message(0, &[0x90, 60, 64]);
     for _ in 0..repeat {
-        body.extend_from_slice(event);
+        event(&mut t);
     }
-    body.extend([0x00, 0xFF, 0x2F, 0x00]);
-    body
+    t.end();
+    t
+}
+
+/// [`track_of`] `repeat` more note-ons, each `delta` ticks after the last; the writer
+/// gives them running status, 3 bytes an event at most.
+fn notes(delta: u64, repeat: usize) -> Track {
+    track_of(repeat, |t| {
+        t.message(delta, &[0x90, 60, 64]);
+    })
 }
 
 /// Parses `bytes` as "suspect.mid", checking it takes less than `QUICK`.
@@ -108,10 +106,7 @@ fn every_saved_fuzz_input_loads_or_is_refused_quickly_as_its_name_says() {
 fn millions_of_tiny_events_are_refused_naming_the_file_before_using_much_memory() {
     // Running status: 3 bytes an event, so 1.5 million events in 4.5 MB. Loaded whole,
     // 5 million such events took 0.5 GB.
-    let bytes = smf(
-        96,
-        &[&track_of(&[0x00, 60, 64], MAX_EVENTS + MAX_EVENTS / 2)],
-    );
+    let bytes = smf(96, [notes(0, MAX_EVENTS + MAX_EVENTS / 2)]);
     let (err, text) = refusal(&bytes);
     assert!(matches!(err, LoadError::TooManyEvents { .. }), "{text}");
     assert!(text.contains("more than 1000000 events"), "{text}");
@@ -119,37 +114,39 @@ fn millions_of_tiny_events_are_refused_naming_the_file_before_using_much_memory(
 
 #[test]
 fn the_event_limit_counts_all_tracks_together() {
-    let half = track_of(&[0x00, 60, 64], MAX_EVENTS / 2 + 1);
-    let (err, text) = refusal(&smf(96, &[&half, &half]));
+    let half = notes(0, MAX_EVENTS / 2 + 1);
+    let (err, text) = refusal(&smf(96, [half.clone(), half]));
     assert!(matches!(err, LoadError::TooManyEvents { .. }), "{text}");
 }
 
 #[test]
 fn a_large_but_plausible_song_still_loads() {
-    let score = parse_quickly(&smf(96, &[&track_of(&[0x01, 60, 64], 200_000)])).unwrap();
+    let score = parse_quickly(&smf(96, [notes(1, 200_000)])).unwrap();
     assert_eq!(score.events.len(), 200_001);
 }
 
 #[test]
 fn a_repeated_maximal_delta_is_refused_as_too_long_without_overflow() {
     // 0x0FFFFFFF, the largest variable-length delta, 100 000 times.
-    let bytes = smf(1, &[&track_of(&[0xFF, 0xFF, 0xFF, 0x7F, 60, 64], 100_000)]);
+    let bytes = smf(1, [notes(MAX_DELTA, 100_000)]);
     let (err, text) = refusal(&bytes);
     assert!(matches!(err, LoadError::TooLong { .. }), "{text}");
 }
 
 #[test]
 fn the_slowest_tempo_with_maximal_deltas_is_refused_as_too_long() {
-    let slowest = [0x00, 0xFF, 0x51, 0x03, 0xFF, 0xFF, 0xFF];
-    let notes = track_of(&[0xFF, 0xFF, 0xFF, 0x7F, 60, 64], 10);
-    let (err, text) = refusal(&smf(1, &[&slowest, &notes]));
+    // No end of track: the loader does not need one.
+    let mut slowest = Track::new();
+    slowest.tempo(0, 0xFF_FFFF);
+    let (err, text) = refusal(&smf(1, [slowest, notes(MAX_DELTA, 10)]));
     assert!(matches!(err, LoadError::TooLong { .. }), "{text}");
 }
 
 #[test]
 fn a_zero_tempo_is_refused_naming_its_tick() {
-    let zero = [0x60, 0xFF, 0x51, 0x03, 0x00, 0x00, 0x00];
-    let (err, text) = refusal(&smf(96, &[&zero, &track_of(&[0x60, 60, 64], 4)]));
+    let mut zero = Track::new();
+    zero.tempo(96, 0);
+    let (err, text) = refusal(&smf(96, [zero, notes(96, 4)]));
     assert!(
         matches!(err, LoadError::ZeroTempo { tick: 96, .. }),
         "{text}"
@@ -158,16 +155,21 @@ fn a_zero_tempo_is_refused_naming_its_tick() {
 
 #[test]
 fn a_tempo_change_on_every_tick_loads_in_linear_time() {
-    let tempo = track_of(&[0x01, 0xFF, 0x51, 0x03, 0x07, 0xA1, 0x20], 200_000);
-    let score = parse_quickly(&smf(96, &[&tempo])).unwrap();
+    let tempo = track_of(200_000, |t| {
+        t.tempo(1, 500_000);
+    });
+    let score = parse_quickly(&smf(96, [tempo])).unwrap();
     assert_eq!(score.events.len(), 1);
 }
 
 #[test]
 fn a_huge_declared_track_length_is_truncated_without_allocating_it() {
-    let mut bytes = header(0, 1, 96);
-    bytes.extend(b"MTrk\xFF\xFF\xFF\xFF");
-    bytes.extend(track_of(&[], 0));
+    let mut bytes = Smf::new(Format::Single, 96)
+        .with_tracks([notes(0, 0)])
+        .to_bytes()
+        .unwrap();
+    // The track chunk's length field, after the 14-byte header and "MTrk".
+    bytes[18..22].copy_from_slice(&u32::MAX.to_be_bytes());
     let (err, text) = refusal(&bytes);
     assert!(matches!(err, LoadError::Truncated { .. }), "{text}");
     assert!(text.contains("declares 4294967295 bytes"), "{text}");
@@ -175,9 +177,8 @@ fn a_huge_declared_track_length_is_truncated_without_allocating_it() {
 
 #[test]
 fn the_most_tracks_a_header_can_declare_load() {
-    let one = track_of(&[], 0);
-    let tracks: Vec<&[u8]> = vec![&one; usize::from(u16::MAX)];
-    let score = parse_quickly(&smf(96, &tracks)).unwrap();
+    let tracks = vec![notes(0, 0); usize::from(u16::MAX)];
+    let score = parse_quickly(&smf(96, tracks)).unwrap();
     assert_eq!(score.events.len(), usize::from(u16::MAX));
 }
 

@@ -6,36 +6,35 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use kmidi_midi::score::{LoadError, Score};
+use kmidi_midi::smf::{meta, Format, Smf, Track, MAX_DELTA};
 
-/// A header chunk with the given format, declared track count and division word.
-fn header(format: u16, tracks: u16, division: u16) -> Vec<u8> {
-    let mut out = b"MThd\0\0\0\x06".to_vec();
-    for v in [format, tracks, division] {
-        out.extend(v.to_be_bytes());
-    }
-    out
+/// A track built by `events`.
+fn track(events: impl FnOnce(&mut Track)) -> Track {
+    let mut t = Track::new();
+    events(&mut t);
+    t
 }
 
-fn track_chunk(body: &[u8]) -> Vec<u8> {
-    let mut out = b"MTrk".to_vec();
-    out.extend((body.len() as u32).to_be_bytes());
-    out.extend(body);
-    out
+fn smf(format: Format, ticks_per_quarter: u16, tracks: impl IntoIterator<Item = Track>) -> Vec<u8> {
+    Smf::new(format, ticks_per_quarter)
+        .with_tracks(tracks)
+        .to_bytes()
+        .unwrap()
 }
 
-fn smf(format: u16, division: u16, tracks: &[&[u8]]) -> Vec<u8> {
-    let mut out = header(format, tracks.len() as u16, division);
-    for t in tracks {
-        out.extend(track_chunk(t));
-    }
-    out
-}
-
-const END: [u8; 4] = [0x00, 0xFF, 0x2F, 0x00];
 /// Note on, one quarter (96 ticks), note off, end of track.
-const ONE_NOTE: [u8; 12] = [
-    0x00, 0x90, 60, 100, 0x60, 0x80, 60, 0, 0x00, 0xFF, 0x2F, 0x00,
-];
+fn one_note() -> Track {
+    track(|t| {
+        t.message(0, &[0x90, 60, 100])
+            .message(96, &[0x80, 60, 0])
+            .end();
+    })
+}
+
+/// A good format 0 file at 96 ticks per quarter holding [`one_note`].
+fn one_note_file() -> Vec<u8> {
+    smf(Format::Single, 96, [one_note()])
+}
 
 /// Writes `bytes` under a distinctive name and loads it.
 fn load(bytes: &[u8]) -> (PathBuf, Result<Score, LoadError>, tempfile::TempDir) {
@@ -76,7 +75,7 @@ fn an_empty_file_is_refused_as_empty() {
 
 #[test]
 fn a_header_cut_short_is_truncated() {
-    let full = smf(0, 96, &[&ONE_NOTE]);
+    let full = one_note_file();
     for cut in [2, 9, 13] {
         let err = refused(&full[..cut], "truncated");
         assert!(
@@ -88,22 +87,23 @@ fn a_header_cut_short_is_truncated() {
 
 #[test]
 fn a_track_cut_short_is_truncated_not_played_in_part() {
-    let full = smf(0, 96, &[&ONE_NOTE]);
+    let full = one_note_file();
     let err = refused(&full[..full.len() - 5], "truncated");
     assert!(err.to_string().contains("track 1"), "{err}");
 }
 
 #[test]
 fn a_missing_second_track_is_truncated() {
-    let mut bytes = header(1, 2, 96);
-    bytes.extend(track_chunk(&ONE_NOTE));
+    let mut bytes = smf(Format::Parallel, 96, [one_note()]);
+    // The header's track count (bytes 10-11) says 2.
+    bytes[11] = 2;
     refused(&bytes, "declares 2 tracks but the file ends after 1");
 }
 
 #[test]
 fn format_2_is_refused_with_a_way_out() {
     let err = refused(
-        &smf(2, 96, &[&ONE_NOTE]),
+        &smf(Format::Sequential, 96, [one_note()]),
         "format 2 (independent sequences)",
     );
     assert!(
@@ -114,14 +114,19 @@ fn format_2_is_refused_with_a_way_out() {
 
 #[test]
 fn zero_tracks_is_refused() {
-    let err = refused(&smf(1, 96, &[]), "no tracks");
+    let err = refused(&smf(Format::Parallel, 96, []), "no tracks");
     assert!(matches!(err, LoadError::NoTracks { .. }));
 }
 
 #[test]
 fn tracks_with_only_meta_events_have_nothing_to_play() {
-    let meta_only = [0x00, 0xFF, 0x03, 0x01, b'x', 0x00, 0xFF, 0x2F, 0x00];
-    refused(&smf(1, 96, &[&meta_only]), "no channel messages to play");
+    let meta_only = track(|t| {
+        t.meta(0, meta::TRACK_NAME, b"x").end();
+    });
+    refused(
+        &smf(Format::Parallel, 96, [meta_only]),
+        "no channel messages to play",
+    );
 }
 
 #[test]
@@ -140,18 +145,24 @@ fn an_unreadable_path_names_the_file() {
 fn running_status_events_are_all_read() {
     // Four note-ons share one status byte (running status), then the note-offs as
     // note-on velocity 0, also under running status.
-    let body = [
-        0x00, 0x90, 60, 100, // explicit status
-        0x60, 62, 100, // running status
-        0x60, 64, 100, //
-        0x60, 65, 100, //
-        0x60, 60, 0, //
-        0x00, 62, 0, //
-        0x00, 64, 0, //
-        0x00, 65, 0, //
-        0x00, 0xFF, 0x2F, 0x00,
-    ];
-    let (_path, result, _dir) = load(&smf(0, 96, &[&body]));
+    let notes = track(|t| {
+        for (delta, key, vel) in [
+            (0, 60, 100),
+            (96, 62, 100),
+            (96, 64, 100),
+            (96, 65, 100),
+            (96, 60, 0),
+            (0, 62, 0),
+            (0, 64, 0),
+            (0, 65, 0),
+        ] {
+            t.message(delta, &[0x90, key, vel]);
+        }
+        t.end();
+    });
+    let statuses = notes.body().iter().filter(|b| **b == 0x90).count();
+    assert_eq!(statuses, 1, "the writer uses running status");
+    let (_path, result, _dir) = load(&smf(Format::Single, 96, [notes]));
     let score = result.unwrap();
     let hex: Vec<String> = score.events.iter().map(|e| e.message.hex()).collect();
     assert_eq!(
@@ -172,15 +183,18 @@ fn running_status_events_are_all_read() {
 #[test]
 fn smpte_division_plays_at_frame_times_ignoring_tempo() {
     // 25 fps x 40 ticks per frame = 1000 ticks per second; the tempo event must not matter.
-    let division = u16::from_be_bytes([(-25i8) as u8, 40]);
-    let body = [
-        0x00, 0xFF, 0x51, 0x03, 0x0F, 0x42, 0x40, // 1 s per quarter: ignored
-        0x00, 0x90, 60, 100, //
-        0x87, 0x68, 0x80, 60, 0, // 1000 ticks later
-        0x83, 0x74, 0x90, 62, 100, // 500 ticks later
-        0x00, 0xFF, 0x2F, 0x00,
-    ];
-    let (_path, result, _dir) = load(&smf(0, division, &[&body]));
+    let notes = track(|t| {
+        t.tempo(0, 1_000_000) // 1 s per quarter: ignored
+            .message(0, &[0x90, 60, 100])
+            .message(1000, &[0x80, 60, 0])
+            .message(500, &[0x90, 62, 100])
+            .end();
+    });
+    let bytes = Smf::smpte(Format::Single, 25, 40)
+        .with_tracks([notes])
+        .to_bytes()
+        .unwrap();
+    let (_path, result, _dir) = load(&bytes);
     let score = result.unwrap();
     let at: Vec<Duration> = score.events.iter().map(|e| e.at).collect();
     assert_eq!(
@@ -197,15 +211,16 @@ fn smpte_division_plays_at_frame_times_ignoring_tempo() {
 #[test]
 fn format_1_tracks_merge_in_time_with_tempo_from_the_first_track() {
     // Track 1: tempo 250 ms per quarter from tick 96. Track 2: notes at 0, 96, 192 ticks.
-    let tempo = [
-        0x60, 0xFF, 0x51, 0x03, 0x03, 0xD0, 0x90, 0x00, 0xFF, 0x2F, 0x00,
-    ];
-    let notes = [
-        &[0x00, 0x91, 60, 90, 0x60, 0x91, 62, 90, 0x60, 0x91, 64, 90][..],
-        &END,
-    ]
-    .concat();
-    let (path, result, _dir) = load(&smf(1, 96, &[&tempo, &notes]));
+    let tempo = track(|t| {
+        t.tempo(96, 250_000).end();
+    });
+    let notes = track(|t| {
+        t.message(0, &[0x91, 60, 90])
+            .message(96, &[0x91, 62, 90])
+            .message(96, &[0x91, 64, 90])
+            .end();
+    });
+    let (path, result, _dir) = load(&smf(Format::Parallel, 96, [tempo, notes]));
     let score = result.unwrap();
     assert_eq!(score.name, "suspect_file.mid");
     assert_eq!(score.path, path);
@@ -226,10 +241,13 @@ fn parse_from_memory_names_the_given_name_when_there_is_no_path() {
 fn delta_counts_from_the_previous_event_of_any_kind_like_mido() {
     // Note at 0, a text meta event at 96 ticks, a note off at 192: the note off's delta is
     // measured from the meta event, as mido's `msg.time` is.
-    let body = [
-        0x00, 0x90, 60, 1, 0x60, 0xFF, 0x01, 0x01, b'x', 0x60, 0x80, 60, 0, 0x00, 0xFF, 0x2F, 0x00,
-    ];
-    let (_path, result, _dir) = load(&smf(0, 96, &[&body]));
+    let body = track(|t| {
+        t.message(0, &[0x90, 60, 1])
+            .meta(96, meta::TEXT, b"x")
+            .message(96, &[0x80, 60, 0])
+            .end();
+    });
+    let (_path, result, _dir) = load(&smf(Format::Single, 96, [body]));
     let score = result.unwrap();
     let deltas: Vec<f64> = score.events.iter().map(|e| e.delta).collect();
     assert_eq!(deltas, [0.0, 0.5]);
@@ -238,10 +256,13 @@ fn delta_counts_from_the_previous_event_of_any_kind_like_mido() {
 
 #[test]
 fn notes_only_drops_other_messages_but_keeps_their_deltas() {
-    let body = [
-        0x00, 0xC0, 5, 0x60, 0x90, 60, 1, 0x60, 0xB0, 7, 9, 0x00, 0xFF, 0x2F, 0x00,
-    ];
-    let (_path, result, _dir) = load(&smf(0, 96, &[&body]));
+    let body = track(|t| {
+        t.message(0, &[0xC0, 5])
+            .message(96, &[0x90, 60, 1])
+            .message(96, &[0xB0, 7, 9])
+            .end();
+    });
+    let (_path, result, _dir) = load(&smf(Format::Single, 96, [body]));
     let score = result.unwrap();
     assert_eq!(score.events.len(), 3);
     let notes = score.notes_only();
@@ -255,28 +276,39 @@ fn notes_only_drops_other_messages_but_keeps_their_deltas() {
 #[test]
 fn a_file_lasting_more_than_a_day_is_refused() {
     // The largest delta (0x0FFFFFFF ticks) at 1 tick per 0.5 s quarter: about 4 years.
-    let body = [0xFF, 0xFF, 0xFF, 0x7F, 0x90, 60, 1, 0x00, 0xFF, 0x2F, 0x00];
-    let err = refused(&smf(0, 1, &[&body]), "more than the 24 h limit");
+    let body = track(|t| {
+        t.message(MAX_DELTA, &[0x90, 60, 1]).end();
+    });
+    let err = refused(&smf(Format::Single, 1, [body]), "more than the 24 h limit");
     assert!(matches!(err, LoadError::TooLong { .. }));
 }
 
 #[test]
 fn an_undecodable_event_inside_a_complete_track_is_malformed_not_silently_cut() {
     // 0xF4 is an undefined system common status; lenient midly would end the track there.
-    let body = [0x00, 0x90, 60, 1, 0x00, 0xF4, 0x00, 0xFF, 0x2F, 0x00];
-    let err = refused(&smf(0, 96, &[&body]), "malformed MIDI data: track 1");
+    // Raw: as a message, the writer would wrap the status in an escape event.
+    let body = track(|t| {
+        t.message(0, &[0x90, 60, 1]).raw(&[0x00, 0xF4]).end();
+    });
+    let err = refused(
+        &smf(Format::Single, 96, [body]),
+        "malformed MIDI data: track 1",
+    );
     assert!(matches!(err, LoadError::Malformed { .. }));
 }
 
 #[test]
 fn zero_ticks_per_quarter_is_refused() {
-    let err = refused(&smf(0, 0, &[&ONE_NOTE]), "invalid time division");
+    let err = refused(
+        &smf(Format::Single, 0, [one_note()]),
+        "invalid time division",
+    );
     assert!(matches!(err, LoadError::BadDivision { .. }));
 }
 
 #[test]
 fn bytes_after_the_declared_tracks_are_tolerated() {
-    let mut bytes = smf(0, 96, &[&ONE_NOTE]);
+    let mut bytes = one_note_file();
     bytes.extend([0, 0, 0]);
     let (_path, result, _dir) = load(&bytes);
     assert_eq!(result.unwrap().events.len(), 2);

@@ -26,7 +26,7 @@ pub use cluster::Cluster;
 pub use script::{
     free_port, kafka_sh, kafka_sh_when_this_process_exits, stop_when_this_process_exits,
 };
-pub use tool::{run_tool, run_tool_with_input};
+pub use tool::{run_kafka_sh_bounded, run_tool, run_tool_with_input, wait_bounded, ToolError};
 pub use versions::{kafka_version, DEFAULT_KAFKA_VERSIONS};
 
 /// The workspace root.

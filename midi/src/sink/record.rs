@@ -9,12 +9,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use midly::num::{u15, u24, u28};
-use midly::{
-    live::LiveEvent, Format, Header, MetaMessage, Smf, Timing, TrackEvent, TrackEventKind,
-};
+use midly::{live::LiveEvent, Timing, TrackEventKind};
 
 use super::{check_parent_dir, parse_message, Sink, SinkError};
+use crate::smf::{Format, Smf, Track};
 
 /// Ticks per quarter note in recordings.
 pub const RECORD_PPQ: u16 = 25_000;
@@ -68,34 +66,22 @@ impl MidRecorder {
         // threads; a stable sort keeps same-instant messages in arrival order.
         timed.sort_by_key(|(at, _)| *at);
 
-        let arena = midly::Arena::new();
-        let mut track = Vec::with_capacity(timed.len() + 3);
-        track.push(TrackEvent {
-            delta: u28::new(0),
-            kind: TrackEventKind::Meta(MetaMessage::Tempo(u24::new(RECORD_TEMPO))),
-        });
-        let mut last_tick = 0u64;
+        let mut track = Track::new();
+        track.tempo(0, RECORD_TEMPO);
+        // Every message was checked by `send`, the only way in.
         for (at, bytes) in timed {
-            let event = parse_message(bytes)?;
             let tick = to_ticks(*at);
-            push_with_delta(&mut track, tick - last_tick, event.as_track_event(&arena));
-            last_tick = tick;
+            track.message(tick - track.ticks(), bytes);
         }
-        track.push(TrackEvent {
-            delta: u28::new(0),
-            kind: TrackEventKind::Meta(MetaMessage::EndOfTrack),
-        });
-
-        let mut smf = Smf::new(Header::new(
-            Format::SingleTrack,
-            Timing::Metrical(u15::new(RECORD_PPQ)),
-        ));
-        smf.tracks.push(track);
-        smf.save(&self.path).map_err(|source| SinkError::Io {
-            action: "write recording",
-            path: self.path.clone(),
-            source,
-        })
+        track.end();
+        Smf::new(Format::Single, RECORD_PPQ)
+            .with_tracks([track])
+            .write(&self.path)
+            .map_err(|source| SinkError::Io {
+                action: "write recording",
+                path: self.path.clone(),
+                source,
+            })
     }
 }
 
@@ -126,25 +112,6 @@ fn to_ticks(at: Duration) -> u64 {
     u64::try_from(ticks).unwrap_or(u64::MAX)
 }
 
-/// Appends `kind` `delta` ticks after the previous event. A delta wider than the
-/// format's 28 bits (about 89 minutes of silence at this resolution) is bridged with
-/// empty text metas, which every reader skips.
-fn push_with_delta<'a>(track: &mut Vec<TrackEvent<'a>>, mut delta: u64, kind: TrackEventKind<'a>) {
-    let max = u64::from(u28::max_value().as_int());
-    while delta > max {
-        track.push(TrackEvent {
-            delta: u28::max_value(),
-            kind: TrackEventKind::Meta(MetaMessage::Text(b"")),
-        });
-        delta -= max;
-    }
-    // Cannot truncate: the loop left delta <= max.
-    track.push(TrackEvent {
-        delta: u28::new(delta as u32),
-        kind,
-    });
-}
-
 /// Reads a recording (or any SMF) back as `(time, raw MIDI bytes)` in file order,
 /// using the recording's fixed tick length; meta events are skipped. Meant for
 /// files written by [`MidRecorder`]: tempo changes in other files are not followed.
@@ -160,7 +127,7 @@ pub fn read_recording(path: impl AsRef<Path>) -> Result<Vec<(Duration, Vec<u8>)>
         kind: "MIDI recording",
         reason,
     };
-    let smf = Smf::parse(&data).map_err(|e| bad(e.to_string()))?;
+    let smf = midly::Smf::parse(&data).map_err(|e| bad(e.to_string()))?;
     let tick_micros = match smf.header.timing {
         Timing::Metrical(ppq) if ppq.as_int() > 0 => {
             f64::from(RECORD_TEMPO) / f64::from(ppq.as_int())
@@ -212,18 +179,6 @@ mod tests {
         assert_eq!(to_ticks(Duration::from_micros(9)), 0);
         assert_eq!(to_ticks(Duration::from_micros(10)), 1);
         assert_eq!(to_ticks(Duration::from_secs(1)), 50_000);
-    }
-
-    #[test]
-    fn huge_gaps_are_split_into_legal_deltas() {
-        let mut track = Vec::new();
-        let max = u64::from(u28::max_value().as_int());
-        let kind = TrackEventKind::Meta(MetaMessage::EndOfTrack);
-        push_with_delta(&mut track, 2 * max + 5, kind);
-        assert_eq!(track.len(), 3);
-        let total: u64 = track.iter().map(|e| u64::from(e.delta.as_int())).sum();
-        assert_eq!(total, 2 * max + 5);
-        assert_eq!(track[2].kind, kind);
     }
 
     #[test]

@@ -7,10 +7,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use kmidi_midi::clicks;
-use kmidi_midi::onset::{compare_wav, Comparison, Detector};
 use kmidi_midi::sink::render::SAMPLE_RATE;
 use kmidi_midi::sink::{find_soundfont, Sink, WavRenderer};
+use kmidi_test_instruments::clicks;
+use kmidi_test_instruments::onset::{compare_wav, Comparison, Detector};
 
 const NOTES: usize = 40;
 /// The note made late on purpose, and by how much.

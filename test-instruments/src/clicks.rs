@@ -11,8 +11,7 @@
 
 use std::time::Duration;
 
-use midly::num::{u15, u24, u28, u4, u7};
-use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
+use kmidi_midi::smf::{Format, Smf, Track};
 
 /// General MIDI's drum channel (10, 0-based 9).
 pub const CHANNEL: u8 = 9;
@@ -62,6 +61,10 @@ pub fn note_off() -> [u8; 3] {
 
 /// The song as a single-track SMF at 120 bpm: note-on at each of [`onsets`]`(notes)`,
 /// note-off 30 ms later.
+///
+/// # Panics
+///
+/// If the track would pass 4 GiB (hundreds of millions of notes).
 pub fn smf_bytes(notes: usize) -> Vec<u8> {
     let mut events: Vec<(u64, bool)> = Vec::with_capacity(notes * 2);
     for at in onsets(notes) {
@@ -71,46 +74,23 @@ pub fn smf_bytes(notes: usize) -> Vec<u8> {
     }
     // Note-offs before note-ons at the same tick, as sequencers write them.
     events.sort_by_key(|&(t, on)| (t, on));
-    let mut track = vec![TrackEvent {
-        delta: u28::new(0),
-        kind: TrackEventKind::Meta(MetaMessage::Tempo(u24::new(500_000))),
-    }];
-    let mut last = 0u64;
+    let mut track = Track::new();
+    track.tempo(0, 500_000);
     for (t, on) in events {
-        let (key, vel) = (u7::new(KEY), u7::new(if on { VELOCITY } else { 0 }));
-        let message = if on {
-            MidiMessage::NoteOn { key, vel }
-        } else {
-            MidiMessage::NoteOff { key, vel }
-        };
-        track.push(TrackEvent {
-            // Cannot truncate: gaps are under 200 ms, 200 ticks.
-            delta: u28::new((t - last) as u32),
-            kind: TrackEventKind::Midi {
-                channel: u4::new(CHANNEL),
-                message,
-            },
-        });
-        last = t;
+        let bytes = if on { note_on() } else { note_off() };
+        track.message(t - track.ticks(), &bytes);
     }
-    track.push(TrackEvent {
-        delta: u28::new(0),
-        kind: TrackEventKind::Meta(MetaMessage::EndOfTrack),
-    });
-    let smf = Smf {
-        header: Header::new(Format::SingleTrack, Timing::Metrical(u15::new(TPQ))),
-        tracks: vec![track],
-    };
-    let mut out = Vec::new();
-    // Writing to a Vec cannot fail.
-    let _ = smf.write_std(&mut out);
-    out
+    track.end();
+    Smf::new(Format::Single, TPQ)
+        .with_tracks([track])
+        .to_bytes()
+        .expect("one track of a few thousand notes fits a file")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::score::Score;
+    use kmidi_midi::score::Score;
     use std::path::Path;
 
     #[test]
