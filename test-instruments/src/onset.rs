@@ -27,7 +27,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use kmidi_midi::sink::SinkError;
+use kmidi_midi::sink::{wav_read_error, SinkError};
 
 /// The threshold detector's settings; [`Detector::default`] suits claves or a
 /// woodblock at gaps of 30 ms or more.
@@ -96,23 +96,6 @@ impl Audio {
     /// The time of sample `n`.
     pub fn time_of(&self, n: usize) -> Duration {
         Duration::from_secs_f64(n as f64 / f64::from(self.sample_rate.max(1)))
-    }
-}
-
-/// Turns hound's error reading the `.wav` at `path` into a [`SinkError`] naming it, as
-/// kmidi's own `.wav` reader reports it.
-fn wav_read_error(path: &Path) -> impl Fn(hound::Error) -> SinkError + Copy + '_ {
-    move |e| match e {
-        hound::Error::IoError(source) => SinkError::Io {
-            action: "read",
-            path: path.to_path_buf(),
-            source,
-        },
-        other => SinkError::BadFile {
-            path: path.to_path_buf(),
-            kind: "WAV file",
-            reason: other.to_string(),
-        },
     }
 }
 

@@ -289,7 +289,7 @@ impl WavSummary {
 }
 
 /// Turns hound's error reading the `.wav` at `path` into a [`SinkError`] naming it.
-pub(crate) fn wav_read_error(path: &Path) -> impl Fn(hound::Error) -> SinkError + Copy + '_ {
+pub fn wav_read_error(path: &Path) -> impl Fn(hound::Error) -> SinkError + Copy + '_ {
     move |e| match e {
         hound::Error::IoError(source) => SinkError::Io {
             action: "read",
