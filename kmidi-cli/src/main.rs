@@ -15,6 +15,7 @@ mod signals;
 mod songs;
 mod term;
 mod verdict;
+mod web;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;

@@ -49,7 +49,7 @@ fn compare(prefix: &str, report: &std::path::Path) -> std::process::Command {
         "-q",
         "-b",
         &broker().bootstrap,
-        "--topic-prefix",
+        "-t",
         prefix,
     ])
     .arg("--record")

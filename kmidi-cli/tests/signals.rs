@@ -204,11 +204,13 @@ fn signals_while_the_broker_is_down_are_bounded_and_report_undelivered_notes() {
     let flushing = Instant::now();
     signal(&playing, "INT");
     let (played, took, exited) = exit_within(playing, Duration::from_secs(FLUSH_TIMEOUT + 20));
+    // Before the broker's restart, which on a busy machine takes seconds of its own.
+    let flush_took = flushing.elapsed();
     broker.resume();
     drop(down);
     assert!(exited, "the player's flush is bounded");
     assert!(
-        flushing.elapsed() <= Duration::from_secs(FLUSH_TIMEOUT + 5),
+        flush_took <= Duration::from_secs(FLUSH_TIMEOUT + 5),
         "player exited {took:?} after Ctrl-C"
     );
     let err = stderr(&played);

@@ -1,14 +1,15 @@
 //! `kmidi compare`'s arguments: two transports, one song, one cluster. Every option of
 //! one side ends in `-a` or `-b` (`--transport-a`, `--property-b`, `--port-a`,
-//! `--label-b`); the spellings of earlier versions (`--a`, `--b`, `--xa`, `--xb`) are
-//! hidden aliases, so scripts keep working.
+//! `--label-b`); the spellings of earlier versions (`--a`, `--b`, `--xa`, `--xb`,
+//! `--topic-prefix`) are hidden aliases, so scripts keep working. `-t/--topic` names
+//! the topics here as everywhere: each side's is TOPIC_a or TOPIC_b.
 
 use clap::Args;
 use kmidi_engine::perform::KeyBy;
 
 use super::flags::{
     BootstrapArg, ClientArgs, ConnectTimeoutArg, KeyByArgs, LabArgs, MetricsArgs, PartitionsArg,
-    PluginDirArgs, QuietArgs, SongArgs, SpeedArgs,
+    PluginDirArgs, QuietArgs, SongArgs, SpeedArgs, WebArgs,
 };
 use super::OutputArgs;
 
@@ -58,9 +59,16 @@ pub struct CompareArgs {
     #[command(flatten)]
     pub bootstrap: BootstrapArg,
 
-    /// Topic prefix: side A plays to PREFIX_a, side B to PREFIX_b (created if missing).
-    #[arg(long = "topic-prefix", default_value = "kmidi_compare")]
-    pub topic_prefix: String,
+    /// The topics' name: side A plays to TOPIC_a, side B to TOPIC_b (created if
+    /// missing; TOPIC_a_pN with N partitions). `--topic-prefix` works too.
+    #[arg(
+        short = 't',
+        long = "topic",
+        alias = "topic-prefix",
+        value_name = "TOPIC",
+        default_value = "kmidi_compare"
+    )]
+    pub topic: String,
 
     #[command(flatten)]
     pub speed: SpeedArgs,
@@ -80,6 +88,9 @@ pub struct CompareArgs {
 
     #[command(flatten)]
     pub metrics: MetricsArgs,
+
+    #[command(flatten)]
+    pub web: WebArgs,
 
     #[command(flatten)]
     pub quiet: QuietArgs,

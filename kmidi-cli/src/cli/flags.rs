@@ -92,6 +92,23 @@ pub struct MetricsArgs {
     pub metrics: Option<String>,
 }
 
+/// `--web`: a page that plays what the instrument hears, in any browser.
+#[derive(Debug, Args, Clone, Default)]
+pub struct WebArgs {
+    /// Serve a page on http://ADDR:PORT/ that plays what the instrument hears, with its
+    /// timing, and shows the figures live (e.g. 127.0.0.1:8080; port 0 picks a free
+    /// one). An address other than loopback needs a token: --web-token, or a random one
+    /// printed in the URL. Given the same ADDR:PORT as --metrics, both share one
+    /// listener.
+    #[arg(long = "web", value_name = "ADDR:PORT")]
+    pub web: Option<String>,
+
+    /// The token every request to --web must carry (?token=TOKEN in the URL, or an
+    /// `Authorization: Bearer TOKEN` header); required on loopback too once given.
+    #[arg(long = "web-token", value_name = "TOKEN", requires = "web")]
+    pub web_token: Option<String>,
+}
+
 /// No progress bar or live status line.
 #[derive(Debug, Args, Clone, Copy, Default)]
 pub struct QuietArgs {

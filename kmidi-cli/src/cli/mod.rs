@@ -14,7 +14,7 @@ mod parse;
 pub use compare::CompareArgs;
 pub use flags::{
     BootstrapArg, ClientArgs, ConnectTimeoutArg, KeyByArgs, LabArgs, MetricsArgs, PartitionsArg,
-    PluginDirArgs, QuietArgs, SongArgs, SpeedArgs, TopicArg, TransportArgs,
+    PluginDirArgs, QuietArgs, SongArgs, SpeedArgs, TopicArg, TransportArgs, WebArgs,
 };
 pub use output::OutputArgs;
 
@@ -254,6 +254,9 @@ pub struct InstrumentArgs {
     pub metrics: MetricsArgs,
 
     #[command(flatten)]
+    pub web: WebArgs,
+
+    #[command(flatten)]
     pub quiet: QuietArgs,
 }
 
@@ -278,6 +281,9 @@ pub struct DemoArgs {
     /// Client properties for both clients.
     #[command(flatten)]
     pub client: ClientArgs,
+
+    #[command(flatten)]
+    pub web: WebArgs,
 
     #[command(flatten)]
     pub quiet: QuietArgs,

@@ -14,17 +14,27 @@ use crate::report::{self, Document, PlayerFigures, SideReport};
 use crate::session::SessionSetup;
 use crate::signals::SignalStop;
 use crate::term::summary;
-use crate::{connect, ids, outputs, songs, verdict};
+use crate::{connect, ids, metrics, outputs, songs, verdict, web};
 
 const TOPIC: &str = "midi_notes";
 const GROUP: &str = "kmidi-demo";
 
 pub fn run(args: DemoArgs, stop: SignalStop) -> Result<i32> {
+    // Bound first: a port in use is an error before anything plays.
+    let served = web::start(
+        &args.web,
+        &Default::default(),
+        metrics::Role::Both,
+        "demo",
+        &["demo"],
+    )?;
+    let web = served.web;
     let speed = args.speed.ratio();
     let song = args.song.one().map_err(anyhow::Error::msg)?;
     let score = songs::bundled_or_file(song)?;
     let song_name = score.name.clone();
     let mut sinks = outputs::open_or_fallback(&args.output, &args.out_dir, "kmidi-demo")?;
+    web::add_sink(&web, &mut sinks);
     // The cluster first: a kmidi built without librdkafka has none, which says more
     // than the default transport it also lacks.
     let cluster = EmbeddedCluster::start(1)?;
@@ -56,7 +66,7 @@ pub fn run(args: DemoArgs, stop: SignalStop) -> Result<i32> {
         score,
         speed,
         run_id: ids::new_run_id(),
-        observer: None,
+        observer: web::observer(&web, 0, None),
         playout_delay: args.output.playout_delay,
         key_by: Default::default(),
         group_plan: None,
@@ -73,6 +83,7 @@ pub fn run(args: DemoArgs, stop: SignalStop) -> Result<i32> {
     summary::print_played(&play_report);
     let finished = outputs::finish(&mut sinks);
     summary::print_heard(&report);
+    web::end(&web, &[("demo", &report)]);
     let side = SideReport {
         client_properties: config.redacted(),
         player: Some(PlayerFigures::of(&play_report, &flushed)),

@@ -14,11 +14,18 @@ use crate::report::{self, Document, SideReport};
 use crate::signals::SignalStop;
 use crate::term::status::{self, GroupWatch};
 use crate::term::summary;
-use crate::{connect, metrics, outputs, verdict};
+use crate::{connect, metrics, outputs, verdict, web};
 
 pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
     // Bound first: a port in use is an error before anything connects or plays.
-    let metrics = metrics::start(&args.metrics, metrics::Role::Instrument)?;
+    let served = web::start(
+        &args.web,
+        &args.metrics,
+        metrics::Role::Instrument,
+        "instrument",
+        &["instrument"],
+    )?;
+    let (metrics, web) = (served.metrics, served.web);
     let idle_exit = args.idle_exit;
     let transport = connect::transport(&args.kafka.transport)?;
     let mut config = connect::kafka_config(&args.kafka)?;
@@ -38,7 +45,7 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
     }
     let timeout = args.kafka.connect_timeout();
     let topic = args.kafka.topic().to_string();
-    let mut sinks = outputs::open_all(&args.output)?;
+    let mut sinks = web::open_outputs(&args.output, &web)?;
     let partitions = connect::check_topic(transport.as_ref(), &config, &topic, timeout)?;
     let group = group(&args, &transport.info())?;
     let broker = transport
@@ -90,9 +97,14 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
         idle_exit,
         max_messages: args.max_messages,
         target: Arc::new(AtomicU64::new(u64::MAX)),
-        observer: metrics::observer(&metrics, &transport.info().name, &topic),
+        observer: web::observer(
+            &web,
+            0,
+            metrics::observer(&metrics, &transport.info().name, &topic),
+        ),
         playout_delay: args.output.playout_delay,
     };
+    web::watch_groups(&web, std::slice::from_ref(&group_log));
     let live = Arc::new(Live::default());
     // Only a group member can be left without partitions by other members.
     let watch =
@@ -106,6 +118,7 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
     status.finish_and_clear();
     let finished = outputs::finish(&mut sinks);
     summary::print_heard(&report);
+    web::end(&web, &[("instrument", &report)]);
     let rebalance = group_log.as_ref().map(|log| {
         let scheduled = lab::scheduled_from(&report.meter.samples);
         lab::figures(log, &report, &scheduled, members, None)

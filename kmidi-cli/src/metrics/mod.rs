@@ -21,6 +21,7 @@ use kmidi_engine::observe::Observer;
 use crate::cli::MetricsArgs;
 pub use families::Metrics;
 use observer::SideObserver;
+pub use server::{bind, scrape};
 
 /// What a process does, which decides the series it exports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

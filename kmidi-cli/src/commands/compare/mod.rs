@@ -19,12 +19,19 @@ use crate::report::{self, Document, EffectiveSettings};
 use crate::session::SessionSetup;
 use crate::signals::SignalStop;
 use crate::term::summary;
-use crate::{connect, ids, metrics, outputs, songs, verdict};
+use crate::{connect, ids, metrics, outputs, songs, verdict, web};
 use side::{SideSetup, NAMES};
 
 pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
     // Bound first: a port in use is an error before anything connects or plays.
-    let metrics = metrics::start(&args.metrics, metrics::Role::Both)?;
+    let served = web::start(
+        &args.web,
+        &args.metrics,
+        metrics::Role::Both,
+        "compare",
+        &NAMES,
+    )?;
+    let (metrics, web) = (served.metrics, served.web);
     let speed = args.speed.ratio();
     let song = args.song.one().map_err(anyhow::Error::msg)?;
     let score = songs::bundled_or_file(song)?;
@@ -38,6 +45,7 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
         lab::require_groups(&b.info(), "side B: ")?;
     }
     let labels = side::labels(&args, [&names[0], &names[1]]);
+    web::sides(&web, &labels);
     let partitions = args.partitions();
     // Kept alive until both sides are done.
     let on = connect::Cluster::given_or_embedded(args.bootstrap.bootstrap.as_deref())?;
@@ -57,7 +65,7 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
         props.extend(extra.iter().cloned());
         let mut config =
             connect::client_config(Some(&bootstrap), args.client.config.as_deref(), &props)?;
-        let topic = side::topic(&args.topic_prefix, i, partitions);
+        let topic = side::topic(&args.topic, i, partitions);
         match &cluster {
             Some(c) => c.create_topic(&topic, partitions)?,
             None => side::ensure_topic(transport.as_ref(), &config, &topic, partitions, timeout)
@@ -116,7 +124,11 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
             score: score.clone(),
             speed,
             run_id: ids::new_run_id(),
-            observer: metrics::observer(&metrics, &side.info.name, &topic),
+            observer: web::observer(
+                &web,
+                i,
+                metrics::observer(&metrics, &side.info.name, &topic),
+            ),
             playout_delay: args.output.playout_delay,
             key_by: args.key_by(),
             group_plan,
@@ -129,7 +141,7 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
         (side.settings.producer, side.settings.consumer) = ready.settings();
         sides.push((side, ready));
     }
-    let (mut sinks_a, mut sinks_b, shared) = open_sinks(&args)?;
+    let (mut sinks_a, mut sinks_b, shared) = open_sinks(&args, &web)?;
     eprintln!(
         "kmidi compare: {} on {where_}: {} (left), {} (right), output: {}",
         score.name,
@@ -154,6 +166,7 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
         _ => unreachable!("two sides were connected"),
     };
     let logs = [ra.group_log.clone(), rb.group_log.clone()];
+    web::watch_groups(&web, &logs);
     let quiet = args.quiet.quiet;
     let stop_b = stop.clone();
     let thread_b = std::thread::spawn(move || {
@@ -189,6 +202,11 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
         };
         failures.extend(found.into_iter().map(|f| format!("{label}: {f}")));
     }
+    let ends = [
+        (sa.label.as_str(), &outcome_a.listened),
+        (sb.label.as_str(), &outcome_b.listened),
+    ];
+    web::end(&web, &ends);
     eprint!(
         "{}",
         report::side_by_side(
@@ -273,17 +291,16 @@ fn print_settings(sides: &[&SideSetup], equalizing: bool) {
 type SideSinks = (Vec<Box<dyn Sink>>, Vec<Box<dyn Sink>>, Option<SharedSinks>);
 
 /// Two ports (`--port-a/--port-b`), or one set of outputs shared and panned.
-fn open_sinks(args: &CompareArgs) -> Result<SideSinks> {
+fn open_sinks(args: &CompareArgs, web: &Option<web::Web>) -> Result<SideSinks> {
     if let (Some(pa), Some(pb)) = (&args.port_a, &args.port_b) {
-        let a: Vec<Box<dyn Sink>> = vec![Box::new(PortSink::open(pa)?)];
-        let b: Vec<Box<dyn Sink>> = vec![Box::new(PortSink::open(pb)?)];
+        let mut a: Vec<Box<dyn Sink>> = vec![Box::new(PortSink::open(pa)?)];
+        let mut b: Vec<Box<dyn Sink>> = vec![Box::new(PortSink::open(pb)?)];
+        web::add_side_sinks(web, [&mut a, &mut b])?;
         return Ok((a, b, None));
     }
-    let shared = SharedSinks::new(outputs::open_or_fallback(
-        &args.output,
-        Path::new("."),
-        "kmidi-compare",
-    )?);
+    let mut sinks = outputs::open_or_fallback(&args.output, Path::new("."), "kmidi-compare")?;
+    web::add_sink(web, &mut sinks);
+    let shared = SharedSinks::new(sinks);
     let a: Vec<Box<dyn Sink>> = vec![Box::new(SideSink::new(shared.clone(), Side::Left, "A")?)];
     let b: Vec<Box<dyn Sink>> = vec![Box::new(SideSink::new(shared.clone(), Side::Right, "B")?)];
     Ok((a, b, Some(shared)))

@@ -1,0 +1,183 @@
+//! What the page shows besides the sound: an [`Observer`] that hands the hub each note
+//! heard (with the meter's verdict) and, a few times a second, the same figures as the
+//! end-of-run table; and [`Fanout`], which lets it watch beside `--metrics`'s observer.
+
+use std::sync::Arc;
+
+use kmidi_engine::listen::ListenReport;
+use kmidi_engine::measure::Verdict;
+use kmidi_engine::observe::Observer;
+use serde_json::{json, Value};
+
+use super::hub::Hub;
+use crate::report;
+
+/// One side's notes and figures, to the hub.
+pub struct WebObserver {
+    pub hub: Arc<Hub>,
+    pub side: usize,
+}
+
+impl Observer for WebObserver {
+    fn heard(&self, topic: &str, partition: i32, verdict: &Verdict) {
+        self.hub.heard(self.side, topic, partition, verdict);
+    }
+
+    fn live(&self, report: &ListenReport) {
+        self.hub.figures(self.side, rows(report), live(report));
+    }
+}
+
+/// The end-of-run table's rows for `report`.
+pub fn rows(report: &ListenReport) -> Value {
+    serde_json::to_value(report::figures(report)).unwrap_or(Value::Null)
+}
+
+/// The counters and percentiles a live view draws, as numbers.
+pub fn live(report: &ListenReport) -> Value {
+    let m = &report.meter;
+    let ms = |us: u64| us as f64 / 1000.0;
+    let quantile =
+        |h: &hdrhistogram::Histogram<u64>, q| (!h.is_empty()).then(|| ms(h.value_at_quantile(q)));
+    json!({
+        "played": report.played,
+        "late": m.late,
+        "lost": m.lost(),
+        "reordered": m.reordered,
+        "duplicates": m.duplicates,
+        "bad": report.bad.values().sum::<u64>(),
+        "tempo": m.live_tempo(),
+        "latency_p50_ms": quantile(&m.latency_us, 0.5),
+        "latency_p99_ms": quantile(&m.latency_us, 0.99),
+        "onset_p50_ms": quantile(&m.onset_us, 0.5),
+        "onset_p99_ms": quantile(&m.onset_us, 0.99),
+        // The lanes: the partitions held now, when the client says.
+        "partitions": report.assignments.history.last().map(|a| &a.partitions),
+    })
+}
+
+/// Several observers as one: each is told everything, in order.
+pub struct Fanout(pub Vec<Arc<dyn Observer>>);
+
+impl Fanout {
+    /// `None` for none, the one itself for one, a fan-out for more.
+    pub fn of(
+        observers: impl IntoIterator<Item = Option<Arc<dyn Observer>>>,
+    ) -> Option<Arc<dyn Observer>> {
+        let mut all: Vec<_> = observers.into_iter().flatten().collect();
+        match all.len() {
+            0 => None,
+            1 => all.pop(),
+            _ => Some(Arc::new(Fanout(all))),
+        }
+    }
+}
+
+impl Observer for Fanout {
+    fn heard(&self, topic: &str, partition: i32, verdict: &Verdict) {
+        self.0
+            .iter()
+            .for_each(|o| o.heard(topic, partition, verdict));
+    }
+
+    fn bad_record(&self, topic: &str, partition: i32, kind: &'static str) {
+        self.0
+            .iter()
+            .for_each(|o| o.bad_record(topic, partition, kind));
+    }
+
+    fn missed_deadline(&self, topic: &str, partition: i32) {
+        self.0
+            .iter()
+            .for_each(|o| o.missed_deadline(topic, partition));
+    }
+
+    fn transient_error(&self) {
+        self.0.iter().for_each(|o| o.transient_error());
+    }
+
+    fn live(&self, report: &ListenReport) {
+        self.0.iter().for_each(|o| o.live(report));
+    }
+
+    fn sent(&self, topic: &str, lateness_us: u64, ok: bool) {
+        self.0.iter().for_each(|o| o.sent(topic, lateness_us, ok));
+    }
+
+    fn delivery_failed(&self, topic: &str) {
+        self.0.iter().for_each(|o| o.delivery_failed(topic));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use super::*;
+
+    #[derive(Default)]
+    struct Count(AtomicU64);
+
+    impl Observer for Count {
+        fn transient_error(&self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+        fn sent(&self, _: &str, _: u64, _: bool) {
+            self.0.fetch_add(10, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_fanout_tells_every_observer_and_is_only_made_when_needed() {
+        assert!(Fanout::of([None, None]).is_none());
+        let a = Arc::new(Count::default());
+        let b = Arc::new(Count::default());
+        let one = Fanout::of([Some(a.clone() as Arc<dyn Observer>), None]).unwrap();
+        one.transient_error();
+        assert_eq!(a.0.load(Ordering::SeqCst), 1);
+        let both =
+            Fanout::of([Some(a.clone() as Arc<dyn Observer>), Some(b.clone() as _)]).unwrap();
+        both.transient_error();
+        both.sent("t", 0, true);
+        assert_eq!(a.0.load(Ordering::SeqCst), 12);
+        assert_eq!(b.0.load(Ordering::SeqCst), 11);
+    }
+
+    #[test]
+    fn the_live_figures_are_the_tables_rows_and_numbers() {
+        let hub = Hub::new("instrument", &["instrument"], 16);
+        let l = hub.subscribe();
+        let observer = WebObserver {
+            hub: Arc::clone(&hub),
+            side: 0,
+        };
+        let report = ListenReport {
+            played: 7,
+            ..ListenReport::default()
+        };
+        observer.live(&report);
+        let f = l.rx.try_recv().unwrap();
+        let data = f
+            .text
+            .lines()
+            .nth(1)
+            .unwrap()
+            .strip_prefix("data: ")
+            .unwrap();
+        let v: Value = serde_json::from_str(data).unwrap();
+        assert_eq!(v["side"], 0);
+        assert_eq!(v["live"]["played"], 7);
+        assert_eq!(
+            v["live"]["latency_p50_ms"],
+            Value::Null,
+            "nothing measured yet"
+        );
+        let names: Vec<&str> = v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap())
+            .collect();
+        assert!(names.contains(&"end-to-end latency"), "{names:?}");
+    }
+}
