@@ -44,18 +44,11 @@ fn tmp(name: &str) -> std::path::PathBuf {
 /// `kmidi compare` on the lab broker, quiet, writing its report; add the sides.
 fn compare(prefix: &str, report: &std::path::Path) -> std::process::Command {
     let mut c = kmidi();
-    c.args([
-        "compare",
-        "-q",
-        "-b",
-        &broker().bootstrap,
-        "-t",
-        prefix,
-    ])
-    .arg("--record")
-    .arg(tmp(&format!("{prefix}.mid")))
-    .arg("--report")
-    .arg(report);
+    c.args(["compare", "-q", "-b", &broker().bootstrap, "-t", prefix])
+        .arg("--record")
+        .arg(tmp(&format!("{prefix}.mid")))
+        .arg("--report")
+        .arg(report);
     c
 }
 
