@@ -46,13 +46,24 @@ fn the_rendered_audio_starts_each_note_on_its_recorded_arrival() {
         .map(|(at, _)| at)
         .collect();
     assert_eq!(arrivals.len(), NOTES, "every note was recorded");
-    let c = compare_wav(
-        &wav,
-        &arrivals,
-        &Detector::default(),
-        Duration::from_millis(20),
-    )
-    .unwrap();
+    // On a busy machine notes can arrive bunched: one closer to the note before it
+    // than the detector can resolve (its refractory time, plus the window it compares
+    // the attack with) is not an onset of its own in the audio, and is not judged. Most
+    // must still be, or the test says nothing.
+    let detector = Detector::default();
+    let resolvable = detector.refractory + detector.window;
+    let judged: Vec<Duration> = arrivals
+        .iter()
+        .enumerate()
+        .filter(|(i, at)| *i == 0 || **at >= arrivals[i - 1] + resolvable)
+        .map(|(_, at)| *at)
+        .collect();
+    assert!(
+        judged.len() * 4 >= NOTES * 3,
+        "only {} of {NOTES} notes arrived far enough apart to be told apart: {arrivals:?}",
+        judged.len()
+    );
+    let c = compare_wav(&wav, &judged, &detector, Duration::from_millis(20)).unwrap();
     assert!(c.missing.is_empty(), "not heard: {:?}", c.missing);
     let spread = c.spread();
     eprintln!("audio onset − recorded arrival: {spread:?}");
