@@ -23,6 +23,8 @@ PACKAGES=(
   # Metrics: the scrape test runs a real Prometheus on loopback
   prometheus
   python3
+  # The --web page's real-browser tests (headless, driven over WebDriver)
+  chromium chromium-driver
   # Lints the shell scripts (scripts/test.sh)
   shellcheck
 )

@@ -11,6 +11,7 @@
 //! These are test helpers: a broker that does not start or a tool that fails panics
 //! with what the script or tool said.
 
+pub mod browser;
 mod broker;
 mod cluster;
 pub mod scenarios;

@@ -298,6 +298,7 @@
         tr.insertCell().textContent = 'live';
         const c = tr.insertCell();
         c.colSpan = 2;
+        c.className = 'live';
         // The counters as numbers (the lists in `live` are for the lanes).
         c.textContent = Object.entries(s.live)
           .filter(([, v]) => typeof v === 'number')
