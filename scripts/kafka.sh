@@ -11,6 +11,8 @@
 #                            version, heap, state (halted/killed), cluster,
 #                            data/ (log.dirs), logs/server.log; `stop` keeps
 #                            only the config files and logs/
+#   kafka/VERSION/trogdor/   Trogdor's jars (fetch-trogdor)
+#   trogdor/NAME/            one Trogdor coordinator and its agents (trogdor-start)
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -75,6 +77,10 @@ Commands:
                                 one of running, halted, killed (by halt/kill),
                                 exited (died on its own; data kept), starting.
                                 Stopped brokers (data deleted) are not listed.
+                                Then the Trogdor nodes trogdor-start started:
+                                trogdor:NAME/PROC VERSION PORT PID STATE, PROC
+                                coordinator or agent-N, STATE running or exited
+                                (died on its own). stop-all stops them too.
   run-tool VERSION CLASS ARGS   Run a Kafka command-line tool from VERSION's jars.
                                 CLASS is a fully qualified class name or a tool
                                 name (`tools VERSION`): NAME, kafka-NAME or
@@ -87,6 +93,23 @@ Commands:
                                 first of them of that major version, else the
                                 default's.
   free-port                     Print a free TCP port on 127.0.0.1.
+  fetch-trogdor VERSION         Resolve org.apache.kafka:trogdor for Kafka VERSION
+                                (for 3.9.2 trogdor 3.9.1: Maven Central has no
+                                3.9.2) with its runtime dependencies (Jetty,
+                                Jersey, ...) into
+                                $KMIDI_CACHE/kafka/VERSION/trogdor/libs. Idempotent.
+  trogdor-start VERSION NAME [AGENTS]
+                                Start a Trogdor coordinator and AGENTS agents (1-9,
+                                default 1) on 127.0.0.1 free ports; tasks name the
+                                agents agent-1..agent-N (the coordinator is Trogdor
+                                node agent-1 too, as in Kafka's trogdor.conf).
+                                Fetches Trogdor first if needed. Waits until their
+                                REST APIs answer, then prints the coordinator's URL
+                                http://127.0.0.1:PORT as the last line of stdout.
+  trogdor-stop NAME             Stop NAME's coordinator and agents (SIGTERM, then
+                                SIGKILL after a bounded wait); their tasks, kept
+                                in memory only, go with them. Unknown or stopped
+                                names are not an error.
   help                          This text.
 
 Tested versions: 3.9.2 (slf4j -> reload4j, log4j 1.x properties config) and
@@ -135,6 +158,12 @@ Environment:
   KMIDI_KAFKA_KEEP_LOGS       0: `stop` deletes all of run/NAME; default 1 keeps
                               its logs/ and server.properties (data/ is always
                               deleted)
+  KMIDI_TROGDOR_VERSION       the trogdor artifact to fetch, if not the broker's
+                              version (or its known substitute)
+  KMIDI_TROGDOR_START_TIMEOUT seconds to wait for Trogdor's REST APIs (60)
+  KMIDI_TROGDOR_STOP_TIMEOUT  seconds between SIGTERM and SIGKILL (10)
+  KMIDI_TROGDOR_HEAP_OPTS     heap of each Trogdor node (-Xmx256m -Xms64m)
+  KMIDI_TROGDOR_JVM_OPTS      JVM flags of each Trogdor node (the broker's)
   JAVA_HOME                   java to use (default: java on PATH)
 
 Examples:
@@ -147,6 +176,9 @@ Examples:
   scripts/kafka.sh run-tool 4.3.1 console-consumer --bootstrap-server \
       "$bootstrap" --topic t --from-beginning --max-messages 1
   scripts/kafka.sh stop "$port"
+  url=$(scripts/kafka.sh trogdor-start 4.3.1 load 2 | tail -n1)
+  curl "$url/coordinator/status"
+  scripts/kafka.sh trogdor-stop load
 EOF
 }
 
@@ -366,12 +398,15 @@ random_cluster_id() {
 
 pid_alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
 
-# True if $1 is a live broker process started from run dir $2.
+# True if $1 is a live broker process started from run dir $2, or a Trogdor
+# coordinator or agent started from node dir $2 (trogdor-start gives each node its own
+# copy of the config, so the pattern names one process): end_broker stops both alike.
 is_our_broker() {
   local pid=$1 run=$2 cmdline
   pid_alive "$pid" || return 1
   cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
-  [[ $cmdline == *kafka.Kafka*"$run/server.properties"* ]]
+  [[ $cmdline == *kafka.Kafka*"$run/server.properties"* ||
+    $cmdline == *org.apache.kafka.trogdor.*" -c $run/trogdor.json "* ]]
 }
 
 # Ports handed out by this run of the script, so no two listeners get the same one
@@ -755,6 +790,11 @@ cmd_stop_all() {
     run_state "${d%/}" >/dev/null || continue
     stop_run "${d%/}"
   done
+  # The Trogdor coordinators and agents `status` lists too.
+  for d in "$TROGDOR_ROOT"/*/; do
+    [[ -f ${d}url ]] || compgen -G "${d}*/pid" >/dev/null || continue
+    stop_trogdor_dir "${d%/}"
+  done
 }
 
 cmd_status() {
@@ -768,6 +808,7 @@ cmd_status() {
     printf '%s %s %s %s %s\n' "$(basename "$run")" "$(cat "$run/version" 2>/dev/null || echo '?')" \
       "$(cat "$run/port")" "$pid" "$state"
   done
+  trogdor_status
 }
 
 # ---------------------------------------------------------------- faults
@@ -834,6 +875,254 @@ cmd_restart() {
   cmd_resume "$1"
 }
 
+# ---------------------------------------------------------------- trogdor
+
+# Trogdor, Kafka's own distributed workload engine: a coordinator and agents on
+# 127.0.0.1 from the Maven jars of the broker's version, for tests and the README's
+# example (a real fleet runs Kafka's bin/trogdor.sh on its own hosts). Layout:
+#   kafka/VERSION/trogdor/libs/   Trogdor with its Jetty/Jersey runtime (fetch-trogdor)
+#   trogdor/NAME/                 version, url, trogdor.json (all nodes)
+#   trogdor/NAME/PROC/            trogdor.json (a copy: the process's own), pid, port,
+#                                 logs/trogdor.out; PROC is coordinator (Trogdor node
+#                                 agent-1, beside that agent) or agent-N
+# Trogdor keeps its tasks in memory only: stopping the processes is the whole state.
+# Its REST servers listen on every interface (Trogdor has no bind-address setting);
+# the config names 127.0.0.1, so the coordinator reaches its agents on loopback.
+TROGDOR_ROOT=$CACHE_DIR/trogdor
+TROGDOR_START_TIMEOUT=${KMIDI_TROGDOR_START_TIMEOUT:-60}
+TROGDOR_STOP_TIMEOUT=${KMIDI_TROGDOR_STOP_TIMEOUT:-10}
+TROGDOR_HEAP_OPTS=${KMIDI_TROGDOR_HEAP_OPTS:--Xmx256m -Xms64m}
+TROGDOR_JVM_OPTS=${KMIDI_TROGDOR_JVM_OPTS:-$JVM_OPTS}
+
+# Kafka releases whose trogdor artifact Maven Central lacks, and the release of the
+# same minor line used instead: "KAFKA TROGDOR". Its task specs and REST API are the
+# same; kafka-clients stays the broker's version (trogdor-pom.xml pins it).
+TROGDOR_SUBSTITUTES=("3.9.2 3.9.1")
+
+# The trogdor artifact version for Kafka $1 ($KMIDI_TROGDOR_VERSION wins).
+trogdor_artifact_version() {
+  local entry kafka trogdor
+  if [[ -n ${KMIDI_TROGDOR_VERSION:-} ]]; then
+    check_version "$KMIDI_TROGDOR_VERSION"
+    printf '%s\n' "$KMIDI_TROGDOR_VERSION"
+    return 0
+  fi
+  for entry in "${TROGDOR_SUBSTITUTES[@]}"; do
+    read -r kafka trogdor <<<"$entry"
+    if [[ $kafka == "$1" ]]; then
+      printf '%s\n' "$trogdor"
+      return 0
+    fi
+  done
+  printf '%s\n' "$1"
+}
+
+trogdor_libs_dir() { printf '%s\n' "$KAFKA_CACHE/$1/trogdor/libs"; }
+
+cmd_fetch_trogdor() {
+  (($# == 1)) || die "usage: fetch-trogdor VERSION"
+  local version=$1 tdir libs tmp lock_fd tv
+  check_version "$version"
+  tv=$(trogdor_artifact_version "$version")
+  tdir=$KAFKA_CACHE/$version/trogdor
+  libs=$(trogdor_libs_dir "$version")
+  [[ -f $tdir/.complete ]] && return 0
+  command -v mvn >/dev/null 2>&1 || die "mvn not found (scripts/install-deps.sh installs maven)"
+  mkdir -p "$tdir"
+  # Concurrent fetches of one version wait for each other.
+  exec {lock_fd}>"$tdir/.lock"
+  flock "$lock_fd"
+  if [[ -f $tdir/.complete ]]; then
+    exec {lock_fd}>&-
+    return 0
+  fi
+  log "fetching Trogdor $tv (for Kafka $version) from Maven Central ..."
+  tmp=$tdir/libs.tmp.$$
+  rm -rf "$tmp" "$libs"
+  if ! mvn -B -Dstyle.color=never -f "$CONF_DIR/trogdor-pom.xml" -P "$(mvn_profile "$version")" \
+      -Dkafka.version="$version" -Dtrogdor.version="$tv" \
+      dependency:copy-dependencies -DincludeScope=runtime \
+      -DoutputDirectory="$tmp" >"$tdir/mvn.log" 2>&1; then
+    grep -E 'ERROR|Could not|Failed' "$tdir/mvn.log" | head -n 30 >&2 || tail -n 30 "$tdir/mvn.log" >&2
+    rm -rf "$tmp"
+    die "mvn could not resolve org.apache.kafka:trogdor:$tv (Maven Central lacks some releases: set KMIDI_TROGDOR_VERSION to another of the same minor line)"
+  fi
+  [[ -f $tmp/trogdor-$tv.jar ]] || { rm -rf "$tmp"; die "trogdor-$tv.jar missing after mvn"; }
+  mv "$tmp" "$libs"
+  echo "$tv" >"$tdir/artifact-version"
+  touch "$tdir/.complete"
+  exec {lock_fd}>&-
+  log "Trogdor $tv for Kafka $version: $(find "$libs" -name '*.jar' | wc -l) jars in $libs"
+}
+
+# True if 127.0.0.1:$1 answers GET $2 with HTTP 200, within 5 s. Plain bash: the
+# script needs no HTTP client.
+http_get_ok() {
+  (
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1:%s\r\n\r\n' "$2" "$1" >&3
+    IFS= read -r -t 5 line <&3 || exit 1
+    [[ $line == HTTP/1.?' 200'* ]]
+  ) 2>/dev/null
+}
+
+# The node dirs of Trogdor NAME's dir $1: coordinator first, then the agents.
+trogdor_nodes() {
+  local d
+  for d in "$1"/coordinator "$1"/agent-*; do
+    [[ -f $d/trogdor.json ]] && printf '%s\n' "$d"
+  done
+  return 0
+}
+
+# Starts Trogdor node dir $1 (coordinator or agent) in the background; prints its pid.
+launch_trogdor_node() {
+  local node_dir=$1 version=$2 node cls libs
+  node=$(basename "$node_dir")
+  cls=org.apache.kafka.trogdor.agent.Agent
+  if [[ $node == coordinator ]]; then
+    cls=org.apache.kafka.trogdor.coordinator.Coordinator
+    node=agent-1
+  fi
+  libs=$(trogdor_libs_dir "$version")
+  local -a jvm heap
+  read -r -a jvm <<<"$TROGDOR_JVM_OPTS"
+  read -r -a heap <<<"$TROGDOR_HEAP_OPTS"
+  # setsid: it outlives this script and ignores the caller's ^C, like a broker. The
+  # config path ends the `-c` argument, so is_our_broker knows the process by it.
+  setsid "$JAVA_BIN" "${heap[@]}" "${jvm[@]}" "$(log_opts "$version" tool)" \
+    -cp "$libs/*" "$cls" -c "$node_dir/trogdor.json" -n "$node" \
+    </dev/null >>"$node_dir/logs/trogdor.out" 2>&1 &
+  echo "$!" >"$node_dir/pid"
+  echo "$!"
+}
+
+# Stops every node of Trogdor dir $1 (end_broker: SIGTERM, SIGKILL after a bounded
+# wait) and forgets them: pid, port and url go, logs stay (KMIDI_KAFKA_KEEP_LOGS).
+stop_trogdor_dir() {
+  local dir=$1 node_dir pid name
+  local -a waits=()
+  name=$(basename "$dir")
+  while IFS= read -r node_dir; do
+    (
+      if pid=$(STOP_TIMEOUT=$TROGDOR_STOP_TIMEOUT end_broker "$node_dir" TERM); then
+        log "stopped trogdor '$name' $(basename "$node_dir") (pid $pid)"
+      fi
+      rm -f "$node_dir/port"
+    ) &
+    waits+=("$!")
+  done < <(trogdor_nodes "$dir")
+  for pid in "${waits[@]}"; do wait "$pid" || true; done
+  rm -f "$dir/url"
+  if [[ ${KMIDI_KAFKA_KEEP_LOGS:-1} != 1 ]]; then
+    rm -rf "$dir"
+  fi
+}
+
+cmd_trogdor_start() {
+  (($# == 2 || $# == 3)) || die "usage: trogdor-start VERSION NAME [AGENTS]"
+  local version=$1 name=$2 agents=${3:-1} t0=$SECONDS dir i port node node_dir
+  check_version "$version"
+  [[ $name =~ ^[A-Za-z0-9._-]+$ ]] || die "bad trogdor name '$name'"
+  [[ $agents =~ ^[1-9]$ ]] || die "bad agent count '$agents' (1-9)"
+  command -v "$JAVA_BIN" >/dev/null 2>&1 || die "java not found"
+  cmd_fetch_trogdor "$version"
+  dir=$TROGDOR_ROOT/$name
+  while IFS= read -r node_dir; do
+    if [[ -f $node_dir/pid ]] && is_our_broker "$(cat "$node_dir/pid")" "$node_dir"; then
+      die "trogdor '$name' is already running ($(basename "$node_dir") pid $(cat "$node_dir/pid"))"
+    fi
+  done < <(trogdor_nodes "$dir")
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  echo "$version" >"$dir/version"
+  # One config names every node: the coordinator finds the agents in it, each process
+  # finds its own port by its -n name. The coordinator runs as node agent-1 (its
+  # second port), as in Kafka's config/trogdor.conf: the coordinator polls every node
+  # of the config as an agent, one without an agent port at Trogdor's default 8888.
+  local -a nodes=(coordinator) ports=()
+  for ((i = 1; i <= agents; i++)); do nodes+=("agent-$i"); done
+  for node in "${nodes[@]}"; do
+    take_port port
+    ports+=("$port")
+  done
+  local json='' extra
+  for ((i = 1; i <= agents; i++)); do
+    extra=''
+    ((i == 1)) && extra=", \"trogdor.coordinator.port\": ${ports[0]}"
+    json+="${json:+,
+}    \"agent-$i\": {\"hostname\": \"127.0.0.1\", \"trogdor.agent.port\": ${ports[i]}$extra}"
+  done
+  printf '{\n  "platform": "org.apache.kafka.trogdor.basic.BasicPlatform",\n  "nodes": {\n%s\n  }\n}\n' \
+    "$json" >"$dir/trogdor.json"
+  local -a pids=()
+  for ((i = 0; i < ${#nodes[@]}; i++)); do
+    node_dir=$dir/${nodes[i]}
+    mkdir -p "$node_dir/logs"
+    cp "$dir/trogdor.json" "$node_dir/trogdor.json"
+    echo "${ports[i]}" >"$node_dir/port"
+    pids+=("$(launch_trogdor_node "$node_dir" "$version")")
+  done
+  # Up when the coordinator's REST API answers and every agent's does too (the
+  # coordinator would retry an agent that is late, but a task created meanwhile waits).
+  local deadline=$((SECONDS + TROGDOR_START_TIMEOUT)) pending path
+  while :; do
+    pending=0
+    for ((i = 0; i < ${#nodes[@]}; i++)); do
+      if ! pid_alive "${pids[i]}"; then
+        tail -n 40 "$dir/${nodes[i]}/logs/trogdor.out" >&2 || true
+        stop_trogdor_dir "$dir"
+        die "trogdor '$name' ${nodes[i]} exited during startup"
+      fi
+      path=/agent/status
+      [[ ${nodes[i]} == coordinator ]] && path=/coordinator/status
+      http_get_ok "${ports[i]}" "$path" || pending=1
+    done
+    ((pending == 0)) && break
+    if ((SECONDS >= deadline)); then
+      for node in "${nodes[@]}"; do tail -n 20 "$dir/$node/logs/trogdor.out" >&2 || true; done
+      stop_trogdor_dir "$dir"
+      die "trogdor '$name' did not start within ${TROGDOR_START_TIMEOUT}s"
+    fi
+    sleep 0.2
+  done
+  echo "http://127.0.0.1:${ports[0]}" >"$dir/url"
+  log "started trogdor '$name': Trogdor $(cat "$KAFKA_CACHE/$version/trogdor/artifact-version") for Kafka $version, a coordinator and $agents agent(s) (${nodes[*]:1}) in $((SECONDS - t0))s; logs in $dir/*/logs"
+  echo "http://127.0.0.1:${ports[0]}"
+}
+
+cmd_trogdor_stop() {
+  (($# == 1)) || die "usage: trogdor-stop NAME"
+  local name=$1
+  [[ $name =~ ^[A-Za-z0-9._-]+$ ]] || die "bad trogdor name '$name'"
+  if [[ ! -d $TROGDOR_ROOT/$name ]]; then
+    log "no trogdor named '$name' (nothing to stop)"
+    return 0
+  fi
+  stop_trogdor_dir "$TROGDOR_ROOT/$name"
+}
+
+# `status` lines for Trogdor nodes: trogdor:NAME/PROC VERSION PORT PID STATE, STATE
+# running or exited (died on its own; trogdor-stop forgets it).
+trogdor_status() {
+  local dir node_dir pid state
+  for dir in "$TROGDOR_ROOT"/*/; do
+    dir=${dir%/}
+    [[ -d $dir ]] || continue
+    while IFS= read -r node_dir; do
+      [[ -f $node_dir/pid && -f $node_dir/port ]] || continue
+      pid=$(cat "$node_dir/pid")
+      state=running
+      if ! is_our_broker "$pid" "$node_dir"; then
+        state=exited
+        pid=-
+      fi
+      printf 'trogdor:%s/%s %s %s %s %s\n' "$(basename "$dir")" "$(basename "$node_dir")" \
+        "$(cat "$dir/version" 2>/dev/null || echo '?')" "$(cat "$node_dir/port")" "$pid" "$state"
+    done < <(trogdor_nodes "$dir")
+  done
+}
+
 # ---------------------------------------------------------------- main
 
 main() {
@@ -855,6 +1144,9 @@ main() {
     tools) cmd_tools "$@" ;;
     versions) cmd_versions "$@" ;;
     free-port) cmd_free_port "$@" ;;
+    fetch-trogdor) cmd_fetch_trogdor "$@" ;;
+    trogdor-start) cmd_trogdor_start "$@" ;;
+    trogdor-stop) cmd_trogdor_stop "$@" ;;
     help | -h | --help) usage ;;
     *)
       usage >&2

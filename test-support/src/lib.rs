@@ -18,6 +18,7 @@ pub mod scenarios;
 mod script;
 mod suite;
 mod tool;
+mod trogdor;
 mod versions;
 
 use std::path::{Path, PathBuf};
@@ -28,6 +29,7 @@ pub use script::{
     free_port, kafka_sh, kafka_sh_when_this_process_exits, stop_when_this_process_exits,
 };
 pub use tool::{run_kafka_sh_bounded, run_tool, run_tool_with_input, wait_bounded, ToolError};
+pub use trogdor::Trogdor;
 pub use versions::{kafka_version, DEFAULT_KAFKA_VERSIONS};
 
 /// The workspace root.

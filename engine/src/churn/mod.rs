@@ -14,7 +14,7 @@ pub mod script;
 
 pub use figures::{event_figures, EventFigures, PartitionSilence};
 pub use group::{GroupConsumer, GroupPlan, MemberCommand};
-pub use script::{ChurnEvent, ChurnKind, ChurnScript, ScriptError};
+pub use script::{parse_time, ChurnEvent, ChurnKind, ChurnScript, ScriptError};
 
 /// A churn event as it was applied.
 #[derive(Clone, Debug, serde::Serialize)]

@@ -66,7 +66,9 @@ pub enum ScriptError {
     Empty,
 }
 
-fn parse_time(s: &str) -> Option<Duration> {
+/// A song time as scripts write it: `10s`, `2.5s`, `1500ms`, a bare number is seconds.
+/// `None` for anything else, a negative time, or one too large for a `Duration`.
+pub fn parse_time(s: &str) -> Option<Duration> {
     let (number, scale) = if let Some(ms) = s.strip_suffix("ms") {
         (ms, 1e-3)
     } else if let Some(sec) = s.strip_suffix('s') {
@@ -75,7 +77,10 @@ fn parse_time(s: &str) -> Option<Duration> {
         (s, 1.0)
     };
     let v: f64 = number.trim().parse().ok()?;
-    (v.is_finite() && v >= 0.0).then(|| Duration::from_secs_f64(v * scale))
+    if !(v.is_finite() && v >= 0.0) {
+        return None;
+    }
+    Duration::try_from_secs_f64(v * scale).ok()
 }
 
 impl FromStr for ChurnScript {
@@ -116,6 +121,14 @@ impl fmt::Display for ChurnScript {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_time_too_large_for_a_duration_is_refused_not_a_panic() {
+        assert_eq!(parse_time("1e300s"), None);
+        let err = "kill@1e300s".parse::<ChurnScript>().unwrap_err();
+        assert!(matches!(err, ScriptError::Time(..)), "{err}");
+        assert_eq!(parse_time("1500ms"), Some(Duration::from_millis(1500)));
+    }
 
     #[test]
     fn a_script_is_parsed_into_events_in_score_order() {
