@@ -8,6 +8,9 @@
 #                                 BENCHMARKS.md
 #   scripts/bench.sh --quick      every benchmark briefly (~6 min, debug build), writes
 #                                 target/bench/BENCHMARKS.quick.md; exit 0 if all ran
+#   scripts/bench.sh --only web   benchmark 10 alone (release build, a broker of its
+#                                 own, ~4 min): its section replaces BENCHMARKS.md's
+#                                 `## 10.` (or goes in by number), the rest untouched
 #   KMIDI_BENCH_NO_39=1 ...       skip the 3.9.2 broker (kafka-rust)
 #   KMIDI_BENCH_NO_RT=1 ...       no SCHED_FIFO rows (benchmarks 1 and 3)
 #   KMIDI_SOAK_SECS=N ...         the full run's soak length (default 1800)
@@ -18,7 +21,17 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
 QUICK=
-[[ ${1:-} == --quick ]] && QUICK=1
+ONLY=
+case ${1:-} in
+  --quick) QUICK=1 ;;
+  --only)
+    ONLY=${2:-}
+    if [[ $ONLY != web ]]; then
+      echo "usage: scripts/bench.sh [--quick | --only web]" >&2
+      exit 2
+    fi
+    ;;
+esac
 K4=$(bash scripts/kafka.sh versions 4)
 K39=$(bash scripts/kafka.sh versions 3)
 OUTDIR=$REPO/target/bench
@@ -39,6 +52,79 @@ step() { printf '\n==> [%3d s] %s\n' $((SECONDS - started)) "$*" >&2; }
 # for tools stops at C1, which suits one-shot admin commands, not a reference).
 export KMIDI_KAFKA_TOOL_JVM_OPTS=${KMIDI_KAFKA_TOOL_JVM_OPTS:--Xmx512m -XX:+UseSerialGC -Xshare:auto -Djava.awt.headless=true}
 
+# Starts a broker named bench-VERSION-PORT and sets BOOT to its address. Not called in
+# a $(...) subshell: BROKERS must be recorded here, for the cleanup to stop it.
+start_broker() {
+  local version=$1 port name
+  port=$(bash scripts/kafka.sh free-port)
+  name=bench-$version-$port
+  BROKERS+=("$name")
+  bash scripts/kafka.sh start "$version" "$port" "$name" >&2
+  BOOT=127.0.0.1:$port
+}
+
+# Benchmark 10's arguments. The quick pass keeps it under ~40 s: one --web configuration
+# with listeners (2, so several at once are exercised), a 2 s song, 20 hi-hats; without
+# chromedriver it says so in its section and measures the rest.
+if [[ -n $QUICK ]]; then
+  WEB=(--length 2 --notes 20 --settle 1 --listeners 2)
+else
+  WEB=(--length 30 --notes 120 --listeners '1,4')
+fi
+
+# Replaces section NUM of markdown file FILE with the section in SECTION (from its
+# `## NUM.` heading to the next `## `), or puts it before the first section numbered
+# above NUM (4a counts as 4), or at the end; every other line stays as it is.
+splice_section() {
+  local num=$1 section=$2 file=$3 tmp
+  tmp=$(mktemp)
+  awk -v num="$num" -v section="$section" '
+    function emit(  line) {
+      # A blank line before the heading, as between every other section.
+      if (last != "") print ""
+      while ((getline line < section) > 0) print line
+      close(section)
+      done = 1
+    }
+    /^## / {
+      key = $2; sub(/\.$/, "", key)
+      skipping = 0
+      if (key == num) { if (!done) emit(); skipping = 1; next }
+      if (!done && key + 0 > num + 0) emit()
+    }
+    skipping { next }
+    { print; last = $0 }
+    END { if (!done) emit() }
+  ' "$file" >"$tmp"
+  # Written over, not moved: the file keeps its owner and mode.
+  cat "$tmp" >"$file"
+  rm -f "$tmp"
+}
+
+# --only web: benchmark 10 alone, in release, on a broker of its own, spliced into
+# BENCHMARKS.md with a line saying when and from what it was regenerated.
+if [[ $ONLY == web ]]; then
+  step "build (release): kmidi, kmidi-bench"
+  cargo build --profile release --locked -p kmidi -p kmidi-bench >&2
+  step "Kafka $K4 broker"
+  start_broker "$K4"
+  SECTION=$OUTDIR/web.md
+  step "10: listening from a browser (--web)"
+  "$REPO/target/release/kmidi-bench" web --bootstrap "$BOOT" --dir "$OUTDIR" "${WEB[@]}" >"$SECTION.new"
+  cleanup
+  BROKERS=()
+  commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+  if [[ -n $(git status --porcelain 2>/dev/null) ]]; then commit+=" (with uncommitted changes)"; fi
+  note="_Regenerated alone by \`scripts/bench.sh --only web\` on $(date -u '+%Y-%m-%d %H:%M UTC') at commit $commit; the other sections are from the run named at the top._"
+  awk -v note="$note" 'NR == 1 { print; print ""; print note; next } { print }' \
+    "$SECTION.new" >"$SECTION"
+  rm -f "$SECTION.new"
+  [[ -f $REPO/BENCHMARKS.md ]] || echo "# kmidi benchmarks" >"$REPO/BENCHMARKS.md"
+  splice_section 10 "$SECTION" "$REPO/BENCHMARKS.md"
+  step "spliced section 10 into $REPO/BENCHMARKS.md in $((SECONDS - started)) s"
+  exit 0
+fi
+
 # --quick only proves every benchmark runs (its figures are not judged), so it reuses
 # the debug build the tests just made instead of spending minutes on a release build.
 if [[ -n $QUICK ]]; then PROFILE=dev PROFILE_DIR=debug; else PROFILE=release PROFILE_DIR=release; fi
@@ -50,17 +136,6 @@ BENCH=$REPO/target/$PROFILE_DIR/kmidi-bench
 # Every transport 4.x accepts: the built-in rdkafka first (the others' reference).
 ON_4="rdkafka,$PLUGINS/libkmidi_c_rdkafka.so,$PLUGINS/libkmidi_rskafka.so"
 [[ -f $PLUGINS/libkmidi_franz_go.so ]] && ON_4+=",$PLUGINS/libkmidi_franz_go.so"
-
-# Starts a broker named bench-VERSION-PORT and sets BOOT to its address. Not called in
-# a $(...) subshell: BROKERS must be recorded here, for the cleanup to stop it.
-start_broker() {
-  local version=$1 port name
-  port=$(bash scripts/kafka.sh free-port)
-  name=bench-$version-$port
-  BROKERS+=("$name")
-  bash scripts/kafka.sh start "$version" "$port" "$name" >&2
-  BOOT=127.0.0.1:$port
-}
 
 if [[ -n $QUICK ]]; then
   SCHED=(--length 2) OVER=(--notes 2000)
@@ -83,6 +158,8 @@ step "2, 4b, 5: latency and throughput per transport on Kafka $K4"
 step "6: footprint of the real kmidi instrument and player"
 "$BENCH" footprint --bootstrap "$B4" --transports "$ON_4" \
   --dir "$OUTDIR" "${FOOT[@]}" >>"$BODY"
+step "10: listening from a browser (--web): the page's onsets, bandwidth, CPU per listener"
+"$BENCH" web --bootstrap "$B4" --dir "$OUTDIR" "${WEB[@]}" >>"$BODY"
 step "8: soak: player --loop and instrument --metrics for ${SOAK} s"
 "$BENCH" soak --bootstrap "$B4" --seconds "$SOAK" --dir "$OUTDIR" >>"$BODY"
 cleanup
@@ -142,14 +219,14 @@ elapsed=$((SECONDS - started))
   echo "**How the engine is measured:** benchmarks 1–3 and the music mode of 2 run"
   echo "kmidi's own engines (crate \`kmidi-engine\`: the player's \`perform\` loop, the"
   echo "instrument's \`listen\` loop, the session \`kmidi demo\` runs), the code the"
-  echo "\`kmidi\` binary runs, from \`bench/\` (crate \`kmidi-bench\`); benchmark 6"
-  echo "drives the real \`kmidi instrument\` and \`kmidi player\` binaries."
+  echo "\`kmidi\` binary runs, from \`bench/\` (crate \`kmidi-bench\`); benchmarks 6"
+  echo "and 10 drive the real \`kmidi instrument\` and \`kmidi player\` binaries."
   echo "Each section names the \`kmidi-bench\` command that regenerates it alone (with a"
   echo "broker at --bootstrap); \`scripts/bench.sh\` regenerates this whole file."
   echo
-  # The sections in their numbers' order (1, 2, 3, 4a, 4b, 5, 6, 7, 8, 9), whatever order they
-  # ran in; sections with the same number keep theirs.
+  # The sections in their numbers' order (1, 2, 3, 4a, 4b, 5, ..., 9, 10: a version
+  # sort), whatever order they ran in; sections with the same number keep theirs.
   awk '/^## /{key=$2; sub(/\.$/, "", key)} {printf "%s\t%08d\t%s\n", key, NR, $0}' "$BODY" |
-    LC_ALL=C sort -t$'\t' -k1,1 -k2,2n | cut -f3-
+    LC_ALL=C sort -t$'\t' -k1,1V -k2,2n | cut -f3-
 } >"$OUT"
 step "wrote $OUT in ${elapsed} s"

@@ -18,6 +18,7 @@ mod song;
 mod stats;
 mod throughput;
 mod transports;
+mod web;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -144,6 +145,32 @@ enum Bench {
         #[arg(long)]
         kmidi: Option<PathBuf>,
         /// Where the reports and logs go.
+        #[arg(long, default_value = "target/bench")]
+        dir: PathBuf,
+    },
+    /// 10. Listening from a browser (--web): the page's onset error, bandwidth, CPU per listener.
+    Web {
+        #[arg(long)]
+        bootstrap: String,
+        /// Plain SSE listeners per `--web` configuration, besides 0 (at most 64 each).
+        #[arg(long, value_delimiter = ',', default_value = "1,4")]
+        listeners: Vec<usize>,
+        /// The song of the bandwidth and CPU figures [default: a generated one of --length s].
+        #[arg(long)]
+        song: Option<PathBuf>,
+        /// The generated song's length, seconds.
+        #[arg(long, default_value_t = 30.0)]
+        length: f64,
+        /// Hi-hats the page plays for the onset figures.
+        #[arg(long, default_value_t = 120)]
+        notes: usize,
+        /// Seconds each instrument has to join its group before the song.
+        #[arg(long, default_value_t = 3.0)]
+        settle: f64,
+        /// The kmidi binary [default: `kmidi` beside this binary].
+        #[arg(long)]
+        kmidi: Option<PathBuf>,
+        /// Where the songs, recordings and logs go.
         #[arg(long, default_value = "target/bench")]
         dir: PathBuf,
     },
@@ -276,6 +303,26 @@ fn main() -> Result<()> {
             );
             Vec::new()
         }
+        Bench::Web {
+            bootstrap,
+            listeners,
+            song,
+            length,
+            notes,
+            settle,
+            kmidi,
+            dir,
+        } => vec![web::run(&web::Options {
+            bootstrap,
+            kmidi: kmidi.unwrap_or_else(|| beside_me("kmidi")),
+            listeners,
+            song,
+            length: Duration::from_secs_f64(length),
+            notes,
+            settle: Duration::from_secs_f64(settle),
+            dir,
+            command,
+        })?],
     };
     for s in sections {
         print!("{}", s.markdown());

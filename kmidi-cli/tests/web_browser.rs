@@ -17,11 +17,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use common::{instrument_in, player_at, run, stderr, Broker};
-use kmidi_midi::sink::read_recording;
 use kmidi_test_instruments::clicks;
-use kmidi_test_instruments::onset::{compare, Detector};
-use kmidi_test_support::browser::{base64_decode, Browser, JitterProxy};
+use kmidi_test_support::browser::{Browser, JitterProxy, PageAudio};
 use serde_json::Value;
+
+use kmidi_test_support::browser::judge::judge_page;
 
 const NOTES: usize = 40;
 /// Up to this much random delay per chunk between kmidi and the page.
@@ -142,97 +142,6 @@ fn warm_up(song: &Path) {
     });
 }
 
-/// One channel of the tap: little-endian f32 samples, base64.
-fn samples(v: &Value) -> Vec<f32> {
-    let bytes = base64_decode(v.as_str().expect("base64 text")).expect("valid base64");
-    bytes
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
-}
-
-/// Two strikes closer than this sound as one onset: the second starts inside the first
-/// one's burst. Arrivals come this close when the player or the broker stalls a moment
-/// and hands several notes on at once.
-const MASKED: Duration = Duration::from_millis(20);
-
-/// How the onsets in the page's audio sit against the instrument's arrivals.
-struct Judged {
-    /// Per note found: onset − arrival less the page's constant delay (the median of
-    /// those over the notes sharing that delay), ms.
-    errors_ms: Vec<f64>,
-    /// How many delays the page played at: 1, plus one per underrun between notes.
-    delays: usize,
-    /// Notes with no onset of their own that came within [`MASKED`] of the one before.
-    masked: Vec<usize>,
-    /// Notes with no onset near them, and no excuse.
-    unheard: Vec<usize>,
-    /// Onsets no note explains.
-    extra: usize,
-}
-
-/// `scheduled`: where the page put each note in its audio (from `kmidiTap.noteFrames()`),
-/// on the onsets' timeline. An underrun moves the page's delay once (that is the
-/// design: the buffer grows only then), so the constant removed is the one of the run of
-/// notes between underruns; where the page claims it scheduled a note only splits the
-/// notes into those runs, every error is the audio's against the arrival.
-fn judge(arrivals: &[Duration], scheduled: &[Duration], onsets: &[Duration]) -> Judged {
-    assert_eq!(
-        scheduled.len(),
-        arrivals.len(),
-        "the page scheduled every note"
-    );
-    // Matched to the schedule within 3 ms (the schedule's timeline is continuous across
-    // an underrun, the arrivals' is not), held to 1 ms of the arrival after.
-    let c = compare(scheduled, onsets, Duration::from_millis(3));
-    let offset: Vec<f64> = scheduled
-        .iter()
-        .zip(arrivals)
-        .map(|(s, a)| s.as_secs_f64() - a.as_secs_f64())
-        .collect();
-    // A new delay where the schedule's offset jumps (by ≥ 50 ms on an underrun; frame
-    // rounding moves it by a sample at most).
-    let mut delay_of = vec![0usize; arrivals.len()];
-    for i in 1..arrivals.len() {
-        let jump = (offset[i] - offset[i - 1]).abs() > 0.5e-3;
-        delay_of[i] = delay_of[i - 1] + usize::from(jump);
-    }
-    let delays = delay_of.last().map_or(1, |d| d + 1);
-    // Onset − arrival, up to one constant for the whole song: the detector's own offset.
-    let heard: Vec<(usize, f64)> = c
-        .heard
-        .iter()
-        .map(|h| (h.index, h.delay_us / 1e3 + offset[h.index] * 1e3))
-        .collect();
-    let mut errors_ms = Vec::with_capacity(heard.len());
-    for d in 0..delays {
-        let mut run: Vec<f64> = heard
-            .iter()
-            .filter(|(i, _)| delay_of[*i] == d)
-            .map(|(_, ms)| *ms)
-            .collect();
-        run.sort_by(f64::total_cmp);
-        let median = run.get(run.len() / 2).copied().unwrap_or(0.0);
-        errors_ms.extend(run.iter().map(|ms| ms - median));
-    }
-    let (masked, unheard) = c
-        .missing
-        .iter()
-        .partition(|&&i| i > 0 && arrivals[i] - arrivals[i - 1] < MASKED);
-    Judged {
-        errors_ms,
-        delays,
-        masked,
-        unheard,
-        extra: c.extra,
-    }
-}
-
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    let i = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[i]
-}
-
 #[test]
 fn the_page_plays_every_note_on_its_arrival_through_network_jitter() {
     let _one = one_at_a_time();
@@ -264,62 +173,31 @@ fn the_page_plays_every_note_on_its_arrival_through_network_jitter() {
         "document.body.innerText",
     );
 
-    // Where the page put each note, in its own audio.
-    let tap = browser.eval("kmidiTap.take()");
-    let rate = tap["sampleRate"].as_f64().expect("a sample rate");
-    let (left, right) = (samples(&tap["left"]), samples(&tap["right"]));
-    let mono: Vec<f32> = left
-        .iter()
-        .zip(&right)
-        .map(|(l, r)| (l + r) / 2.0)
-        .collect();
-    let onsets: Vec<Duration> = Detector {
-        // The page's hi-hat is one 12 ms burst of noise, with no second burst to skip.
-        refractory: Duration::from_millis(12),
-        ..Detector::default()
-    }
-    .onsets(&mono, rate as u32)
-    .into_iter()
-    .map(|n| Duration::from_secs_f64(n as f64 / rate))
-    .collect();
-    let arrivals: Vec<Duration> = read_recording(&heard)
-        .expect("the recording is a MIDI file")
-        .into_iter()
-        .filter(|(_, bytes)| bytes.as_slice() == clicks::note_on())
-        .map(|(at, _)| at)
-        .collect();
-    assert_eq!(arrivals.len(), NOTES, "the instrument heard every note");
-    let delay_ms = browser.eval("kmidiPage.delayMs()");
-    let underruns = browser.eval("kmidiPage.underruns()");
-    let first = tap["firstFrame"].as_f64().expect("the tap's first frame");
-    let scheduled: Vec<Duration> = browser
-        .eval("kmidiTap.noteFrames()")
-        .as_array()
-        .expect("the frames the page scheduled")
-        .iter()
-        .map(|f| Duration::from_secs_f64((f.as_f64().unwrap_or(0.0) - first) / rate))
-        .collect();
-    let j = judge(&arrivals, &scheduled, &onsets);
-    let mut errors_ms: Vec<f64> = j.errors_ms.iter().map(|e| e.abs()).collect();
-    errors_ms.sort_by(f64::total_cmp);
+    // Where the page put each note, in its own audio, against where the instrument
+    // heard it.
+    let audio = PageAudio::take(&browser);
+    let sound = judge_page(&audio, &heard);
+    let j = &sound.judged;
+    assert_eq!(
+        sound.arrivals.len(),
+        NOTES,
+        "the instrument heard every note"
+    );
+    let spread = j.spread();
     eprintln!(
         "page onset − instrument arrival, constant removed: p50 {:.3} ms, p99 {:.3} ms, \
          max {:.3} ms over {} notes ({} more inside the one before); the page's delay \
-         {delay_ms} ms, underruns {underruns} ({} delay(s) between notes)",
-        percentile(&errors_ms, 0.5),
-        percentile(&errors_ms, 0.99),
-        errors_ms.last().copied().unwrap_or(0.0),
-        errors_ms.len(),
+         {} ms, underruns {} ({} delay(s) between notes)",
+        spread.p50_ms,
+        spread.p99_ms,
+        spread.max_ms,
+        spread.count,
         j.masked.len(),
+        audio.delay_ms,
+        audio.underruns,
         j.delays,
     );
-    let context = || {
-        format!(
-            "underruns {underruns}; errors (ms) {:?}; scheduled {scheduled:?}; \
-             onsets {onsets:?}; arrivals {arrivals:?}",
-            j.errors_ms,
-        )
-    };
+    let context = || sound.context(&audio);
     assert!(
         j.unheard.is_empty(),
         "notes not heard where they arrived: {:?}; {}",
@@ -342,7 +220,7 @@ fn the_page_plays_every_note_on_its_arrival_through_network_jitter() {
         context()
     );
     assert!(
-        errors_ms.iter().all(|e| *e <= 1.0),
+        spread.max_ms <= 1.0,
         "a note sounded more than 1 ms off its arrival; {}",
         context()
     );

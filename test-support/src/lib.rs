@@ -11,8 +11,8 @@
 //! These are test helpers: a broker that does not start or a tool that fails panics
 //! with what the script or tool said.
 
-pub mod browser;
 mod broker;
+pub mod browser;
 mod cluster;
 pub mod scenarios;
 mod script;
