@@ -170,3 +170,74 @@ fn a_taken_port_is_refused_before_anything_plays() {
     assert!(!err.contains("kmidi demo:"), "nothing started: {err}");
     assert!(!record.exists(), "nothing recorded");
 }
+
+#[test]
+fn compare_streams_side_a_panned_left_and_b_right_and_shares_its_listener_with_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("both.mid");
+    // Port 0 cannot be shared by name: a free port, given to both flags.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let web = format!("127.0.0.1:{port}");
+    let mut c = kmidi();
+    c.args(["compare", "-q", "--no-port", "-s", "0.25"])
+        .args(["--transport-a", "rdkafka", "--transport-b", "rdkafka"])
+        .args(["--song", "ode_to_joy.mid", "--web", &web, "--metrics", &web])
+        .arg("--record")
+        .arg(&record);
+    let mut child = spawn(&mut c);
+    let (addr, rest) = web_address(&mut child);
+    let page = listen(addr);
+    let (status, metrics) = request(addr, "GET", "/metrics");
+    assert_eq!(status, 200, "one listener serves /metrics too");
+    assert!(metrics.contains("# EOF"), "{metrics}");
+    let out = wait_bounded(child, Duration::from_secs(120));
+    let err = rest.join().unwrap();
+    assert!(out.status.success(), "{err}");
+    let events = page.join().unwrap();
+    let hello = &events[0].1;
+    assert_eq!(hello["command"], "compare");
+    let labels: Vec<&str> = hello["sides"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["A (rdkafka)", "B (rdkafka)"]);
+    // Pan (CC10) hard left on A's channels (0-7), hard right on B's (8-15).
+    let heard = notes(&events);
+    let pans: Vec<(u8, u8)> = heard
+        .iter()
+        .filter_map(|h| {
+            let b: Vec<u8> = h
+                .split(' ')
+                .filter_map(|x| u8::from_str_radix(x, 16).ok())
+                .collect();
+            (b.len() == 3 && b[0] & 0xF0 == 0xB0 && b[1] == 10).then(|| (b[0] & 0x0F, b[2]))
+        })
+        .collect();
+    assert!(
+        pans.iter().any(|&(ch, v)| ch < 8 && v == 0),
+        "A left: {pans:?}"
+    );
+    assert!(
+        pans.iter().any(|&(ch, v)| ch >= 8 && v == 127),
+        "B right: {pans:?}"
+    );
+    let note_ons = |lo: u8, hi: u8| {
+        heard
+            .iter()
+            .filter(|h| {
+                let status = u8::from_str_radix(&h[..2], 16).unwrap_or(0);
+                status & 0xF0 == 0x90 && (lo..=hi).contains(&(status & 0x0F))
+            })
+            .count()
+    };
+    assert!(
+        note_ons(0, 7) > 0 && note_ons(0, 7) == note_ons(8, 15),
+        "{heard:?}"
+    );
+}
