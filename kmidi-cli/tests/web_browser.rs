@@ -155,12 +155,7 @@ fn the_page_plays_every_note_on_its_arrival_through_network_jitter() {
     let mut instrument = Instrument::start(topic, &heard, 10);
     let proxy = JitterProxy::start(instrument.port, JITTER);
     let browser = Browser::start();
-    browser.open(&format!("http://127.0.0.1:{}/?tap=1", proxy.port));
-    browser.wait_for(
-        "kmidiPage.state() === 'waiting' && kmidiPage.audioRunning()",
-        Duration::from_secs(30),
-        "[kmidiPage.state(), kmidiPage.audioRunning(), document.body.innerText]",
-    );
+    browser.open_tapped_page(proxy.port);
 
     let out = run(player_at(&broker().bootstrap, topic, "1")
         .arg("-m")

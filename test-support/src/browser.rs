@@ -127,6 +127,18 @@ impl Browser {
         self.session_call("POST", "/url", Some(&json!({ "url": url })));
     }
 
+    /// Opens kmidi's `--web` page on 127.0.0.1:`port` with its audio tap (`?tap=1`) and
+    /// waits until it is connected, waiting for the first note, with its audio running:
+    /// from then on every note is heard and tapped.
+    pub fn open_tapped_page(&self, port: u16) {
+        self.open(&format!("http://127.0.0.1:{port}/?tap=1"));
+        self.wait_for(
+            "kmidiPage.state() === 'waiting' && kmidiPage.audioRunning()",
+            Duration::from_secs(30),
+            "[kmidiPage.state(), kmidiPage.audioRunning(), document.body.innerText]",
+        );
+    }
+
     /// Reloads the current page.
     pub fn reload(&self) {
         self.session_call("POST", "/refresh", Some(&json!({})));

@@ -74,12 +74,7 @@ fn listen(k: &Kmidi, notes: usize, settle: Duration) -> Result<Heard> {
     instrument.wait_web(port, Duration::from_secs(30))?;
     let proxy = JitterProxy::start(port, JITTER);
     let browser = Browser::start();
-    browser.open(&format!("http://127.0.0.1:{}/?tap=1", proxy.port));
-    browser.wait_for(
-        "kmidiPage.state() === 'waiting' && kmidiPage.audioRunning()",
-        Duration::from_secs(30),
-        "[kmidiPage.state(), kmidiPage.audioRunning(), document.body.innerText]",
-    );
+    browser.open_tapped_page(proxy.port);
     std::thread::sleep(settle.saturating_sub(started.elapsed()));
     let song_limit =
         clicks::onsets(notes).last().copied().unwrap_or_default() + Duration::from_secs(60);

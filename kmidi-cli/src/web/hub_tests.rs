@@ -24,10 +24,7 @@ fn dropped(hub: &Hub, id: u64) -> Option<u64> {
 }
 
 fn parse(text: &str) -> (String, Value) {
-    let mut lines = text.lines();
-    let event = lines.next().unwrap().strip_prefix("event: ").unwrap();
-    let data = lines.next().unwrap().strip_prefix("data: ").unwrap();
-    (event.to_string(), serde_json::from_str(data).unwrap())
+    crate::web::sse::parse_frame(text)
 }
 
 #[test]

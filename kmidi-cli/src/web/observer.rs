@@ -157,14 +157,7 @@ mod tests {
         };
         observer.live(&report);
         let f = l.rx.try_recv().unwrap();
-        let data = f
-            .text
-            .lines()
-            .nth(1)
-            .unwrap()
-            .strip_prefix("data: ")
-            .unwrap();
-        let v: Value = serde_json::from_str(data).unwrap();
+        let (_, v) = crate::web::sse::parse_frame(&f.text);
         assert_eq!(v["side"], 0);
         assert_eq!(v["live"]["played"], 7);
         assert_eq!(

@@ -64,14 +64,7 @@ mod tests {
         hub.flush();
         let mut notes = Vec::new();
         while let Ok(f) = l.rx.try_recv() {
-            let data = f
-                .text
-                .lines()
-                .nth(1)
-                .unwrap()
-                .strip_prefix("data: ")
-                .unwrap();
-            let v: serde_json::Value = serde_json::from_str(data).unwrap();
+            let (_, v) = crate::web::sse::parse_frame(&f.text);
             if let Some(n) = v["notes"].as_array() {
                 notes.extend(n.iter().map(|n| n[1].as_str().unwrap().to_string()));
             }

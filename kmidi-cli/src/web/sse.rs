@@ -34,6 +34,19 @@ pub fn frame(event: &str, data: &serde_json::Value) -> String {
 
 /// Writes `listener`'s greeting, then its queue as it fills, with keepalives in the
 /// gaps, until the page goes away (a failed write) or the hub forgets the listener.
+/// A frame's event name and JSON data: [`frame`] read back, for tests.
+#[cfg(test)]
+pub fn parse_frame(text: &str) -> (String, serde_json::Value) {
+    let mut lines = text.lines();
+    let event = lines.next().and_then(|l| l.strip_prefix("event: "));
+    let data = lines.next().and_then(|l| l.strip_prefix("data: "));
+    let (Some(event), Some(data)) = (event, data) else {
+        panic!("not an SSE frame: {text:?}");
+    };
+    let value = serde_json::from_str(data).unwrap_or_else(|e| panic!("{e}: {data}"));
+    (event.to_string(), value)
+}
+
 pub fn stream(out: &mut dyn Write, listener: Listener) -> io::Result<()> {
     let result = write_all(out, &listener);
     // Written out or gone: the hub's `end` need not wait for this page any longer.
