@@ -32,7 +32,7 @@ for v in "${KAFKA_VERSIONS[@]}"; do
 done
 
 step "format and lints"
-shellcheck scripts/*.sh scripts/kafka/*.sh transports/*/*.sh
+shellcheck scripts/*.sh scripts/kafka/*.sh scripts/kafka/lib/*.sh transports/*/*.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p kmidi --features jack --all-targets --locked -- -D warnings
