@@ -63,5 +63,6 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Ports => ports::run(),
         Command::Transports(args) => transports::run(args),
         Command::Member(args) => member::run(args.member_id),
+        Command::LoadWorker => load_worker::run(),
     }
 }

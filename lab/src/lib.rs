@@ -8,6 +8,7 @@
 
 pub mod driver;
 pub mod figures;
+pub mod local;
 pub mod scenario;
 pub mod trogdor;
 

@@ -65,6 +65,10 @@ pub enum Command {
     /// these; its job comes on stdin).
     #[command(hide = true)]
     Member(MemberArgs),
+    /// One load step of the local load driver, through a kmidi transport (its job
+    /// comes on stdin).
+    #[command(hide = true)]
+    LoadWorker,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@
 pub mod compare;
 pub mod demo;
 pub mod instrument;
+pub mod load_worker;
 pub mod member;
 pub mod player;
 pub mod ports;
