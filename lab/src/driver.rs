@@ -154,6 +154,28 @@ fn is_loopback_host(host: &str) -> bool {
         .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// What every driver checks before it starts step `step`: not started already, and a
+/// cluster on loopback unless the user allowed another (`allow_remote`).
+pub fn check_start(
+    already: bool,
+    allow_remote: bool,
+    step: usize,
+    bootstrap: &str,
+) -> Result<(), DriverError> {
+    if already {
+        return Err(DriverError::Start {
+            step,
+            reason: "it was started already".to_string(),
+        });
+    }
+    if !allow_remote && !bootstrap_is_loopback(bootstrap) {
+        return Err(DriverError::NotLoopback {
+            bootstrap: bootstrap.to_string(),
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

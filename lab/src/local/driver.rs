@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::driver::{bootstrap_is_loopback, DriverError, LoadDriver, LoadReport, StepHandle};
+use crate::driver::{check_start, DriverError, LoadDriver, LoadReport, StepHandle};
 use crate::scenario::LoadStep;
 
 use super::java::{java_report, step_spawn, topic_ready, JavaTools, CONSUMER_IDLE_TIMEOUT};
@@ -146,14 +146,8 @@ impl LoadDriver for LocalDriver {
         bootstrap: &str,
     ) -> Result<StepHandle, DriverError> {
         let fail = |reason: String| DriverError::Start { step, reason };
-        if self.steps.iter().any(|s| s.handle.step == step) {
-            return Err(fail("it was started already".to_string()));
-        }
-        if !self.allow_remote && !bootstrap_is_loopback(bootstrap) {
-            return Err(DriverError::NotLoopback {
-                bootstrap: bootstrap.to_string(),
-            });
-        }
+        let already = self.steps.iter().any(|s| s.handle.step == step);
+        check_start(already, self.allow_remote, step, bootstrap)?;
         if !(load.records_per_sec().is_finite() && load.records_per_sec() > 0.0) {
             return Err(fail(format!("no records to send at {}", load.rate)));
         }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::driver::{bootstrap_is_loopback, DriverError, LoadDriver, LoadReport, StepHandle};
+use crate::driver::{check_start, DriverError, LoadDriver, LoadReport, StepHandle};
 use crate::scenario::{LoadStep, Rate};
 
 use super::client::{TrogdorClient, TrogdorError};
@@ -179,14 +179,8 @@ impl LoadDriver for TrogdorDriver {
         bootstrap: &str,
     ) -> Result<StepHandle, DriverError> {
         let fail = |reason: String| DriverError::Start { step, reason };
-        if self.steps.iter().any(|s| s.handle.step == step) {
-            return Err(fail("it was started already".to_string()));
-        }
-        if !self.allow_remote && !bootstrap_is_loopback(bootstrap) {
-            return Err(DriverError::NotLoopback {
-                bootstrap: bootstrap.to_string(),
-            });
-        }
+        let already = self.steps.iter().any(|s| s.handle.step == step);
+        check_start(already, self.allow_remote, step, bootstrap)?;
         let shares = producer_shares(load.records_per_sec(), load.duration, self.agents.len());
         if shares.is_empty() {
             return Err(fail(format!("no records to send at {}", load.rate)));
