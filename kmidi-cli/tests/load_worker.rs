@@ -69,6 +69,13 @@ fn the_load_worker_achieves_its_rate() {
     let fraction = report.fraction_achieved().unwrap();
     assert!((0.8..=1.2).contains(&fraction), "{report:?}");
     assert!(report.ack_latency_p50_ms.is_some(), "{report:?}");
+    assert!(matches!(
+        worker_lines(&driver, &handle).last(),
+        Some(WorkerLine::Done(_))
+    ));
+    // The worker created the topic as the step said.
+    let described = broker.run_tool("topics", &["--describe", "--topic", &topic]);
+    assert!(described.contains("PartitionCount: 3"), "{described}");
 }
 
 /// A 60 s step stopped while it produces: the worker sees its stdin close, writes its
@@ -98,6 +105,7 @@ fn the_load_worker_quits_when_its_stdin_closes() {
             "no progress: {:?}",
             driver.output(&handle)
         );
+        assert_eq!(driver.poll(&handle).unwrap(), None);
         std::thread::sleep(Duration::from_millis(100));
     }
     driver.stop_all().unwrap();

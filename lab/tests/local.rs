@@ -1,15 +1,14 @@
 //! The local driver against a real 4.3.1 broker on loopback. Its java client: Kafka's
 //! own ProducerPerformance makes a step's load and says what it achieved, and a step
-//! stopped early leaves no load process behind. Its transport client: the load worker
-//! (this test binary re-run as the worker process, running exactly what `kmidi
-//! load-worker` runs) makes its rate through rdkafka and quits when its stdin closes.
-//! Loads are tiny and bounded.
+//! stopped early leaves no load process behind. Its transport client is tested through
+//! the real `kmidi load-worker` in `kmidi-cli/tests/load_worker.rs`. Loads are tiny and
+//! bounded.
 
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use kmidi_lab::local::{worker, LocalDriver, WorkerCommand, WorkerLine};
+use kmidi_lab::local::LocalDriver;
 use kmidi_lab::scenario::{LoadStep, LoadTopic, Rate};
 use kmidi_lab::{DriverError, LoadDriver, LoadReport, StepHandle};
 use kmidi_test_support::{kafka_version, repo, Broker};
@@ -196,128 +195,4 @@ fn a_cluster_off_loopback_is_refused_without_the_flag() {
     let load = step(10.0, Duration::from_secs(1), "t");
     let err = driver.start(0, &load, "10.0.0.1:9092").unwrap_err();
     assert!(matches!(err, DriverError::NotLoopback { .. }), "{err}");
-}
-
-/// Not a test of its own: the transport tests' load worker process, this binary re-run
-/// by the driver with this test's exact name (see [`worker_command`]), serving the job
-/// on its stdin as `kmidi load-worker` does. Run any other way, it does nothing.
-#[test]
-#[ignore = "the transport tests' worker process"]
-fn load_worker_process() {
-    if !std::env::args().any(|a| a == "load_worker_process") {
-        return;
-    }
-    let stdin = std::io::BufReader::new(std::io::stdin());
-    let mut out = std::io::stdout().lock();
-    let code = worker::serve(stdin, &mut out, |job| {
-        kmidi_registry::resolve(&job.transport, &job.plugin_dirs).map_err(|e| e.to_string())
-    });
-    std::process::exit(code);
-}
-
-/// The load worker: this test binary, running only [`load_worker_process`].
-fn worker_command() -> WorkerCommand {
-    let mut command = WorkerCommand::kmidi(std::env::current_exe().unwrap(), "rdkafka");
-    command.args = [
-        "load_worker_process",
-        "--exact",
-        "--ignored",
-        "--nocapture",
-        "--test-threads=1",
-        "-q",
-    ]
-    .map(Into::into)
-    .to_vec();
-    command
-}
-
-/// The worker's JSON lines (the test harness's own lines are not).
-fn worker_lines(driver: &LocalDriver, handle: &StepHandle) -> Vec<WorkerLine> {
-    driver
-        .output(handle)
-        .iter()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
-/// 200 records/s of 1 KB for 3 s through rdkafka: all delivered, at the asked rate
-/// within 20 %, the ack latency estimated.
-#[test]
-fn a_transport_step_achieves_its_rate() {
-    let broker = Broker::shared(&kafka_version("4"));
-    let _one = one_load_at_a_time();
-    let topic = broker.unique("local-worker");
-    let mut driver = LocalDriver::transport(worker_command());
-    let handle = driver
-        .start(
-            0,
-            &step(200.0, Duration::from_secs(3), &topic),
-            &broker.bootstrap,
-        )
-        .unwrap();
-    let report = wait_report(&mut driver, &handle);
-    eprintln!("{report:?}");
-    assert_eq!(report.records_sent, 600, "{report:?}");
-    assert_eq!(report.errors, 0, "{report:?}");
-    let fraction = report.fraction_achieved().unwrap();
-    assert!((0.8..=1.2).contains(&fraction), "{report:?}");
-    assert!(report.ack_latency_p50_ms.is_some(), "{report:?}");
-    assert!(matches!(
-        worker_lines(&driver, &handle).last(),
-        Some(WorkerLine::Done(_))
-    ));
-    // The worker created the topic as the step said.
-    let described = broker.run_tool("topics", &["--describe", "--topic", &topic]);
-    assert!(described.contains("PartitionCount: 3"), "{described}");
-}
-
-/// A 60 s step stopped while it produces: the worker sees its stdin close, writes its
-/// last line and is gone, and what it made so far is reported.
-#[test]
-fn a_transport_worker_quits_when_its_stdin_closes() {
-    let broker = Broker::shared(&kafka_version("4"));
-    let _one = one_load_at_a_time();
-    let topic = broker.unique("local-worker-stop");
-    let mut driver = LocalDriver::transport(worker_command());
-    let handle = driver
-        .start(
-            0,
-            &step(100.0, Duration::from_secs(60), &topic),
-            &broker.bootstrap,
-        )
-        .unwrap();
-    let pid = driver.pid(&handle).unwrap();
-    let deadline = Instant::now() + REPORT_WITHIN;
-    let producing = |d: &LocalDriver| {
-        worker_lines(d, &handle)
-            .iter()
-            .any(|l| matches!(l, WorkerLine::Progress(p) if p.delivered > 0))
-    };
-    while !producing(&driver) {
-        assert!(
-            Instant::now() < deadline,
-            "no progress: {:?}",
-            driver.output(&handle)
-        );
-        assert_eq!(driver.poll(&handle).unwrap(), None);
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    driver.stop_all().unwrap();
-    assert!(
-        matches!(
-            worker_lines(&driver, &handle).last(),
-            Some(WorkerLine::Done(_))
-        ),
-        "the worker did not say goodbye: {:?}",
-        driver.output(&handle)
-    );
-    assert!(
-        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
-        "the worker outlived its stop"
-    );
-    let report = driver
-        .poll(&handle)
-        .unwrap()
-        .expect("a stopped step reports");
-    assert!(report.records_sent > 0, "{report:?}");
 }
