@@ -142,6 +142,21 @@ fn warm_up(song: &Path) {
     });
 }
 
+/// Plays `song` to `topic`, waits for the instrument's idle exit and for the page to
+/// say the run ended.
+fn play_to_the_end(topic: &str, song: &Path, instrument: &mut Instrument, browser: &Browser) {
+    let out = run(player_at(&broker().bootstrap, topic, "1")
+        .arg("-m")
+        .arg(song));
+    assert!(out.status.success(), "{}", stderr(&out));
+    instrument.wait_exit(Duration::from_secs(60));
+    browser.wait_for(
+        "kmidiPage.state() === 'ended'",
+        Duration::from_secs(20),
+        "document.body.innerText",
+    );
+}
+
 #[test]
 fn the_page_plays_every_note_on_its_arrival_through_network_jitter() {
     let _one = one_at_a_time();
@@ -157,16 +172,7 @@ fn the_page_plays_every_note_on_its_arrival_through_network_jitter() {
     let browser = Browser::start();
     browser.open_tapped_page(proxy.port);
 
-    let out = run(player_at(&broker().bootstrap, topic, "1")
-        .arg("-m")
-        .arg(&song));
-    assert!(out.status.success(), "{}", stderr(&out));
-    instrument.wait_exit(Duration::from_secs(60));
-    browser.wait_for(
-        "kmidiPage.state() === 'ended'",
-        Duration::from_secs(20),
-        "document.body.innerText",
-    );
+    play_to_the_end(topic, &song, &mut instrument, &browser);
 
     // Where the page put each note, in its own audio, against where the instrument
     // heard it.
@@ -292,16 +298,7 @@ fn a_page_opened_early_waits_and_a_listener_that_comes_back_is_greeted_again() {
     // stream after it is not a lost connection.
     let song = dir.path().join("clicks.mid");
     std::fs::write(&song, clicks::smf_bytes(5)).unwrap();
-    let out = run(player_at(&broker().bootstrap, topic, "1")
-        .arg("-m")
-        .arg(&song));
-    assert!(out.status.success(), "{}", stderr(&out));
-    instrument.wait_exit(Duration::from_secs(60));
-    browser.wait_for(
-        "kmidiPage.state() === 'ended'",
-        Duration::from_secs(20),
-        "document.body.innerText",
-    );
+    play_to_the_end(topic, &song, &mut instrument, &browser);
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(browser.eval("kmidiPage.state()"), "ended");
 }
