@@ -85,9 +85,15 @@ pub fn listen(
     loop {
         if shown.elapsed() >= LIVE_EVERY {
             shown = Instant::now();
-            let assigned = consumer
-                .reports_assignment()
-                .then(|| consumer.assignment().len());
+            // The assignment log already reads the consumer's assignment every 100 ms:
+            // its latest entry, rather than asking the client library again.
+            let assigned = consumer.reports_assignment().then(|| {
+                report
+                    .assignments
+                    .history
+                    .last()
+                    .map_or(0, |a| a.partitions.len())
+            });
             if let Ok(mut figures) = live.figures.lock() {
                 *figures = Some(LiveFigures::of(&report, assigned, started.elapsed()));
             }
