@@ -198,17 +198,37 @@ pub fn check_topic(
 }
 
 /// `topic create`, with the same hint as [`check_topic`] on an unreachable cluster.
+/// The controller has the topic once CreateTopics returns, but a broker's metadata can
+/// trail it by a moment: this waits (within `timeout`) until the same admin client
+/// sees it, so a `kmidi player` run right after finds it. A topic that stays invisible
+/// is a warning: the creation itself succeeded.
 pub fn create_topic(
     transport: &dyn Transport,
     config: &ClientConfig,
     spec: &TopicSpec,
     timeout: Duration,
 ) -> Result<()> {
-    transport
+    let started = std::time::Instant::now();
+    let admin = transport
         .admin(config)
-        .map_err(|e| with_security_hint(config, e))?
+        .map_err(|e| with_security_hint(config, e))?;
+    admin
         .create_topic(spec, timeout)
-        .map_err(|err| with_security_hint(config, err))
+        .map_err(|err| with_security_hint(config, err))?;
+    while started.elapsed() < timeout {
+        let left = timeout.saturating_sub(started.elapsed());
+        if let Ok(Some(_)) = admin.topic_partitions(&spec.name, left) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!(
+        "warning: topic {} was created but is not in the cluster's metadata yet after {} s; \
+         a player started now may not find it",
+        spec.name,
+        timeout.as_secs()
+    );
+    Ok(())
 }
 
 /// Also redacts: a client library's error text may quote a secret it was given.
