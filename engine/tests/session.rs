@@ -303,14 +303,20 @@ fn assert_in_time(report: &listen::ListenReport) {
     assert_eq!((m.duplicates, m.reordered, m.lost()), (0, 0, 0));
     let tempo = m.tempo().unwrap();
     assert!((tempo - 1.0).abs() < 0.05, "tempo {tempo}");
-    // Passes and runs start tens of ms apart: a note measured against another pass's
-    // or run's anchor would be that far off.
+    // Passes and runs start tens of ms apart: notes measured against another pass's
+    // or run's anchor would be that far off, a whole pass of them. A busy machine may
+    // delay a note or two by as much, so a tenth of the notes may be off.
     let off: Vec<_> = m
         .samples
         .iter()
         .filter(|s| s.onset_ms.abs() >= 15.0)
         .collect();
-    assert!(off.len() <= 1, "{} notes off the score: {off:?}", off.len());
+    assert!(
+        off.len() <= m.samples.len() / 10,
+        "{} of {} notes off the score: {off:?}",
+        off.len(),
+        m.samples.len()
+    );
 }
 
 #[test]
