@@ -8,7 +8,11 @@
 # - the rebalance example (docs/rebalance.txt, .json, .svg): `kmidi compare --churn` on
 #   a real Apache Kafka 4.3 broker, rdkafka with the classic group protocol against
 #   rdkafka with KIP-848's, both with a 10 s session and a 2 s heartbeat (the broker
-#   decides these for KIP-848, so it is started with them: LAB_PROPS).
+#   decides these for KIP-848, so it is started with them: LAB_PROPS);
+# - the load example (docs/load.txt, .json, .svg): `kmidi compare --scenario` with a
+#   ramp made by local load workers on a real Apache Kafka 4.3 broker, rdkafka against
+#   the franz-go plugin (built by scripts/build-plugins.sh).
+# `readme-figures.sh load` regenerates the load block alone.
 # Each block is spliced between its <!-- readme-figures:NAME --> markers in README.md.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,6 +51,27 @@ splice() {
   mv "$tmp/README.md" README.md
 }
 
+# The load example: the ramp's knee for rdkafka against franz-go.
+load_block() {
+  local load_port load_name="readme-load-$port" load_bootstrap
+  load_port=$(bash scripts/kafka.sh free-port)
+  load_bootstrap=$(bash scripts/kafka.sh start "$VERSION_4" "$load_port" "$load_name" | tail -n1)
+  local load_args=(--transport-a rdkafka --transport-b franz-go --plugin-dir target/plugins
+    --scenario "ramp@3s:from=10MB/s:to=80MB/s:step=10MB/s:every=3s" -m bach_prelude_c.mid)
+  "$KMIDI" compare -q "${load_args[@]}" -b "$load_bootstrap" --no-port \
+    --record "$tmp/load.mid" --report docs/load.json --plot docs/load.svg 2>&1 |
+    grep -v -e '^report:' -e '^plot:' -e '^done:' -e 'WARN' | tee docs/load.txt
+  bash scripts/kafka.sh stop "$load_name" >/dev/null 2>&1 || true
+  splice load "kmidi compare ${load_args[*]} -b $load_bootstrap --no-port --record load.mid \\
+    --report docs/load.json --plot docs/load.svg" docs/load.txt
+}
+if [ "${1:-}" = load ]; then
+  [ -f target/plugins/libkmidi_franz_go.so ] || bash scripts/build-plugins.sh
+  load_block
+  echo "readme-figures.sh: README.md's load block, docs/load.{txt,json,svg} regenerated" >&2
+  exit 0
+fi
+
 mkdir "$tmp/demo"
 (cd "$tmp/demo" && "$KMIDI" demo --song ode_to_joy.mid) >"$tmp/demo.txt" 2>&1
 splice demo "target/release/kmidi demo --song ode_to_joy.mid" "$tmp/demo.txt"
@@ -70,4 +95,5 @@ lab_args=(--transport-a rdkafka --property-a group.protocol=classic --property-a
   grep -v -e '^report:' -e '^plot:' -e '^done:' -e 'WARN' | tee docs/rebalance.txt
 splice rebalance "kmidi compare ${lab_args[*]} -b $lab_bootstrap --no-port --record lab.mid \\
     --report docs/rebalance.json --plot docs/rebalance.svg" docs/rebalance.txt
-echo "readme-figures.sh: README.md, docs/compare.{txt,json,svg}, docs/rebalance.{txt,json,svg} regenerated" >&2
+load_block
+echo "readme-figures.sh: README.md, docs/compare.{txt,json,svg}, docs/rebalance.{txt,json,svg}, docs/load.{txt,json,svg} regenerated" >&2

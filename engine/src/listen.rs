@@ -201,6 +201,7 @@ pub fn listen(
                 );
                 if let Some(o) = &opts.observer {
                     o.heard(&record.topic, record.partition, &verdict);
+                    o.processed(&record.topic, arrived.elapsed().as_micros() as u64);
                 }
             }
             Err((kind, detail)) => {

@@ -7,6 +7,7 @@ mod commands;
 mod connect;
 mod ids;
 mod lab;
+mod load;
 mod metrics;
 mod outputs;
 mod report;

@@ -8,8 +8,8 @@ use clap::Args;
 use kmidi_engine::perform::KeyBy;
 
 use super::flags::{
-    BootstrapArg, ClientArgs, ConnectTimeoutArg, KeyByArgs, LabArgs, MetricsArgs, PartitionsArg,
-    PluginDirArgs, QuietArgs, SongArgs, SpeedArgs, WebArgs,
+    BootstrapArg, ClientArgs, ConnectTimeoutArg, KeyByArgs, LabArgs, LoadArgs, MetricsArgs,
+    PartitionsArg, PluginDirArgs, QuietArgs, SongArgs, SpeedArgs, WebArgs,
 };
 use super::OutputArgs;
 
@@ -102,6 +102,9 @@ pub struct CompareArgs {
 
     #[command(flatten)]
     pub lab: LabArgs,
+
+    #[command(flatten)]
+    pub load: LoadArgs,
 
     #[command(flatten)]
     pub partitions: PartitionsArg,

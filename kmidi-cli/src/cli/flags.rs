@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::Args;
 use kmidi_engine::churn::ChurnScript;
 use kmidi_engine::perform::KeyBy;
+use kmidi_lab::Scenario;
 
 use super::parse;
 
@@ -215,11 +216,12 @@ impl From<KeyByArg> for KeyBy {
     }
 }
 
-/// The rebalance lab: several consumers in one group, churned by a script.
+/// The rebalance lab and the scenario: several consumers in one group, churned by a
+/// script, and load on the cluster at song times.
 #[derive(Debug, Args, Clone, Default)]
 pub struct LabArgs {
     /// Listen as a group of N consumers, each its own process, all in one group (the
-    /// rebalance lab) [default: 1, or 3 with --churn].
+    /// rebalance lab) [default: 1, or 3 with churn steps].
     #[arg(
         long,
         value_name = "N",
@@ -228,26 +230,118 @@ pub struct LabArgs {
     )]
     pub members: Option<u16>,
 
-    /// What happens to the group at song times: join@10s (a member joins), leave@20s
-    /// (one closes cleanly), kill@30s (one is SIGKILLed, as a crash), comma-separated.
-    /// The member hit is the one holding the most partitions. compare counts from the
-    /// score; instrument from the first note heard's start of song, as the player
-    /// plays it (after its speed).
-    #[arg(long, value_name = "SCRIPT")]
-    pub churn: Option<ChurnScript>,
+    /// What happens at song times, comma-separated steps. Churn: join@10s (a member
+    /// joins), leave@20s (one closes cleanly), kill@30s (one is SIGKILLed; the member hit
+    /// is the one holding the most partitions). Load (--load-driver makes it):
+    /// load@10s:rate=5MB/s:for=20s[:size=10KB][:topic=kmidi_load][:partitions=6][:rf=1]
+    /// [:consumers=N], and ramp@10s:from=1MB/s:to=50MB/s:step=5MB/s:every=10s[:size=..]
+    /// (levels until `to`, or until the music breaks). compare counts from the score;
+    /// instrument from the first note heard's start of song, as the player plays it.
+    #[arg(long = "scenario", visible_alias = "churn", value_name = "SCRIPT")]
+    pub scenario: Option<Scenario>,
 }
 
 impl LabArgs {
+    /// The churn steps, if the scenario has any.
+    pub fn churn(&self) -> Option<ChurnScript> {
+        self.scenario
+            .as_ref()
+            .filter(|s| s.has_churn())
+            .map(Scenario::churn_only)
+    }
+
+    /// The scenario, if it has load steps.
+    pub fn load(&self) -> Option<&Scenario> {
+        self.scenario.as_ref().filter(|s| s.has_load())
+    }
+
     /// Whether the group is a churned group of member processes.
     pub fn lab(&self) -> bool {
-        self.members.is_some_and(|m| m > 1) || self.churn.is_some()
+        self.members.is_some_and(|m| m > 1) || self.churn().is_some()
     }
 
     pub fn members(&self) -> usize {
         usize::from(
             self.members
-                .unwrap_or(if self.churn.is_some() { 3 } else { 1 }),
+                .unwrap_or(if self.churn().is_some() { 3 } else { 1 }),
         )
+    }
+}
+
+/// Who makes the scenario's load, and where it may.
+#[derive(Debug, Args, Clone, Default)]
+pub struct LoadArgs {
+    /// Who makes the load steps of --scenario: `local` (kmidi load workers through the
+    /// side's transport, separate processes), `local=java` (Kafka's ProducerPerformance
+    /// and ConsumerPerformance from scripts/kafka.sh's jars), `local=TRANSPORT`, or
+    /// `trogdor=URL[,agents=NAME+NAME]` (tasks on a Trogdor coordinator's agents).
+    #[arg(long = "load-driver", value_name = "DRIVER", default_value = "local")]
+    pub driver: LoadDriverSpec,
+
+    /// Allow load against a cluster that is not on loopback. Without it kmidi refuses
+    /// to load anything but 127.0.0.0/8, ::1 and localhost.
+    #[arg(long = "load-remote")]
+    pub remote: bool,
+}
+
+/// `--load-driver`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum LoadDriverSpec {
+    /// kmidi load workers through the side's (side A's) transport.
+    #[default]
+    Local,
+    /// Kafka's own perf tools.
+    LocalJava,
+    /// kmidi load workers through this transport.
+    LocalTransport(String),
+    Trogdor {
+        url: String,
+        agents: Vec<String>,
+    },
+}
+
+impl std::str::FromStr for LoadDriverSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        match s.split_once('=') {
+            None if s == "local" => Ok(LoadDriverSpec::Local),
+            Some(("local", "java")) => Ok(LoadDriverSpec::LocalJava),
+            Some(("local", t)) if !t.is_empty() => Ok(LoadDriverSpec::LocalTransport(t.into())),
+            Some(("trogdor", rest)) => {
+                let mut parts = rest.split(',');
+                let url = parts.next().unwrap_or_default().trim().to_string();
+                if url.is_empty() {
+                    return Err("trogdor= needs the coordinator's URL, e.g. \
+                                trogdor=http://127.0.0.1:8889"
+                        .into());
+                }
+                let mut agents = Vec::new();
+                for part in parts {
+                    match part.split_once('=') {
+                        Some(("agents", names)) => agents.extend(
+                            names
+                                .split('+')
+                                .map(str::trim)
+                                .filter(|n| !n.is_empty())
+                                .map(String::from),
+                        ),
+                        _ => {
+                            return Err(format!(
+                                "unknown trogdor option '{part}': the one option is \
+                                 agents=NAME+NAME (the agents' node names)"
+                            ))
+                        }
+                    }
+                }
+                Ok(LoadDriverSpec::Trogdor { url, agents })
+            }
+            _ => Err(format!(
+                "unknown load driver '{s}': use local, local=java, local=TRANSPORT or \
+                 trogdor=URL[,agents=NAME+NAME]"
+            )),
+        }
     }
 }
 

@@ -13,8 +13,9 @@ mod output;
 mod parse;
 pub use compare::CompareArgs;
 pub use flags::{
-    BootstrapArg, ClientArgs, ConnectTimeoutArg, KeyByArgs, LabArgs, MetricsArgs, PartitionsArg,
-    PluginDirArgs, QuietArgs, SongArgs, SpeedArgs, TopicArg, TransportArgs, WebArgs,
+    BootstrapArg, ClientArgs, ConnectTimeoutArg, KeyByArgs, LabArgs, LoadArgs, LoadDriverSpec,
+    MetricsArgs, PartitionsArg, PluginDirArgs, QuietArgs, SongArgs, SpeedArgs, TopicArg,
+    TransportArgs, WebArgs,
 };
 pub use output::OutputArgs;
 
@@ -228,6 +229,9 @@ pub struct InstrumentArgs {
 
     #[command(flatten)]
     pub lab: LabArgs,
+
+    #[command(flatten)]
+    pub load: LoadArgs,
 
     /// Where to start when the group has no committed offset.
     #[arg(long, value_enum, default_value = "latest")]

@@ -226,3 +226,67 @@ fn the_check_cluster_needs_check() {
     };
     assert_eq!(t.bootstrap.bootstrap.as_deref(), Some("h:1"));
 }
+
+#[test]
+fn the_scenario_takes_churn_and_load_and_churn_is_its_old_spelling() {
+    let Command::Compare(c) = parse(&[
+        "kmidi",
+        "compare",
+        "--transport-a",
+        "rdkafka",
+        "--transport-b",
+        "rdkafka",
+        "--churn",
+        "join@2s,load@1s:rate=1MB/s:for=2s",
+    ]) else {
+        panic!()
+    };
+    assert_eq!(c.lab.churn().map(|s| s.events.len()), Some(1));
+    assert_eq!(c.lab.load().map(|s| s.load.len()), Some(1));
+    assert_eq!(c.lab.members(), 3, "churn steps make a group of three");
+    let Command::Instrument(i) = parse(&[
+        "kmidi",
+        "instrument",
+        "--scenario",
+        "ramp@0s:from=1MB/s:to=2MB/s:step=1MB/s:every=1s",
+    ]) else {
+        panic!()
+    };
+    assert!(!i.lab.lab(), "load alone needs no group of members");
+    assert_eq!(i.lab.load().map(|s| s.load.len()), Some(2));
+    assert_eq!(i.load.driver, LoadDriverSpec::Local);
+    assert!(!i.load.remote);
+    let err = refused(&["kmidi", "instrument", "--scenario", "load@1s:rate=fast"]);
+    assert!(err.contains("--scenario"), "{err}");
+}
+
+#[test]
+fn a_load_driver_is_local_java_a_transport_or_a_trogdor_coordinator() {
+    let driver = |spec: &str| spec.parse::<LoadDriverSpec>();
+    assert_eq!(driver("local"), Ok(LoadDriverSpec::Local));
+    assert_eq!(driver("local=java"), Ok(LoadDriverSpec::LocalJava));
+    assert_eq!(
+        driver("local=franz-go"),
+        Ok(LoadDriverSpec::LocalTransport("franz-go".into()))
+    );
+    assert_eq!(
+        driver("trogdor=http://127.0.0.1:8889,agents=agent-1+agent-2"),
+        Ok(LoadDriverSpec::Trogdor {
+            url: "http://127.0.0.1:8889".into(),
+            agents: vec!["agent-1".into(), "agent-2".into()],
+        })
+    );
+    for bad in [
+        "",
+        "remote",
+        "trogdor=",
+        "trogdor=http://h:1,agent=x",
+        "local=",
+    ] {
+        let err = driver(bad).unwrap_err();
+        assert!(
+            err.contains("trogdor") || err.contains("load driver"),
+            "{bad}: {err}"
+        );
+    }
+}

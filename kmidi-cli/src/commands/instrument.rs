@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use kmidi_engine::listen::{self, ListenOptions, Live};
+use kmidi_engine::observe::Fanout;
 use kmidi_transport::{OffsetReset, Subscription, TransportInfo, GROUP_TYPE_KEY};
 
 use crate::cli::{InstrumentArgs, StartFrom};
@@ -14,7 +15,7 @@ use crate::report::{self, Document, SideReport};
 use crate::signals::SignalStop;
 use crate::term::status::{self, GroupWatch};
 use crate::term::summary;
-use crate::{connect, metrics, outputs, verdict, web};
+use crate::{connect, ids, load, metrics, outputs, verdict, web};
 
 pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
     // Bound first: a port in use is an error before anything connects or plays.
@@ -65,7 +66,7 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
         lab::require_groups(&transport.info(), "")?;
         let lab = Lab {
             members,
-            script: args.lab.churn.clone().unwrap_or_default(),
+            script: args.lab.churn().unwrap_or_default(),
             speed: 1.0,
             partitions,
             spec: &args.kafka.transport.transport,
@@ -93,15 +94,40 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
         },
         outputs::describe(&sinks)
     );
+    let load = match args.lab.load() {
+        Some(scenario) => Some(load::start(load::LoadSetup {
+            scenario,
+            args: &args.load,
+            bootstrap: config.bootstrap().to_string(),
+            worker: load::WorkerSetup {
+                transport: &args.kafka.transport.transport,
+                plugin_dirs: &args.kafka.transport.plugins.plugin_dirs,
+                config: config
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            },
+            // Song times as the player plays them: the instrument does not know its speed.
+            speed: 1.0,
+            scheduled_s: None,
+            sides: 1,
+            run_id: &ids::new_run_id(),
+            events: metrics::LoadSeries::shared(&metrics),
+        })?),
+        None => None,
+    };
     let opts = ListenOptions {
         idle_exit,
         max_messages: args.max_messages,
         target: Arc::new(AtomicU64::new(u64::MAX)),
-        observer: web::observer(
-            &web,
-            0,
-            metrics::observer(&metrics, &transport.info().name, &topic),
-        ),
+        observer: Fanout::of([
+            web::observer(
+                &web,
+                0,
+                metrics::observer(&metrics, &transport.info().name, &topic),
+            ),
+            load.as_ref().and_then(|l| l.observer(0)),
+        ]),
         playout_delay: args.output.playout_delay,
     };
     web::watch_groups(&web, std::slice::from_ref(&group_log));
@@ -116,6 +142,7 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
     let status = status::status_line(args.quiet.quiet, Arc::clone(&live), watch);
     let report = listen::listen(consumer.as_mut(), &mut sinks, &opts, stop.engine(), &live);
     status.finish_and_clear();
+    let load = load.map(|l| l.finish(&[&report.meter.samples]));
     let finished = outputs::finish(&mut sinks);
     summary::print_heard(&report);
     web::end(&web, &[("instrument", &report)]);
@@ -134,7 +161,7 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
         );
     }
     let info = transport.info();
-    let side = SideReport {
+    let mut side = SideReport {
         broker: Some(broker),
         topic_partitions: Some(partitions),
         from: Some(match args.from {
@@ -145,7 +172,17 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
         rebalance,
         ..SideReport::new("instrument", &info, &topic, &group, &report)
     };
-    let doc = Document::new("instrument", config.bootstrap().to_string(), vec![side]);
+    let load_section = load.as_ref().map(report::LoadSection::of);
+    if let (Some(outcome), Some(section)) = (&load, &load_section) {
+        side.load = report::SideLoad::of(outcome, 0);
+        if let Some(l) = &side.load {
+            eprint!("{}", report::load_table(section, &[("instrument", l)]));
+        }
+    }
+    let doc = Document {
+        load: load_section,
+        ..Document::new("instrument", config.bootstrap().to_string(), vec![side])
+    };
     report::write_outputs(&args.output, &doc, "kmidi instrument")?;
     finished?;
     let failed = verdict::report(&verdict::failures(None, Some(&report)));

@@ -84,6 +84,8 @@ pub struct Metrics {
     pub(super) kminion_received: Family<KminionLabels, Counter>,
     pub(super) kminion_roundtrip: Histograms<KminionLabels>,
     pub(super) kminion_produced: Counter,
+    /// `--scenario`'s load.
+    pub(super) load: super::load::LoadFamilies,
     /// What this process does, so only the series it feeds are exported.
     pub(super) role: Role,
 }
@@ -114,10 +116,13 @@ impl Metrics {
             kminion_received: Family::default(),
             kminion_roundtrip: Family::new_with_constructor(latency_histogram),
             kminion_produced: Counter::default(),
+            load: Default::default(),
             role,
         };
         if role.listens() {
             m.register_listener();
+            // Load runs with a listening command only.
+            m.load.register(&mut m.registry);
         }
         if role.produces() {
             m.register_producer();

@@ -10,6 +10,7 @@
 //! list and the mapping.
 
 mod families;
+mod load;
 mod observer;
 mod server;
 
@@ -20,6 +21,7 @@ use kmidi_engine::observe::Observer;
 
 use crate::cli::MetricsArgs;
 pub use families::Metrics;
+pub use load::LoadSeries;
 use observer::SideObserver;
 pub use server::{bind, scrape};
 

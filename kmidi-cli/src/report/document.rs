@@ -37,6 +37,9 @@ pub struct Document<'a> {
     pub speed_ratio: Option<f64>,
     pub sides: Vec<SideReport<'a>>,
     pub audibility_thresholds: Thresholds,
+    /// `--scenario`'s load steps: as applied and what each achieved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load: Option<super::LoadSection>,
 }
 
 impl<'a> Document<'a> {
@@ -50,6 +53,7 @@ impl<'a> Document<'a> {
             speed_ratio: None,
             sides,
             audibility_thresholds: Thresholds::default(),
+            load: None,
         }
     }
 }
@@ -98,6 +102,9 @@ pub struct SideReport<'a> {
     /// `compare --members/--churn`: the group's churn events and what they cost.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rebalance: Option<super::Rebalance>,
+    /// What each load step of `--scenario` cost this side's music.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub load: Option<super::SideLoad>,
 }
 
 impl<'a> SideReport<'a> {
@@ -122,6 +129,7 @@ impl<'a> SideReport<'a> {
             player: None,
             instrument: InstrumentFigures::of(listened),
             rebalance: None,
+            load: None,
         }
     }
 }

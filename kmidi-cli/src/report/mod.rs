@@ -5,12 +5,14 @@
 
 mod document;
 mod export;
+mod load;
 mod plot;
 mod rebalance;
 mod table;
 
 pub use document::{Document, PlayerFigures, SideReport};
 pub use export::write_outputs;
+pub use load::{table as load_table, LoadSection, SideLoad};
 pub use rebalance::table as rebalance_table;
 pub use rebalance::{EffectiveSettings, Rebalance};
 pub use table::{side_by_side, table};

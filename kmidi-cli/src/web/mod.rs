@@ -34,7 +34,7 @@ use crate::metrics::{self, Metrics, Role};
 use crate::outputs;
 pub use access::Access;
 use hub::Hub;
-pub use observer::Fanout;
+use kmidi_engine::observe::Fanout;
 use sink::WebSink;
 
 /// How long the end of a run waits for the pages connected to have the final figures.

@@ -1,6 +1,6 @@
 //! What the page shows besides the sound: an [`Observer`] that hands the hub each note
 //! heard (with the meter's verdict) and, a few times a second, the same figures as the
-//! end-of-run table; and [`Fanout`], which lets it watch beside `--metrics`'s observer.
+//! end-of-run table.
 
 use std::sync::Arc;
 
@@ -56,92 +56,9 @@ pub fn live(report: &ListenReport) -> Value {
     })
 }
 
-/// Several observers as one: each is told everything, in order.
-pub struct Fanout(pub Vec<Arc<dyn Observer>>);
-
-impl Fanout {
-    /// `None` for none, the one itself for one, a fan-out for more.
-    pub fn of(
-        observers: impl IntoIterator<Item = Option<Arc<dyn Observer>>>,
-    ) -> Option<Arc<dyn Observer>> {
-        let mut all: Vec<_> = observers.into_iter().flatten().collect();
-        match all.len() {
-            0 => None,
-            1 => all.pop(),
-            _ => Some(Arc::new(Fanout(all))),
-        }
-    }
-}
-
-impl Observer for Fanout {
-    fn heard(&self, topic: &str, partition: i32, verdict: &Verdict) {
-        self.0
-            .iter()
-            .for_each(|o| o.heard(topic, partition, verdict));
-    }
-
-    fn bad_record(&self, topic: &str, partition: i32, kind: &'static str) {
-        self.0
-            .iter()
-            .for_each(|o| o.bad_record(topic, partition, kind));
-    }
-
-    fn missed_deadline(&self, topic: &str, partition: i32) {
-        self.0
-            .iter()
-            .for_each(|o| o.missed_deadline(topic, partition));
-    }
-
-    fn transient_error(&self) {
-        self.0.iter().for_each(|o| o.transient_error());
-    }
-
-    fn live(&self, report: &ListenReport) {
-        self.0.iter().for_each(|o| o.live(report));
-    }
-
-    fn sent(&self, topic: &str, lateness_us: u64, ok: bool) {
-        self.0.iter().for_each(|o| o.sent(topic, lateness_us, ok));
-    }
-
-    fn delivery_failed(&self, topic: &str) {
-        self.0.iter().for_each(|o| o.delivery_failed(topic));
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicU64, Ordering};
-
     use super::*;
-
-    #[derive(Default)]
-    struct Count(AtomicU64);
-
-    impl Observer for Count {
-        fn transient_error(&self) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-        fn sent(&self, _: &str, _: u64, _: bool) {
-            self.0.fetch_add(10, Ordering::SeqCst);
-        }
-    }
-
-    #[test]
-    fn a_fanout_tells_every_observer_and_is_only_made_when_needed() {
-        assert!(Fanout::of([None, None]).is_none());
-        let a = Arc::new(Count::default());
-        let b = Arc::new(Count::default());
-        let one = Fanout::of([Some(a.clone() as Arc<dyn Observer>), None]).unwrap();
-        one.transient_error();
-        assert_eq!(a.0.load(Ordering::SeqCst), 1);
-        let both =
-            Fanout::of([Some(a.clone() as Arc<dyn Observer>), Some(b.clone() as _)]).unwrap();
-        both.transient_error();
-        both.sent("t", 0, true);
-        assert_eq!(a.0.load(Ordering::SeqCst), 12);
-        assert_eq!(b.0.load(Ordering::SeqCst), 11);
-    }
 
     #[test]
     fn the_live_figures_are_the_tables_rows_and_numbers() {

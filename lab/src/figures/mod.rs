@@ -33,8 +33,8 @@ pub struct AppliedStep {
 }
 
 impl AppliedStep {
-    /// Where the step falls when applied at its score time at `speed` (2.0 plays twice
-    /// as fast, so score time 10 s is song time 5 s).
+    /// Where the step falls when applied at its score time at `speed`, the player's
+    /// `--speed-ratio` (a time stretch: at 2.0, score time 10 s is song time 20 s).
     pub fn planned(step: usize, load: &LoadStep, speed: f64) -> Self {
         let speed = if speed.is_finite() && speed > 0.0 {
             speed
@@ -44,8 +44,8 @@ impl AppliedStep {
         AppliedStep {
             step,
             load: load.clone(),
-            started_s: load.at.as_secs_f64() / speed,
-            ended_s: load.end().as_secs_f64() / speed,
+            started_s: load.at.as_secs_f64() * speed,
+            ended_s: load.end().as_secs_f64() * speed,
         }
     }
 }

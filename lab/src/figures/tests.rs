@@ -187,10 +187,10 @@ fn windows_are_as_long_as_the_step_and_clipped_to_the_song() {
 }
 
 #[test]
-fn a_step_at_double_speed_falls_at_half_the_song_time() {
+fn a_step_at_a_speed_ratio_of_two_falls_at_twice_the_song_time() {
     let scenario: Scenario = "load@10s:rate=1MB/s:for=4s".parse().unwrap();
     let a = AppliedStep::planned(0, &scenario.load[0], 2.0);
-    assert_eq!((a.started_s, a.ended_s), (5.0, 7.0));
+    assert_eq!((a.started_s, a.ended_s), (20.0, 28.0));
     let a = AppliedStep::planned(0, &scenario.load[0], 0.0);
     assert_eq!((a.started_s, a.ended_s), (10.0, 14.0));
 }

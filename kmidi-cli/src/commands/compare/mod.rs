@@ -10,6 +10,9 @@ mod side;
 use std::path::Path;
 
 use anyhow::{anyhow, Context, Result};
+use kmidi_engine::observe::Fanout;
+use kmidi_lab::Scenario;
+use kmidi_midi::score::Score;
 use kmidi_midi::sink::{PortSink, SharedSinks, Side, SideSink, Sink};
 use kmidi_registry as registry;
 
@@ -19,7 +22,7 @@ use crate::report::{self, Document, EffectiveSettings};
 use crate::session::SessionSetup;
 use crate::signals::SignalStop;
 use crate::term::summary;
-use crate::{connect, ids, metrics, outputs, songs, verdict, web};
+use crate::{connect, ids, load, metrics, outputs, songs, verdict, web};
 use side::{SideSetup, NAMES};
 
 pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
@@ -58,6 +61,10 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
              figures worth comparing"
         );
     }
+    let load = match args.lab.load() {
+        Some(scenario) => Some(start_load(&args, scenario, &bootstrap, &score, &metrics)?),
+        None => None,
+    };
     let mut sides = Vec::new();
     for (i, (transport, extra)) in [a, b].into_iter().zip(args.side_props()).enumerate() {
         let label = labels[i].clone();
@@ -95,7 +102,7 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
         let group_plan = if args.lab.lab() {
             let lab = Lab {
                 members: args.lab.members(),
-                script: args.lab.churn.clone().unwrap_or_default(),
+                script: args.lab.churn().unwrap_or_default(),
                 speed,
                 partitions,
                 spec,
@@ -124,11 +131,14 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
             score: score.clone(),
             speed,
             run_id: ids::new_run_id(),
-            observer: web::observer(
-                &web,
-                i,
-                metrics::observer(&metrics, &side.info.name, &topic),
-            ),
+            observer: Fanout::of([
+                web::observer(
+                    &web,
+                    i,
+                    metrics::observer(&metrics, &side.info.name, &topic),
+                ),
+                load.as_ref().and_then(|l| l.observer(i)),
+            ]),
             playout_delay: args.output.playout_delay,
             key_by: args.key_by(),
             group_plan,
@@ -178,6 +188,12 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
         .join()
         .map_err(|_| anyhow!("side B's thread panicked"))?;
     let outcome_b = outcome_b?;
+    let load = load.map(|l| {
+        l.finish(&[
+            &outcome_a.listened.meter.samples,
+            &outcome_b.listened.meter.samples,
+        ])
+    });
     let mut finished = outputs::finish(&mut sinks_a).and(outputs::finish(&mut sinks_b));
     if let Some(shared) = &shared {
         for (what, result) in shared.finish() {
@@ -195,7 +211,7 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
         eprint!("{}: ", side.label);
         summary::print_played(&o.played);
         let label = &side.label;
-        let found = if args.lab.churn.is_some() {
+        let found = if args.lab.churn().is_some() {
             verdict::of_churned_session(o)
         } else {
             verdict::of_session(o)
@@ -234,17 +250,26 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
         );
     }
     let mut rebalances = rebalances.into_iter();
+    let mut reports = vec![
+        sa.report(&outcome_a, rebalances.next().flatten()),
+        sb.report(&outcome_b, rebalances.next().flatten()),
+    ];
+    let load_section = load.as_ref().map(report::LoadSection::of);
+    if let (Some(outcome), Some(section)) = (&load, &load_section) {
+        for (i, r) in reports.iter_mut().enumerate() {
+            r.load = report::SideLoad::of(outcome, i);
+        }
+        let sides: Vec<(&str, &report::SideLoad)> = reports
+            .iter()
+            .filter_map(|r| Some((r.label.as_str(), r.load.as_ref()?)))
+            .collect();
+        eprint!("{}", report::load_table(section, &sides));
+    }
     let doc = Document {
         song: Some(score.name.clone()),
         speed_ratio: Some(speed),
-        ..Document::new(
-            "compare",
-            where_.clone(),
-            vec![
-                sa.report(&outcome_a, rebalances.next().flatten()),
-                sb.report(&outcome_b, rebalances.next().flatten()),
-            ],
-        )
+        load: load_section,
+        ..Document::new("compare", where_.clone(), reports)
     };
     report::write_outputs(
         &args.output,
@@ -256,6 +281,45 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
     let interrupted = outcome_a.listened.interrupted || outcome_b.listened.interrupted;
     metrics::finish(&metrics, interrupted);
     Ok(failed.unwrap_or_else(|| stop.exit_code().unwrap_or(0)))
+}
+
+/// The scenario's load, made with side A's transport unless `--load-driver` says: one
+/// load on the cluster, heard by both sides.
+fn start_load(
+    args: &CompareArgs,
+    scenario: &Scenario,
+    bootstrap: &str,
+    score: &Score,
+    metrics: &Option<std::sync::Arc<metrics::Metrics>>,
+) -> Result<load::LoadRun> {
+    let speed = args.speed.ratio();
+    let config = connect::client_config(
+        Some(bootstrap),
+        args.client.config.as_deref(),
+        &args.client.props,
+    )?;
+    let scheduled = lab::scheduled_us(score, speed)
+        .into_iter()
+        .map(|us| us as f64 / 1e6)
+        .collect();
+    load::start(load::LoadSetup {
+        scenario,
+        args: &args.load,
+        bootstrap: bootstrap.to_string(),
+        worker: load::WorkerSetup {
+            transport: args.transports()[0],
+            plugin_dirs: &args.plugins.plugin_dirs,
+            config: config
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        },
+        speed,
+        scheduled_s: Some(scheduled),
+        sides: 2,
+        run_id: &ids::new_run_id(),
+        events: metrics::LoadSeries::shared(metrics),
+    })
 }
 
 /// Each side's effective latency settings under the header, and what `--equalize`

@@ -20,6 +20,8 @@ const SPACING_PX: f64 = 24.0;
 pub enum Key {
     Band(RGBAColor),
     Line(RGBColor),
+    /// A dashed line: too short for a dash pattern, so two dashes drawn apart.
+    Dashed(RGBColor),
     Dot(RGBColor),
 }
 
@@ -73,6 +75,14 @@ pub fn draw(
                 vec![(x, y), (x + 12, y)],
                 color.stroke_width(2),
             ))?,
+            Key::Dashed(color) => {
+                for x in [x, x + 8] {
+                    area.draw(&PathElement::new(
+                        vec![(x, y), (x + 4, y)],
+                        color.stroke_width(2),
+                    ))?;
+                }
+            }
             Key::Dot(color) => area.draw(&Circle::new((x + 6, y), 4, color.filled()))?,
         }
         let font =

@@ -2,10 +2,12 @@
 //! (two for `compare`), with the audibility thresholds drawn (a shift under 6 ms is not
 //! heard, past 20 ms it makes a wrong melody) and the churn events marked. `axis`
 //! chooses each panel's y axis (log when the values span orders of magnitude),
-//! `marks` places the events' labels, `legend` the legend under the panels.
+//! `marks` places the events' labels, `legend` the legend under the panels, `load` the
+//! `--scenario` load steps (shaded spans and a panel of their own).
 
 mod axis;
 mod legend;
+mod load;
 mod marks;
 #[cfg(test)]
 mod tests;
@@ -22,6 +24,7 @@ use plotters::prelude::*;
 
 use self::axis::{Band, Kind, Scale};
 use self::legend::{Entry, Key};
+pub use self::load::Span;
 
 const COLORS: [RGBColor; 2] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40)];
 const INAUDIBLE: RGBColor = RGBColor(44, 160, 44);
@@ -49,9 +52,24 @@ pub struct Mark {
 
 /// Draws one panel per figure (latency, onset error) with every named series, and the
 /// marks (churn events) as dashed lines in their series' colour, labelled in a strip
-/// above the panel; the legend goes in a strip of its own at the bottom.
+/// above the panel; the legend goes in a strip of its own at the bottom. (Only the
+/// tests draw without asking about load: the commands pass theirs, maybe none.)
+#[cfg(test)]
 pub fn draw(path: &Path, title: &str, series: &[(&str, &[Sample])], marks: &[Mark]) -> Result<()> {
-    render(path, title, series, marks).map_err(|e| anyhow!("drawing {}: {e}", path.display()))
+    draw_with_load(path, title, series, marks, &[])
+}
+
+/// As [`draw`], and the applied load steps `spans` shaded across the panels and
+/// labelled, with a third panel for the load itself; without spans, exactly [`draw`].
+pub fn draw_with_load(
+    path: &Path,
+    title: &str,
+    series: &[(&str, &[Sample])],
+    marks: &[Mark],
+    spans: &[Span],
+) -> Result<()> {
+    render(path, title, series, marks, spans)
+        .map_err(|e| anyhow!("drawing {}: {e}", path.display()))
 }
 
 /// What every panel shares.
@@ -60,6 +78,9 @@ struct Frame<'a> {
     marks: &'a [Mark],
     /// Each mark's row of labels.
     rows: Vec<usize>,
+    spans: &'a [Span],
+    /// Each span's row of labels, below the marks' rows.
+    span_rows: Vec<usize>,
     /// Height of the label strip above each panel, px.
     strip_h: i32,
     x_end: f64,
@@ -70,35 +91,59 @@ fn render(
     title: &str,
     series: &[(&str, &[Sample])],
     marks: &[Mark],
+    spans: &[Span],
 ) -> DrawResult<()> {
-    // The marks count too: an event after the last note heard is still shown.
+    // The marks and the load count too: an event or a step after the last note heard
+    // is still shown.
     let x_max = series
         .iter()
         .flat_map(|(_, s)| s.iter().map(|p| p.at_s))
         .chain(marks.iter().map(|m| m.at_s))
+        .chain(
+            spans
+                .iter()
+                .flat_map(|s| [Some(s.start_s), s.end_s])
+                .flatten(),
+        )
+        .filter(|v| v.is_finite())
         .fold(1.0f64, f64::max);
     let x_end = x_max * 1.02;
     let rows = marks::label_rows(marks, PLOT_W / x_end, PLOT_W);
-    let label_rows = marks::row_count(&rows) as i32;
+    let churn_rows = marks::row_count(&rows);
+    let span_rows: Vec<usize> =
+        marks::label_rows(&load::label_marks(spans), PLOT_W / x_end, PLOT_W)
+            .into_iter()
+            .map(|r| r + churn_rows)
+            .collect();
+    let label_rows = churn_rows.max(marks::row_count(&span_rows)) as i32;
     let strip_h = if label_rows == 0 {
         0
     } else {
         label_rows * marks::ROW_PX + 4
     };
-    let entries = legend_entries(series);
+    let entries = legend_entries(series, spans);
     let placed = legend::layout(&entries, PLOT_W);
     let legend_h = legend::height(&placed);
-    let height = PANELS_H + (2 * strip_h + legend_h) as u32;
+    // The load panel, with its own label strip, when there is load.
+    let load_h = if spans.is_empty() {
+        0
+    } else {
+        load::PANEL_H as i32 + strip_h
+    };
+    let height = PANELS_H + (2 * strip_h + legend_h + load_h) as u32;
 
     let base = SVGBackend::new(path, (WIDTH, height)).into_drawing_area();
     base.fill(&WHITE)?;
     let root = base.titled(title, ("sans-serif", 22))?;
     let root_h = root.dim_in_pixel().1 as i32;
     let (upper, lower) = root.split_vertically(root_h - legend_h);
+    let (upper, load_area) = upper.split_vertically(root_h - legend_h - load_h);
     let frame = Frame {
         series,
         marks,
         rows,
+        spans,
+        span_rows,
         strip_h,
         x_end,
     };
@@ -123,13 +168,16 @@ fn render(
             }
         }
     }
+    if !spans.is_empty() {
+        load::panel(&load_area, &frame)?;
+    }
     legend::draw(&lower, &entries, &placed, MARGIN + Y_LABEL_AREA)?;
     base.present()?;
     Ok(())
 }
 
-/// A dot per series, then the thresholds on a row of their own.
-fn legend_entries(series: &[(&str, &[Sample])]) -> Vec<Entry> {
+/// A dot per series, then the thresholds on a row of their own, then the load's.
+fn legend_entries(series: &[(&str, &[Sample])], spans: &[Span]) -> Vec<Entry> {
     let (shift, flip) = (axis::shift_ms(), axis::flip_ms());
     let mut entries: Vec<Entry> = series
         .iter()
@@ -157,6 +205,27 @@ fn legend_entries(series: &[(&str, &[Sample])]) -> Vec<Entry> {
             new_row: false,
         },
     ]);
+    if !spans.is_empty() {
+        entries.extend([
+            Entry {
+                key: Key::Band(load::LOAD.mix(load::SHADE_ALPHA * 2.0)),
+                text: "load step applied".into(),
+                new_row: true,
+            },
+            Entry {
+                key: Key::Dashed(load::ASKED),
+                text: "load asked (MB/s)".into(),
+                new_row: false,
+            },
+        ]);
+        if spans.iter().any(|s| s.achieved_mb_s.is_some()) {
+            entries.push(Entry {
+                key: Key::Line(load::LOAD),
+                text: "load achieved (MB/s)".into(),
+                new_row: false,
+            });
+        }
+    }
     entries
 }
 
@@ -206,7 +275,8 @@ where
             WRONG_MELODY.stroke_width(1),
         )))?;
     }
-    draw_marks(area, &chart, frame, scale)?;
+    load::shade(area, &chart, frame, scale.range().0)?;
+    draw_marks(area, &chart, frame, scale.range().0)?;
     for (i, (_, samples)) in frame.series.iter().enumerate() {
         let color = COLORS[i % COLORS.len()];
         chart.draw_series(samples.iter().filter_map(|s| {
@@ -217,17 +287,17 @@ where
 }
 
 /// Each mark's dashed line, from its label's row in the strip above the plot down to
-/// the x axis, and its label beside it, in its series' colour. They are drawn on the
-/// whole panel `area` in pixels: the plotting area would clip them to itself.
+/// the x axis, and its label beside it, in its series' colour; and each load span's
+/// label at its start. They are drawn on the whole panel `area` in pixels: the plotting
+/// area would clip them to itself. `bottom_y` is the y axis's lowest value.
 fn draw_marks<Y: Ranged<ValueType = f64>>(
     area: &DrawingArea<SVGBackend, Shift>,
     chart: &ChartContext<SVGBackend, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
     frame: &Frame,
-    scale: Scale,
+    bottom_y: f64,
 ) -> DrawResult<()> {
     let screen = area.use_screen_coord();
     let (xs, ys) = chart.plotting_area().get_pixel_range();
-    let bottom_y = scale.range().0;
     for (m, &row) in frame.marks.iter().zip(&frame.rows) {
         let color = COLORS[m.series % COLORS.len()];
         let (x, _) = chart.backend_coord(&(m.at_s, bottom_y));
@@ -243,6 +313,16 @@ fn draw_marks<Y: Ranged<ValueType = f64>>(
             m.label.clone(),
             (xs.start + start as i32, top),
             ("sans-serif", 12).into_font().color(&color),
+        ))?;
+    }
+    for (s, &row) in frame.spans.iter().zip(&frame.span_rows) {
+        let (x, _) = chart.backend_coord(&(s.start_s.clamp(0.0, frame.x_end), bottom_y));
+        let (start, _) = marks::label_span(f64::from(x - xs.start), &s.label, PLOT_W);
+        let top = ys.start - frame.strip_h + row as i32 * marks::ROW_PX;
+        screen.draw(&Text::new(
+            s.label.clone(),
+            (xs.start + start as i32, top),
+            ("sans-serif", 12).into_font().color(&load::LOAD),
         ))?;
     }
     Ok(())

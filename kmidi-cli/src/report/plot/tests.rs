@@ -3,7 +3,8 @@
 
 use kmidi_engine::measure::Sample;
 
-use super::{draw, Mark};
+use super::load::{self, step_line};
+use super::{draw, draw_with_load, Mark, Span};
 
 fn samples(values: &[(f64, f64)]) -> Vec<Sample> {
     values
@@ -105,4 +106,115 @@ fn an_empty_run_and_a_late_event_still_draw() {
     let (y, _) = text_at(&svg, "B kill@40s").expect("the late event's label");
     assert!(y > 0.0);
     assert!(svg.contains("end-to-end latency (ms)"), "one value: linear");
+}
+
+fn span(start_s: f64, end_s: Option<f64>, label: &str, asked: f64, got: Option<f64>) -> Span {
+    Span {
+        start_s,
+        end_s,
+        label: label.into(),
+        asked_mb_s: asked,
+        achieved_mb_s: got,
+    }
+}
+
+/// The `<rect>`s filled with the load's shading.
+fn shaded_rects(svg: &str) -> usize {
+    svg.split("<rect")
+        .skip(1)
+        .filter(|r| r.contains("fill=\"#9467BD\"") && r.contains("opacity=\"0.12\""))
+        .count()
+}
+
+#[test]
+fn load_steps_are_shaded_labelled_apart_and_drawn_on_their_own_axis() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("load.svg");
+    let a = samples(&[(0.5, 1.0), (3.0, 4.0), (9.0, 2.0)]);
+    let series: Vec<(&str, &[Sample])> = vec![("notes", &a)];
+    let churn = [Mark {
+        series: 0,
+        at_s: 2.0,
+        label: "A join@2s".into(),
+    }];
+    // Two ramp levels back to back (their labels would overlap on one row) and a step
+    // still running when the song ended.
+    let spans = [
+        span(2.0, Some(2.4), "L1 1MB/s", 1.0, Some(0.9)),
+        span(2.4, Some(2.8), "L2 2MB/s", 2.0, Some(1.5)),
+        span(8.0, None, "load@8s:rate=500KB/s", 0.5, None),
+    ];
+    draw_with_load(&path, "load", &series, &churn, &spans).expect("the plot is drawn");
+    let svg = std::fs::read_to_string(&path).expect("the plot is written");
+
+    // Each span shaded on each of the three panels.
+    assert_eq!(shaded_rects(&svg), 3 * 3);
+    assert!(
+        svg.contains(">\nload (MB/s)\n</text>"),
+        "the load axis caption"
+    );
+    // The labels, once a panel each, in the load's colour, on rows below the churn's.
+    assert_eq!(svg.matches(">\nL1 1MB/s\n</text>").count(), 3);
+    let (churn_y, _) = text_at(&svg, "A join@2s").expect("the churn label");
+    let (l1_y, fill) = text_at(&svg, "L1 1MB/s").expect("L1's label");
+    let (l2_y, _) = text_at(&svg, "L2 2MB/s").expect("L2's label");
+    let (l3_y, _) = text_at(&svg, "load@8s:rate=500KB/s").expect("the third label");
+    assert_eq!(fill, "#9467BD");
+    assert!(churn_y < l1_y, "churn {churn_y} above the load {l1_y}");
+    assert!(l1_y < l2_y, "L2 ({l2_y}) staggered below L1 ({l1_y})");
+    assert_eq!(l1_y, l3_y, "apart labels share a row");
+    // The legend has the load's entries.
+    for entry in [
+        "load step applied",
+        "load asked (MB/s)",
+        "load achieved (MB/s)",
+    ] {
+        assert!(text_at(&svg, entry).is_some(), "legend entry {entry}");
+    }
+    // The asked line is dashed: many short segments in its colour.
+    assert!(svg.matches("stroke=\"#5A5A5A\"").count() > 10);
+}
+
+#[test]
+fn no_load_draws_no_load_panel() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (plain, empty) = (dir.path().join("a.svg"), dir.path().join("b.svg"));
+    let a = samples(&[(0.5, 1.0), (3.0, 4.0)]);
+    let series: Vec<(&str, &[Sample])> = vec![("notes", &a)];
+    draw(&plain, "t", &series, &[]).expect("drawn");
+    draw_with_load(&empty, "t", &series, &[], &[]).expect("drawn");
+    let plain = std::fs::read_to_string(&plain).expect("written");
+    assert_eq!(plain, std::fs::read_to_string(&empty).expect("written"));
+    assert!(!plain.contains("load (MB/s)"));
+    assert_eq!(shaded_rects(&plain), 0);
+}
+
+#[test]
+fn the_load_line_adds_overlapping_steps_and_is_zero_between() {
+    let spans = [
+        span(1.0, Some(3.0), "a", 1.0, Some(0.5)),
+        span(2.0, Some(4.0), "b", 2.0, None),
+        span(6.0, None, "c", 4.0, Some(4.0)),
+    ];
+    let asked = step_line(&spans, |s| Some(s.asked_mb_s), 10.0);
+    let at = |line: &[(f64, f64)], t: f64| {
+        line.windows(2)
+            .find(|w| w[0].0 <= t && t < w[1].0 && w[0].1 == w[1].1)
+            .map(|w| w[0].1)
+    };
+    assert_eq!(at(&asked, 0.5), Some(0.0));
+    assert_eq!(at(&asked, 1.5), Some(1.0));
+    assert_eq!(at(&asked, 2.5), Some(3.0));
+    assert_eq!(at(&asked, 3.5), Some(2.0));
+    assert_eq!(at(&asked, 5.0), Some(0.0));
+    assert_eq!(at(&asked, 9.0), Some(4.0), "running to the end");
+    assert_eq!(asked.last(), Some(&(10.0, 4.0)));
+    let achieved = step_line(&spans, |s| s.achieved_mb_s, 10.0);
+    assert_eq!(
+        at(&achieved, 2.5),
+        Some(0.5),
+        "nothing reported adds nothing"
+    );
+    assert!((load::y_top(&spans, 10.0) - 4.0 * 1.15).abs() < 1e-9);
+    assert_eq!(load::y_top(&[], 10.0), 1.0);
 }

@@ -1,4 +1,4 @@
-//! `kmidi load-worker` against a real 4.3.1 broker on loopback, started by the local
+//! `kmidi load-worker` against the shared 4.3.1 broker, started by the local
 //! load driver as its `transport` client does: it makes its rate through rdkafka, and
 //! it quits when its stdin closes. Loads are tiny and bounded.
 
