@@ -11,6 +11,7 @@
 #   scripts/bench.sh --only web   benchmark 10 alone (release build, a broker of its
 #                                 own, ~4 min): its section replaces BENCHMARKS.md's
 #                                 `## 10.` (or goes in by number), the rest untouched
+#   scripts/bench.sh --only load  benchmark 11 alone (~3 min), the same way
 #   KMIDI_BENCH_NO_39=1 ...       skip the 3.9.2 broker (kafka-rust)
 #   KMIDI_BENCH_NO_RT=1 ...       no SCHED_FIFO rows (benchmarks 1 and 3)
 #   KMIDI_SOAK_SECS=N ...         the full run's soak length (default 1800)
@@ -26,8 +27,8 @@ case ${1:-} in
   --quick) QUICK=1 ;;
   --only)
     ONLY=${2:-}
-    if [[ $ONLY != web ]]; then
-      echo "usage: scripts/bench.sh [--quick | --only web]" >&2
+    if [[ $ONLY != web && $ONLY != load ]]; then
+      echo "usage: scripts/bench.sh [--quick | --only web | --only load]" >&2
       exit 2
     fi
     ;;
@@ -72,6 +73,14 @@ else
   WEB=(--length 30 --notes 120 --listeners '1,4')
 fi
 
+# Benchmark 11's arguments: a ramp of 10 levels of 2.5 s (4 of 1.5 s in the quick pass)
+# up to what ProducerPerformance reached with --records 10 KB records just before.
+if [[ -n $QUICK ]]; then
+  LOAD=(--levels 4 --every 1.5 --records 2000)
+else
+  LOAD=(--levels 10 --every 2.5 --records 30000)
+fi
+
 # Replaces section NUM of markdown file FILE with the section in SECTION (from its
 # `## NUM.` heading to the next `## `), or puts it before the first section numbered
 # above NUM (4a counts as 4), or at the end; every other line stays as it is.
@@ -101,27 +110,37 @@ splice_section() {
   rm -f "$tmp"
 }
 
-# --only web: benchmark 10 alone, in release, on a broker of its own, spliced into
-# BENCHMARKS.md with a line saying when and from what it was regenerated.
-if [[ $ONLY == web ]]; then
+# --only web|load: benchmark 10 or 11 alone, in release, on a broker of its own, spliced
+# into BENCHMARKS.md with a line saying when and from what it was regenerated.
+if [[ -n $ONLY ]]; then
   step "build (release): kmidi, kmidi-bench"
   cargo build --profile release --locked -p kmidi -p kmidi-bench >&2
+  [[ $ONLY == load && ! -f $REPO/target/plugins/libkmidi_franz_go.so ]] &&
+    bash scripts/build-plugins.sh "$REPO/target/plugins" >&2
   step "Kafka $K4 broker"
   start_broker "$K4"
-  SECTION=$OUTDIR/web.md
-  step "10: listening from a browser (--web)"
-  "$REPO/target/release/kmidi-bench" web --bootstrap "$BOOT" --dir "$OUTDIR" "${WEB[@]}" >"$SECTION.new"
+  SECTION=$OUTDIR/$ONLY.md
+  if [[ $ONLY == web ]]; then
+    NUM=10
+    step "10: listening from a browser (--web)"
+    "$REPO/target/release/kmidi-bench" web --bootstrap "$BOOT" --dir "$OUTDIR" "${WEB[@]}" >"$SECTION.new"
+  else
+    NUM=11
+    step "11: the load at which the music breaks"
+    "$REPO/target/release/kmidi-bench" load --bootstrap "$BOOT" --version "$K4" \
+      --dir "$OUTDIR" "${LOAD[@]}" >"$SECTION.new"
+  fi
   cleanup
   BROKERS=()
   commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
   if [[ -n $(git status --porcelain 2>/dev/null) ]]; then commit+=" (with uncommitted changes)"; fi
-  note="_Regenerated alone by \`scripts/bench.sh --only web\` on $(date -u '+%Y-%m-%d %H:%M UTC') at commit $commit; the other sections are from the run named at the top._"
+  note="_Regenerated alone by \`scripts/bench.sh --only $ONLY\` on $(date -u '+%Y-%m-%d %H:%M UTC') at commit $commit; the other sections are from the run named at the top._"
   awk -v note="$note" 'NR == 1 { print; print ""; print note; next } { print }' \
     "$SECTION.new" >"$SECTION"
   rm -f "$SECTION.new"
   [[ -f $REPO/BENCHMARKS.md ]] || echo "# kmidi benchmarks" >"$REPO/BENCHMARKS.md"
-  splice_section 10 "$SECTION" "$REPO/BENCHMARKS.md"
-  step "spliced section 10 into $REPO/BENCHMARKS.md in $((SECONDS - started)) s"
+  splice_section "$NUM" "$SECTION" "$REPO/BENCHMARKS.md"
+  step "spliced section $NUM into $REPO/BENCHMARKS.md in $((SECONDS - started)) s"
   exit 0
 fi
 
@@ -135,7 +154,8 @@ KMIDI_PROFILE=$PROFILE bash scripts/build-plugins.sh "$PLUGINS" >&2
 BENCH=$REPO/target/$PROFILE_DIR/kmidi-bench
 # Every transport 4.x accepts: the built-in rdkafka first (the others' reference).
 ON_4="rdkafka,$PLUGINS/libkmidi_c_rdkafka.so,$PLUGINS/libkmidi_rskafka.so"
-[[ -f $PLUGINS/libkmidi_franz_go.so ]] && ON_4+=",$PLUGINS/libkmidi_franz_go.so"
+FRANZ=
+[[ -f $PLUGINS/libkmidi_franz_go.so ]] && FRANZ=$PLUGINS/libkmidi_franz_go.so && ON_4+=",$FRANZ"
 
 if [[ -n $QUICK ]]; then
   SCHED=(--length 2) OVER=(--notes 2000)
@@ -160,6 +180,9 @@ step "6: footprint of the real kmidi instrument and player"
   --dir "$OUTDIR" "${FOOT[@]}" >>"$BODY"
 step "10: listening from a browser (--web): the page's onsets, bandwidth, CPU per listener"
 "$BENCH" web --bootstrap "$B4" --dir "$OUTDIR" "${WEB[@]}" >>"$BODY"
+step "11: the load at which the music breaks (rdkafka, franz-go)"
+"$BENCH" load --bootstrap "$B4" --version "$K4" --dir "$OUTDIR" "${LOAD[@]}" \
+  ${FRANZ:+--other "$FRANZ"} >>"$BODY"
 step "8: soak: player --loop and instrument --metrics for ${SOAK} s"
 "$BENCH" soak --bootstrap "$B4" --seconds "$SOAK" --dir "$OUTDIR" >>"$BODY"
 cleanup

@@ -8,6 +8,7 @@ mod e2e;
 mod footprint;
 mod java;
 mod kafka;
+mod load;
 mod memory;
 mod plugin;
 mod rebalance;
@@ -145,6 +146,36 @@ enum Bench {
         #[arg(long)]
         kmidi: Option<PathBuf>,
         /// Where the reports and logs go.
+        #[arg(long, default_value = "target/bench")]
+        dir: PathBuf,
+    },
+    /// 11. The load at which the music breaks: each side's knee under a ramp, beside the
+    /// saturation ProducerPerformance reaches on the same broker.
+    Load {
+        #[arg(long)]
+        bootstrap: String,
+        /// The Kafka version whose jars run ProducerPerformance.
+        #[arg(long)]
+        version: String,
+        /// Side B's transport [default: the franz-go plugin in target/plugins, else rdkafka].
+        #[arg(long)]
+        other: Option<String>,
+        /// Levels of the ramp, up to the saturation in equal steps.
+        #[arg(long, default_value_t = 10)]
+        levels: u32,
+        /// Seconds each level lasts.
+        #[arg(long, default_value_t = 2.5)]
+        every: f64,
+        /// Records ProducerPerformance sends for the saturation.
+        #[arg(long, default_value_t = 30_000)]
+        records: u64,
+        /// Seconds each command may take before it is killed and reported failed.
+        #[arg(long, default_value_t = 240.0)]
+        timeout: f64,
+        /// The kmidi binary [default: `kmidi` beside this binary].
+        #[arg(long)]
+        kmidi: Option<PathBuf>,
+        /// Where the report and logs go.
         #[arg(long, default_value = "target/bench")]
         dir: PathBuf,
     },
@@ -303,6 +334,30 @@ fn main() -> Result<()> {
             );
             Vec::new()
         }
+        Bench::Load {
+            bootstrap,
+            version,
+            other,
+            levels,
+            every,
+            records,
+            timeout,
+            kmidi,
+            dir,
+        } => vec![load::run(&load::Options {
+            bootstrap,
+            version,
+            repo: repo(),
+            kmidi: kmidi.unwrap_or_else(|| beside_me("kmidi")),
+            other: other.unwrap_or_else(|| load::other_transport(&repo().join("target/plugins"))),
+            song: repo().join("songs/bach_prelude_c.mid"),
+            levels,
+            every: Duration::from_secs_f64(every),
+            records,
+            limit: Duration::from_secs_f64(timeout),
+            dir,
+            command,
+        })?],
         Bench::Web {
             bootstrap,
             listeners,

@@ -281,7 +281,7 @@ fn a_bad_churn_script_is_refused_with_an_example() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("unknown action 'crash' (join, leave or kill)"),
+        err.contains("unknown action 'crash' (join, leave, kill, load or ramp), e.g. join@10s"),
         "{err}"
     );
 }

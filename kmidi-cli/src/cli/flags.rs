@@ -274,7 +274,7 @@ pub struct LoadArgs {
     /// Who makes the load steps of --scenario: `local` (kmidi load workers through the
     /// side's transport, separate processes), `local=java` (Kafka's ProducerPerformance
     /// and ConsumerPerformance from scripts/kafka.sh's jars), `local=TRANSPORT`, or
-    /// `trogdor=URL[,agents=NAME+NAME]` (tasks on a Trogdor coordinator's agents).
+    /// `trogdor=URL,agents=NAME+NAME` (tasks on a Trogdor coordinator's agents).
     #[arg(long = "load-driver", value_name = "DRIVER", default_value = "local")]
     pub driver: LoadDriverSpec,
 
@@ -335,11 +335,18 @@ impl std::str::FromStr for LoadDriverSpec {
                         }
                     }
                 }
+                if agents.is_empty() {
+                    return Err("trogdor=URL needs the agents that make the load: \
+                                trogdor=URL,agents=NAME+NAME (their node names in the \
+                                coordinator's config; scripts/kafka.sh trogdor-start names \
+                                them agent-1, agent-2...)"
+                        .into());
+                }
                 Ok(LoadDriverSpec::Trogdor { url, agents })
             }
             _ => Err(format!(
                 "unknown load driver '{s}': use local, local=java, local=TRANSPORT or \
-                 trogdor=URL[,agents=NAME+NAME]"
+                 trogdor=URL,agents=NAME+NAME"
             )),
         }
     }

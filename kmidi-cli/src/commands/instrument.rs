@@ -46,6 +46,29 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
     }
     let timeout = args.kafka.connect_timeout();
     let topic = args.kafka.topic().to_string();
+    // The load is checked (loopback, its driver) before anything connects.
+    let load = match args.lab.load() {
+        Some(scenario) => Some(load::start(load::LoadSetup {
+            scenario,
+            args: &args.load,
+            bootstrap: config.bootstrap().to_string(),
+            worker: load::WorkerSetup {
+                transport: &args.kafka.transport.transport,
+                plugin_dirs: &args.kafka.transport.plugins.plugin_dirs,
+                config: config
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            },
+            // Song times as the player plays them: the instrument does not know its speed.
+            speed: 1.0,
+            scheduled_s: None,
+            sides: 1,
+            run_id: &ids::new_run_id(),
+            events: metrics::LoadSeries::shared(&metrics),
+        })?),
+        None => None,
+    };
     let mut sinks = web::open_outputs(&args.output, &web)?;
     let partitions = connect::check_topic(transport.as_ref(), &config, &topic, timeout)?;
     let group = group(&args, &transport.info())?;
@@ -94,28 +117,6 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
         },
         outputs::describe(&sinks)
     );
-    let load = match args.lab.load() {
-        Some(scenario) => Some(load::start(load::LoadSetup {
-            scenario,
-            args: &args.load,
-            bootstrap: config.bootstrap().to_string(),
-            worker: load::WorkerSetup {
-                transport: &args.kafka.transport.transport,
-                plugin_dirs: &args.kafka.transport.plugins.plugin_dirs,
-                config: config
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-            },
-            // Song times as the player plays them: the instrument does not know its speed.
-            speed: 1.0,
-            scheduled_s: None,
-            sides: 1,
-            run_id: &ids::new_run_id(),
-            events: metrics::LoadSeries::shared(&metrics),
-        })?),
-        None => None,
-    };
     let opts = ListenOptions {
         idle_exit,
         max_messages: args.max_messages,

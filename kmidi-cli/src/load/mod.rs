@@ -25,7 +25,7 @@ use runner::Runner;
 pub use runner::{LoadEvents, RunLog, StepState};
 pub use watch::SideWatch;
 
-use crate::cli::LoadArgs;
+use crate::cli::{LoadArgs, LoadDriverSpec};
 
 /// What a command hands over to load its cluster.
 pub struct LoadSetup<'a> {
@@ -73,6 +73,19 @@ pub fn start(setup: LoadSetup<'_>) -> Result<LoadRun> {
              load it; add --load-remote if that cluster is yours to load",
             setup.bootstrap
         );
+    }
+    let transport_workers = matches!(
+        setup.args.driver,
+        LoadDriverSpec::Local | LoadDriverSpec::LocalTransport(_)
+    );
+    if let Some(step) = setup.scenario.load.iter().find(|s| s.consumers > 0) {
+        if transport_workers {
+            anyhow::bail!(
+                "{}: kmidi's load workers only produce; a load consumer group (consumers=N) \
+                 needs --load-driver local=java (Kafka's ConsumerPerformance) or trogdor=URL",
+                step.label()
+            );
+        }
     }
     let (driver, what) = driver::build(
         &setup.args.driver,

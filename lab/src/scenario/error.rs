@@ -10,7 +10,11 @@ pub enum ScenarioError {
          load@10s:rate=5MB/s:for=20s or ramp@10s:from=1MB/s:to=50MB/s:step=5MB/s:every=10s"
     )]
     Shape(String),
-    #[error("step '{0}': unknown action '{1}' (join, leave, kill, load or ramp)")]
+    #[error(
+        "step '{0}': unknown action '{1}' (join, leave, kill, load or ramp), e.g. \
+         join@10s, kill@30s, load@10s:rate=5MB/s:for=20s or \
+         ramp@10s:from=1MB/s:to=50MB/s:step=5MB/s:every=10s"
+    )]
     Action(String, String),
     #[error("step '{0}': '{1}' is not a time (e.g. 10s, 2.5s or 1500ms)")]
     Time(String, String),

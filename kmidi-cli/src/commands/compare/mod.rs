@@ -62,6 +62,11 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
         );
     }
     let load = match args.lab.load() {
+        Some(_) if cluster.is_some() => anyhow::bail!(
+            "--scenario's load steps need a real cluster: the embedded mock cluster is \
+             librdkafka's test double, whose admin client cannot even make the load's \
+             topic; give -b a cluster (scripts/kafka.sh start 4.3.1 9092 starts one here)"
+        ),
         Some(scenario) => Some(start_load(&args, scenario, &bootstrap, &score, &metrics)?),
         None => None,
     };
