@@ -149,8 +149,9 @@ enum Bench {
         #[arg(long, default_value = "target/bench")]
         dir: PathBuf,
     },
-    /// 11. The load at which the music breaks: each side's knee under a ramp, beside the
-    /// saturation ProducerPerformance reaches on the same broker.
+    /// 11. The load at which the music breaks: each side's knee under a ramp.
+    ///
+    /// Beside the saturation ProducerPerformance reaches on the same broker.
     Load {
         #[arg(long)]
         bootstrap: String,
