@@ -2,7 +2,7 @@
 //! to every sink the moment it arrives, and counts what it could not play by kind.
 //! Whatever happens, it ends by silencing all 16 channels so no note hangs.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,6 +33,9 @@ pub struct ListenOptions {
     /// Play each note this long after where the score puts it (a jitter buffer, see
     /// `playout`) instead of the moment it arrives.
     pub playout_delay: Option<Duration>,
+    /// Set once the player's warm-up record is heard: in a session the player waits
+    /// for it, so the consumer's position is resolved before the first note is sent.
+    pub warm_up_seen: Option<Arc<AtomicBool>>,
 }
 
 /// How often the live figures are refreshed.
@@ -166,7 +169,11 @@ pub fn listen(
         match decode(&record) {
             // The player's warm-up: nothing to play or to measure, and not one of the
             // notes the player counts as sent.
-            Ok((_, note)) if note.measure.warmup => {}
+            Ok((_, note)) if note.measure.warmup => {
+                if let Some(seen) = &opts.warm_up_seen {
+                    seen.store(true, Ordering::Relaxed);
+                }
+            }
             Ok((msg, note)) => {
                 handled += 1;
                 match playout.as_mut() {

@@ -6,7 +6,7 @@
 //! before a deadline (payload, padding) is prepared before waiting for it.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -109,7 +109,14 @@ pub struct Progress {
     pub position_ms: AtomicU64,
     pub length_ms: AtomicU64,
     pub sent: AtomicU64,
+    /// In a session: set once the instrument heard the warm-up record. The player
+    /// waits for it (at most [`LISTENER_WAIT`]) before the first note: a consumer
+    /// starting from `latest` whose position was not resolved yet would miss it.
+    pub listener_ready: Option<Arc<AtomicBool>>,
 }
+
+/// How long the player of a session waits for its instrument to hear the warm-up.
+pub const LISTENER_WAIT: Duration = Duration::from_secs(3);
 
 pub struct PlayReport {
     pub sent: u64,
@@ -225,6 +232,12 @@ pub fn perform(
     let mut rng = rand::rng();
     if let Some(first) = songs.first() {
         warm_up(producer, &opts.topic, &first.name, &opts.run_id);
+        if let Some(ready) = &progress.listener_ready {
+            let until = Instant::now() + LISTENER_WAIT;
+            while !ready.load(Ordering::Relaxed) && Instant::now() < until && !stop.requested() {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
     }
     let mut pass = 0u64;
     let mut voices = Voices::default();

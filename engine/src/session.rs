@@ -5,7 +5,7 @@
 //! nothing more arrives for [`DRAIN`] after the player is done, or on a stop; a consumer
 //! that fails fatally stops the player too.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,7 +60,12 @@ pub fn play_and_listen(
     stop: &Stop,
     mut watch: impl FnMut(&Progress, bool) + Send + 'static,
 ) -> Result<Outcome, SessionError> {
-    let progress = Arc::new(Progress::default());
+    // The player starts the song once the instrument heard its warm-up record.
+    let ready = Arc::new(AtomicBool::new(false));
+    let progress = Arc::new(Progress {
+        listener_ready: Some(Arc::clone(&ready)),
+        ..Progress::default()
+    });
     // Unknown until the player is done; then the number of notes it sent.
     let target = Arc::new(AtomicU64::new(u64::MAX));
     let observer = opts.observer.clone();
@@ -96,6 +101,7 @@ pub fn play_and_listen(
         target,
         observer,
         playout_delay: listener.playout_delay,
+        warm_up_seen: Some(ready),
     };
     let listened = listen::listen(
         listener.consumer,

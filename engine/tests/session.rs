@@ -180,6 +180,7 @@ fn listening_ends_when_the_notes_sent_never_arrive() {
         target: Arc::new(AtomicU64::new(5)),
         observer: None,
         playout_delay: None,
+        warm_up_seen: None,
     };
     let report = listen::listen(&mut Silent, &mut [], &opts, &Stop::new(), &Live::default());
     assert_eq!(report.played, 0);
@@ -205,6 +206,7 @@ fn without_a_target_an_idle_limit_waits_for_the_first_note() {
         target: Arc::new(AtomicU64::new(u64::MAX)),
         observer: None,
         playout_delay: None,
+        warm_up_seen: None,
     };
     let report = listen::listen(&mut Silent, &mut [], &opts, &stop, &Live::default());
     assert!(report.interrupted, "it was still waiting when stopped");
@@ -286,6 +288,7 @@ fn play_runs(
         target,
         observer: None,
         playout_delay: None,
+        warm_up_seen: None,
     };
     let report = listen::listen(
         consumer.as_mut(),
@@ -434,6 +437,7 @@ fn a_playout_delay_counts_the_note_later_than_it_and_plays_every_note() {
         target: Arc::new(AtomicU64::new(8)),
         observer: None,
         playout_delay: Some(Duration::from_millis(60)),
+        warm_up_seen: None,
     };
     let report = listen::listen(
         &mut consumer,

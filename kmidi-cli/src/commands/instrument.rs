@@ -130,6 +130,7 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
             load.as_ref().and_then(|l| l.observer(0)),
         ]),
         playout_delay: args.output.playout_delay,
+        warm_up_seen: None,
     };
     web::watch_groups(&web, std::slice::from_ref(&group_log));
     let live = Arc::new(Live::default());
