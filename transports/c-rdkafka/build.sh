@@ -27,7 +27,7 @@ mkdir -p "$OUTDIR"
   -I"$REPO/kmidi-transport/include" -I"$HERE" -isystem "$RDKAFKA/include" \
   -DLIBRDKAFKA_STATICLIB \
   -o "$OUTDIR/.libkmidi_c_rdkafka.so.$$" \
-  "$HERE/kmidi_c_rdkafka.c" "$HERE/common.c" "$HERE/producer.c" "$HERE/consumer.c" \
+  "$HERE/kmidi_c_rdkafka.c" "$HERE/common.c" "$HERE/producer.c" "$HERE/pid.c" "$HERE/consumer.c" \
   "$HERE/group.c" "$HERE/admin.c" \
   "$RDKAFKA/lib/librdkafka.a" -lssl -lcrypto -lsasl2 -lzstd -lz -lm -ldl -lrt
 # Renamed into place, so a process loading the plugin never sees half a file.

@@ -56,6 +56,11 @@ const char *kmidi_crd_producer_last_error(kmidi_producer *p);
 void kmidi_crd_producer_free(kmidi_producer *p);
 const char *kmidi_crd_producer_settings(kmidi_producer *p);
 
+/* -------------------------------------------- producer id (pid.c) */
+
+/* Gets an idempotent producer its id as soon as a broker is up; stops at *stop. */
+void kmidi_crd_prime_pid(rd_kafka_t *rk, const char *topic, atomic_bool *stop);
+
 /* ----------------------------------------------- consumer (consumer.c) */
 
 /* Here rather than in consumer.c because group.c shares it. */

@@ -5,9 +5,10 @@
  * librdkafka's C API. This file owns what the host sees: the exported
  * kmidi_transport_v1 symbol and the static function table it returns, the one
  * place that says which entry implements which slot. The entries live with their
- * state in producer.c (with its delivery-report thread), consumer.c, group.c (the
- * consumer's assignment and settings) and admin.c (topic_partitions,
- * create_topic), the helpers they share in common.c; internal.h declares both.
+ * state in producer.c (with its delivery-report thread; pid.c gets a new producer
+ * its id early), consumer.c, group.c (the consumer's assignment and settings) and
+ * admin.c (topic_partitions, create_topic), the helpers they share in common.c;
+ * internal.h declares both.
  * Built by build.sh into libkmidi_c_rdkafka.so, with librdkafka linked in.
  *
  * Why C and not another Rust crate: it proves the ABI is usable from C as

@@ -30,6 +30,7 @@ struct kmidi_producer {
     rd_kafka_t *rk;
     pthread_t poller;
     int poller_started;
+    int idempotent; /* enable.idempotence as librdkafka applies it: pid.c's cue */
     atomic_bool stop;
 
     /* Guards everything below: the delivery-report callback runs on the poller
@@ -41,9 +42,14 @@ struct kmidi_producer {
     size_t n_kept;
     uint64_t n_dropped;
     char client_error[256]; /* latest error_cb text, to explain a flush timeout */
+    /* The first topic produced to (a copy), for kmidi_crd_prime_pid; freed after
+       the poller is joined. Under the lock so the hand-over is a plain mutex edge
+       (helgrind sees none in a C11 atomic). */
+    char *prime_topic;
 
     /* Host-thread only. */
     uint64_t sent;
+    int prime_topic_given; /* prime_topic was handed over (or could not be copied) */
     char *taken;          /* the string last returned by take_failure */
     char last_error[512]; /* returned by producer_last_error */
     char settings[512];   /* returned by producer_settings */
@@ -111,12 +117,34 @@ static void producer_error_cb(rd_kafka_t *rk, int err, const char *reason, void 
 
 /* Serves delivery reports (and error/log callbacks) so they flow while the host is
    busy scheduling notes and never calls into the producer. 100 ms bounds how long
-   producer_free waits for it (rd_kafka_yield usually wakes it sooner). */
+   producer_free waits for it (rd_kafka_yield usually wakes it sooner). Before its
+   first report can be due, it gets the idempotent producer its id (pid.c), as soon
+   as the first produce names a topic. */
 static void *poller_main(void *arg) {
     kmidi_producer *p = arg;
-    while (!atomic_load(&p->stop))
+    int primed = !p->idempotent;
+    while (!atomic_load(&p->stop)) {
+        if (!primed) {
+            const char *topic;
+            pthread_mutex_lock(&p->lock);
+            topic = p->prime_topic; /* never changes once set */
+            pthread_mutex_unlock(&p->lock);
+            if (topic != NULL) {
+                kmidi_crd_prime_pid(p->rk, topic, &p->stop);
+                primed = 1;
+            }
+        }
         rd_kafka_poll(p->rk, 100);
+    }
     return NULL;
+}
+
+/* Whether rk's own (finalized) conf says "true" for key. */
+static int conf_is_true(rd_kafka_t *rk, const char *key) {
+    char value[16];
+    size_t len = sizeof(value);
+    return rd_kafka_conf_get(rd_kafka_conf(rk), key, value, &len) == RD_KAFKA_CONF_OK &&
+           strcmp(value, "true") == 0;
 }
 
 int32_t kmidi_crd_producer_new(const kmidi_kv *config, size_t n_config, kmidi_producer **out,
@@ -160,6 +188,7 @@ int32_t kmidi_crd_producer_new(const kmidi_kv *config, size_t n_config, kmidi_pr
         kmidi_crd_write_err(errbuf, errlen, "rd_kafka_new(producer): %s", rderr);
         return KMIDI_ERROR;
     }
+    p->idempotent = conf_is_true(p->rk, "enable.idempotence");
     if (pthread_create(&p->poller, NULL, poller_main, p) != 0) {
         rd_kafka_destroy(p->rk);
         pthread_mutex_destroy(&p->lock);
@@ -171,6 +200,21 @@ int32_t kmidi_crd_producer_new(const kmidi_kv *config, size_t n_config, kmidi_pr
     p->poller_started = 1;
     *out = p;
     return KMIDI_OK;
+}
+
+/* Hands the first topic produced to to the poller, which primes the producer id
+   with it (pid.c): once, a copy (one allocation per producer on the scheduling
+   thread), and a wake-up so the poller starts at once. */
+static void give_prime_topic(kmidi_producer *p, const char *topic) {
+    char *copy;
+    p->prime_topic_given = 1;
+    if (!p->idempotent)
+        return;
+    copy = strdup(topic); /* NULL if out of memory: no priming, nothing else lost */
+    pthread_mutex_lock(&p->lock);
+    p->prime_topic = copy;
+    pthread_mutex_unlock(&p->lock);
+    rd_kafka_yield(p->rk);
 }
 
 /* How long produce waits for room in librdkafka's local queue before giving up. */
@@ -203,6 +247,8 @@ int32_t kmidi_crd_produce(kmidi_producer *p, const char *topic, const uint8_t *k
     }
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         p->sent++;
+        if (!p->prime_topic_given)
+            give_prime_topic(p, topic);
         return KMIDI_OK;
     }
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
@@ -329,6 +375,7 @@ void kmidi_crd_producer_free(kmidi_producer *p) {
         free(f);
     }
     free(p->taken);
+    free(p->prime_topic);
     pthread_mutex_destroy(&p->lock);
     free(p);
 }

@@ -10,7 +10,8 @@
  * create_topic (and already-exists), topic_partitions (existing, missing, not
  * auto-created), 100 records produced/flushed/consumed back in order with exact
  * bytes, commit, delivery failures and TIMEOUTs against an unreachable broker;
- * test_group.c adds the assignment and settings entries and KIP-848. KAFKA_VERSION
+ * test_group.c adds the assignment and settings entries and KIP-848, test_producer.c
+ * how soon a new producer's first record is delivered. KAFKA_VERSION
  * (default 4) says whether the broker offers group.protocol=consumer (4.0 and newer).
  * Prints one line per check and exits non-zero on any failure.
  */
@@ -374,6 +375,7 @@ int main(int argc, char **argv) {
     test_config_errors();
     test_admin(argv[2], topic, topic3);
     test_roundtrip(argv[2], topic);
+    test_first_delivery(argv[2], topic);
     test_settings_refusals();
     test_group(argv[2], topic3, argc < 4 || atoi(argv[3]) >= 4);
     test_unreachable();
