@@ -36,6 +36,9 @@ shellcheck scripts/*.sh scripts/kafka/*.sh scripts/kafka/lib/*.sh transports/*/*
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p kmidi --features jack --all-targets --locked -- -D warnings
+# Confluent's native client is off by default (Rust 1.95, minutes of build): the binary
+# with it is linted here and its transport tested by `cargo test --workspace` below.
+cargo clippy -p kmidi --features confluent --all-targets --locked -- -D warnings
 # The binary builds with either built-in client library alone (its features forward
 # the transport registry's).
 cargo check -p kmidi --no-default-features --features kafka-rust --locked
@@ -45,6 +48,7 @@ step "unit, CLI and real-broker tests (Kafka ${KAFKA_VERSIONS[*]})"
 # One broker per test binary; the binaries run one after another, which keeps
 # two cores from being shared by two JVMs.
 cargo test --workspace --locked
+cargo test -p kmidi-registry --features confluent --locked
 
 step "the README's first command leaves the checkout clean"
 # The kmidi the tests just built: `cargo build -p kmidi` alone would unify features

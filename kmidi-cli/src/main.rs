@@ -7,6 +7,7 @@ mod commands;
 mod connect;
 mod ids;
 mod lab;
+mod leaders;
 mod load;
 mod metrics;
 mod outputs;

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::{ClientConfig, TransportError};
+use crate::{ClientConfig, Leadership, TransportError};
 
 /// What a transport is and can do, for `kmidi transports` and reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -253,6 +253,36 @@ pub trait Admin: Send {
         topic: &str,
         timeout: Duration,
     ) -> Result<Option<i32>, TransportError>;
+
+    /// Who leads each partition of `topic` and which brokers the cluster lists, from
+    /// fresh metadata (a failover shows at the next call); a missing topic has no
+    /// partitions. The default is "unknown" ([`Leadership::unknown`], with only the
+    /// partition count), so every transport answers whether or not it can tell.
+    fn partition_leaders(
+        &self,
+        topic: &str,
+        timeout: Duration,
+    ) -> Result<Leadership, TransportError> {
+        let partitions = self.topic_partitions(topic, timeout)?.unwrap_or(0);
+        Ok(Leadership::unknown(partitions))
+    }
+
+    /// Creates `spec` with partition `i`'s replicas on the brokers `replicas[i]`, the
+    /// preferred leader first (`spec.partitions` and `spec.replication_factor` are
+    /// then only what the assignment adds up to). Unsupported by default: the caller
+    /// may fall back to [`Admin::create_topic`] and the cluster's own placement.
+    fn create_topic_assigned(
+        &self,
+        spec: &TopicSpec,
+        replicas: &[Vec<i32>],
+        timeout: Duration,
+    ) -> Result<(), TransportError> {
+        let _ = (spec, replicas, timeout);
+        Err(TransportError::Unsupported {
+            transport: "chosen".to_string(),
+            what: "creating a topic with an explicit replica assignment".to_string(),
+        })
+    }
 
     /// Broker version as far as the protocol reveals it (for reports).
     fn describe_cluster(&self, timeout: Duration) -> Result<String, TransportError> {

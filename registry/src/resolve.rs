@@ -50,6 +50,8 @@ pub const BUILT_IN: &[&str] = &[
     "rdkafka",
     #[cfg(feature = "kafka-rust")]
     "kafka-rust",
+    #[cfg(feature = "confluent")]
+    "confluent",
 ];
 
 /// The built-in transport of that name, if this build has it.
@@ -59,6 +61,8 @@ pub fn built_in(name: &str) -> Option<Box<dyn Transport>> {
         "rdkafka" => Some(Box::new(kmidi_rdkafka::RdKafkaTransport)),
         #[cfg(feature = "kafka-rust")]
         "kafka-rust" => Some(Box::new(kmidi_kafka_rust::KafkaRustTransport)),
+        #[cfg(feature = "confluent")]
+        "confluent" => Some(Box::new(kmidi_confluent::ConfluentTransport)),
         _ => None,
     }
 }

@@ -311,13 +311,27 @@ pub struct TopicCreateArgs {
     #[command(flatten)]
     pub partitions: PartitionsArg,
 
+    /// A probe topic: N partitions led by each broker (default 1), placed by an explicit
+    /// replica assignment and checked from metadata, so every broker can be heard apart.
     #[arg(
         long,
-        default_value_t = 1,
+        value_name = "N",
+        num_args = 0..=1,
+        default_missing_value = "1",
+        conflicts_with = "partitions",
+        value_parser = clap::value_parser!(i32).range(1..=1000),
+        allow_negative_numbers = true
+    )]
+    pub per_broker: Option<i32>,
+
+    /// Replicas of each partition [default: 1; with --per-broker: min(3, brokers)].
+    #[arg(
+        long,
+        value_name = "N",
         value_parser = clap::value_parser!(i32).range(1..=32),
         allow_negative_numbers = true
     )]
-    pub replication_factor: i32,
+    pub replication_factor: Option<i32>,
 
     /// How long the broker keeps notes; music is only worth hearing live.
     #[arg(

@@ -15,7 +15,7 @@ use crate::report::{self, Document, SideReport};
 use crate::signals::SignalStop;
 use crate::term::status::{self, GroupWatch};
 use crate::term::summary;
-use crate::{connect, ids, load, metrics, outputs, verdict, web};
+use crate::{connect, ids, leaders, load, metrics, outputs, verdict, web};
 
 pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
     // Bound first: a port in use is an error before anything connects or plays.
@@ -72,6 +72,11 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
     let mut sinks = web::open_outputs(&args.output, &web)?;
     let partitions = connect::check_topic(transport.as_ref(), &config, &topic, timeout)?;
     let group = group(&args, &transport.info())?;
+    // A probe topic led by every broker is watched for failovers (`leaders`).
+    let _leaders = transport
+        .admin(&config)
+        .ok()
+        .and_then(|admin| leaders::follow(admin, &topic, config.bootstrap()));
     let broker = transport
         .admin(&config)
         .and_then(|a| a.describe_cluster(timeout))

@@ -28,7 +28,14 @@ pub fn admin_creates_and_finds_topics(t: &dyn Transport, broker: &Broker, expect
         );
         broker.create_topic_with_tool(&topic, 2);
     }
-    assert_eq!(admin.topic_partitions(&topic, T).unwrap(), Some(2));
+    // A topic made by Kafka's tool reaches the broker's metadata a moment later.
+    let until = std::time::Instant::now() + T;
+    let mut found = admin.topic_partitions(&topic, T).unwrap();
+    while found.is_none() && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        found = admin.topic_partitions(&topic, T).unwrap();
+    }
+    assert_eq!(found, Some(2), "{name}");
     let missing = broker.unique("no-such-topic");
     assert_eq!(admin.topic_partitions(&missing, T).unwrap(), None);
     if !expect.creates_topics {

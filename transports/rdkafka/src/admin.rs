@@ -1,10 +1,13 @@
-//! Admin operations on librdkafka: topic creation and the bounded-time check that the
+//! Admin operations on librdkafka: topic creation (with an explicit replica assignment
+//! too, for a probe topic led by every broker), the bounded-time check that the
 //! cluster answers and the topic exists, run before playing so an unreachable broker
-//! is an error in seconds, not a silent hang.
+//! is an error in seconds, not a silent hang, and who leads each partition.
 
 use std::time::Duration;
 
-use kmidi_transport::{Admin, ClientConfig, TopicSpec, TransportError};
+use kmidi_transport::{
+    Admin, ClientConfig, Leadership, PartitionLeader, TopicSpec, TransportError,
+};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer as _};
@@ -30,26 +33,17 @@ impl RdAdmin {
         })
     }
 
-    fn unreachable(&self, timeout: Duration, err: KafkaError) -> TransportError {
-        TransportError::Unreachable {
-            bootstrap: self.bootstrap.clone(),
-            timeout,
-            detail: err.to_string(),
-        }
-    }
-}
-
-impl Admin for RdAdmin {
-    fn create_topic(&self, spec: &TopicSpec, timeout: Duration) -> Result<(), TransportError> {
+    fn create(
+        &self,
+        spec: &TopicSpec,
+        replication: TopicReplication<'_>,
+        timeout: Duration,
+    ) -> Result<(), TransportError> {
         // Fail fast on an unreachable cluster rather than on the admin future's timeout.
         self.meta
             .fetch_metadata(None, timeout)
             .map_err(|e| self.unreachable(timeout, e))?;
-        let mut topic = NewTopic::new(
-            &spec.name,
-            spec.partitions,
-            TopicReplication::Fixed(spec.replication_factor),
-        );
+        let mut topic = NewTopic::new(&spec.name, spec.partitions, replication);
         for (k, v) in &spec.configs {
             topic = topic.set(k, v);
         }
@@ -72,6 +66,70 @@ impl Admin for RdAdmin {
             }
         }
         Ok(())
+    }
+
+    fn unreachable(&self, timeout: Duration, err: KafkaError) -> TransportError {
+        TransportError::Unreachable {
+            bootstrap: self.bootstrap.clone(),
+            timeout,
+            detail: err.to_string(),
+        }
+    }
+}
+
+impl Admin for RdAdmin {
+    fn create_topic(&self, spec: &TopicSpec, timeout: Duration) -> Result<(), TransportError> {
+        self.create(
+            spec,
+            TopicReplication::Fixed(spec.replication_factor),
+            timeout,
+        )
+    }
+
+    fn create_topic_assigned(
+        &self,
+        spec: &TopicSpec,
+        replicas: &[Vec<i32>],
+        timeout: Duration,
+    ) -> Result<(), TransportError> {
+        let assignment: Vec<&[i32]> = replicas.iter().map(Vec::as_slice).collect();
+        let spec = TopicSpec {
+            partitions: i32::try_from(assignment.len()).unwrap_or(i32::MAX),
+            ..spec.clone()
+        };
+        self.create(&spec, TopicReplication::Variable(&assignment), timeout)
+    }
+
+    fn partition_leaders(
+        &self,
+        topic: &str,
+        timeout: Duration,
+    ) -> Result<Leadership, TransportError> {
+        let md = self
+            .meta
+            .fetch_metadata(Some(topic), timeout)
+            .map_err(|e| self.unreachable(timeout, e))?;
+        let mut brokers: Vec<i32> = md.brokers().iter().map(|b| b.id()).collect();
+        brokers.sort_unstable();
+        let mut partitions: Vec<PartitionLeader> = md
+            .topics()
+            .iter()
+            .filter(|t| t.name() == topic && t.error().is_none())
+            .flat_map(|t| t.partitions())
+            .map(|p| PartitionLeader {
+                partition: p.id(),
+                // librdkafka says -1 for a partition without a leader.
+                leader: (p.leader() >= 0).then_some(p.leader()),
+                replicas: p.replicas().to_vec(),
+                isr: p.isr().to_vec(),
+            })
+            .collect();
+        partitions.sort_by_key(|p| p.partition);
+        Ok(Leadership {
+            known: true,
+            brokers,
+            partitions,
+        })
     }
 
     fn topic_partitions(
@@ -100,5 +158,49 @@ impl Admin for RdAdmin {
             md.brokers().len(),
             md.orig_broker_id()
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use kmidi_transport::{ClientConfig, Transport};
+
+    use crate::mock::EmbeddedCluster;
+    use crate::RdKafkaTransport;
+
+    #[test]
+    fn leaders_come_from_metadata_and_a_missing_topic_has_no_partitions() {
+        let cluster = EmbeddedCluster::start(3).unwrap();
+        cluster.create_topic("spread", 6).unwrap();
+        let config: ClientConfig = [("bootstrap.servers", cluster.bootstrap())]
+            .into_iter()
+            .collect();
+        let admin = RdKafkaTransport.admin(&config).unwrap();
+        let read = admin
+            .partition_leaders("spread", Duration::from_secs(5))
+            .unwrap();
+        assert!(read.known, "{read:?}");
+        assert_eq!(read.brokers, [1, 2, 3]);
+        assert_eq!(
+            read.partitions
+                .iter()
+                .map(|p| p.partition)
+                .collect::<Vec<_>>(),
+            [0, 1, 2, 3, 4, 5]
+        );
+        for p in &read.partitions {
+            let leader = p.leader.unwrap_or(-1);
+            assert!(read.brokers.contains(&leader), "{read:?}");
+            assert!(
+                p.replicas.contains(&leader) && p.isr.contains(&leader),
+                "{read:?}"
+            );
+        }
+        let missing = admin
+            .partition_leaders("nope", Duration::from_secs(5))
+            .unwrap();
+        assert!(missing.known && !missing.topic_exists(), "{missing:?}");
     }
 }
