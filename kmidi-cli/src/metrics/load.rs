@@ -120,3 +120,50 @@ impl LoadEvents for LoadSeries {
         f.errors.get_or_create(&l).inc_by(r.errors);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Role;
+    use super::*;
+
+    #[test]
+    fn the_load_series_follow_the_steps_as_they_start_and_finish() {
+        let metrics = Arc::new(Metrics::new(Role::Both));
+        let events = LoadSeries::shared(&Some(Arc::clone(&metrics))).unwrap();
+        let scenario: kmidi_lab::Scenario =
+            "load@1s:rate=2MB/s:for=5s:topic=l,load@2s:rate=1MB/s:for=5s:topic=l"
+                .parse()
+                .unwrap();
+        let (a, b) = (&scenario.load[0], &scenario.load[1]);
+        events.started(a);
+        events.started(b);
+        let text = metrics.encode();
+        for line in [
+            r#"kmidi_load_steps_running{topic="l"} 2"#,
+            r#"kmidi_load_asked_bytes_per_second{topic="l"} 3000000.0"#,
+            r#"kmidi_load_asked_records_per_second{topic="l"} 300.0"#,
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
+        }
+        let report = LoadReport {
+            ack_latency_p99_ms: Some(12.0),
+            ..LoadReport::nothing(0, a.rate).with_sent(
+                1000,
+                10_000,
+                std::time::Duration::from_secs(5),
+            )
+        };
+        events.finished(a, Some(&report));
+        events.finished(b, None);
+        let text = metrics.encode();
+        for line in [
+            r#"kmidi_load_steps_running{topic="l"} 0"#,
+            r#"kmidi_load_asked_bytes_per_second{topic="l"} 0.0"#,
+            r#"kmidi_load_achieved_bytes_per_second{topic="l"} 2000000.0"#,
+            r#"kmidi_load_ack_latency_p99_seconds{topic="l"} 0.012"#,
+            r#"kmidi_load_records_sent_total{topic="l"} 1000"#,
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
+        }
+    }
+}
