@@ -61,6 +61,33 @@ pub(crate) fn kafka_sh(
     })
 }
 
+/// Kafka's producer benchmark class.
+pub const PRODUCER_PERFORMANCE: &str = "org.apache.kafka.tools.ProducerPerformance";
+
+/// ProducerPerformance's arguments for `records` records of `size` bytes to `topic` at
+/// full speed, with kmidi's producer settings (acks=all, linger.ms=0, idempotence);
+/// more producer properties may follow.
+pub fn full_speed_args(bootstrap: &str, topic: &str, records: u64, size: usize) -> Vec<String> {
+    [
+        "--topic",
+        topic,
+        "--num-records",
+        &records.to_string(),
+        "--record-size",
+        &size.to_string(),
+        "--throughput",
+        "-1",
+        "--producer-props",
+        &format!("bootstrap.servers={bootstrap}"),
+        "acks=all",
+        "linger.ms=0",
+        "enable.idempotence=true",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
 /// EndToEndLatency's result. Percentiles are whole ms rounded down by the tool; the
 /// average is computed from nanoseconds, so it is the one precise figure.
 #[derive(Clone, Copy, Debug, Default)]

@@ -106,25 +106,8 @@ fn java_refs(o: &Options, run: &str, size: usize) -> (Result<E2e>, Result<Perf>)
     let topic = format!("bench-{run}-java-tput");
     let perf = create_topic(&o.bootstrap, &topic).and_then(|()| {
         eprintln!("kafka: Java ProducerPerformance x{}", o.records);
-        let args: Vec<String> = [
-            "--topic",
-            &topic,
-            "--num-records",
-            &o.records.to_string(),
-            "--record-size",
-            &RECORD_SIZE.to_string(),
-            "--throughput",
-            "-1",
-            "--producer-props",
-            &format!("bootstrap.servers={}", o.bootstrap),
-            "acks=all",
-            "linger.ms=0",
-            "enable.idempotence=true",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let class = "org.apache.kafka.tools.ProducerPerformance";
+        let args = java::full_speed_args(&o.bootstrap, &topic, o.records, RECORD_SIZE);
+        let class = java::PRODUCER_PERFORMANCE;
         let run = |args: &[String]| {
             java::parse_perf(&java::run_tool(&o.repo, &o.version, class, args, limit)?)
         };

@@ -18,7 +18,7 @@ use crate::report::{Row, Section, Verdict};
 use crate::transports::create_topic;
 
 /// The load's record size, as benchmark 5's.
-const RECORD_SIZE: u64 = 10_000;
+const RECORD_SIZE: usize = 10_000;
 /// Bounds on what one run may ask for.
 const MAX_LEVELS: u32 = 20;
 const MAX_RECORDS: u64 = 1_000_000;
@@ -45,24 +45,8 @@ pub struct Options {
 fn saturation(o: &Options) -> Result<(f64, f64)> {
     let topic = format!("kmidi-bench-saturation-{}", std::process::id());
     create_topic(&o.bootstrap, &topic)?;
-    let args: Vec<String> = [
-        "--topic",
-        &topic,
-        "--num-records",
-        &o.records.to_string(),
-        "--record-size",
-        &RECORD_SIZE.to_string(),
-        "--throughput",
-        "-1",
-        "--producer-props",
-        &format!("bootstrap.servers={}", o.bootstrap),
-        "acks=all",
-        "linger.ms=0",
-        "batch.size=1048576",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut args = java::full_speed_args(&o.bootstrap, &topic, o.records, RECORD_SIZE);
+    args.push("batch.size=1048576".into());
     eprintln!(
         "load: Java ProducerPerformance x{} at full speed",
         o.records
@@ -70,7 +54,7 @@ fn saturation(o: &Options) -> Result<(f64, f64)> {
     let out = java::run_tool(
         &o.repo,
         &o.version,
-        "org.apache.kafka.tools.ProducerPerformance",
+        java::PRODUCER_PERFORMANCE,
         &args,
         o.limit,
     )?;
