@@ -16,8 +16,9 @@ mod trogdor;
 mod worker;
 
 use std::path::Path;
+use std::process::Command;
 
-use common::Broker;
+use common::{kmidi, repo, Broker};
 use kmidi_midi::score::Score;
 use kmidi_test_support::kafka_version;
 
@@ -28,6 +29,20 @@ pub fn broker() -> &'static Broker {
 
 /// The song the CLI tests play: about 15 s, 125 notes.
 pub const SONG: &str = "songs/ode_to_joy.mid";
+
+/// `kmidi compare` of rdkafka with itself on this binary's broker, in `dir` (where a
+/// compare without outputs writes its files), playing [`SONG`] quietly on `topic` under
+/// `scenario`; add the rest.
+pub fn compare(dir: &Path, topic: &str, scenario: &str) -> Command {
+    let mut c = kmidi();
+    c.current_dir(dir)
+        .args(["compare", "-q", "-b", &broker().bootstrap, "-t", topic])
+        .args(["--transport-a", "rdkafka", "--transport-b", "rdkafka"])
+        .arg("--song")
+        .arg(repo().join(SONG))
+        .args(["--scenario", scenario]);
+    c
+}
 
 /// Where the score puts each note of `song`, s (at speed 1).
 pub fn scheduled_s(song: &Path) -> Vec<f64> {

@@ -72,15 +72,16 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
     let mut sinks = web::open_outputs(&args.output, &web)?;
     let partitions = connect::check_topic(transport.as_ref(), &config, &topic, timeout)?;
     let group = group(&args, &transport.info())?;
+    let admin = transport.admin(&config);
+    let unknown = |e: &dyn std::fmt::Display| format!("unknown ({e})");
+    let broker = match &admin {
+        Ok(a) => a.describe_cluster(timeout).unwrap_or_else(|e| unknown(&e)),
+        Err(e) => unknown(e),
+    };
     // A probe topic led by every broker is watched for failovers (`leaders`).
-    let _leaders = transport
-        .admin(&config)
+    let _leaders = admin
         .ok()
         .and_then(|admin| leaders::follow(admin, &topic, config.bootstrap()));
-    let broker = transport
-        .admin(&config)
-        .and_then(|a| a.describe_cluster(timeout))
-        .unwrap_or_else(|e| format!("unknown ({e})"));
     let subscription = Subscription {
         topics: vec![topic.clone()],
         group: group.clone(),

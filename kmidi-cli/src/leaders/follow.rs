@@ -19,30 +19,33 @@ const READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// The watch sleeps in steps this long, so it ends promptly with the run.
 const STEP: Duration = Duration::from_millis(100);
 
-/// The running watch; stopped and joined on drop.
+/// The running watch; told to stop on drop, not waited for: a reading in flight may
+/// take its whole timeout, and the run's end must not (the thread only reads).
 pub struct Following {
     stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
 }
 
-/// Starts watching `topic` through `admin` if its first reading shows every broker
-/// leading a partition; `None` when it does not (or leaders are unknown).
+/// Watches `topic` through `admin` on a thread of its own, if its first reading there
+/// shows every broker leading a partition (else the thread ends at once): the reading
+/// waits on the network, so it is not done on the caller's way to listening.
 pub fn follow(admin: Box<dyn Admin>, topic: &str, bootstrap: &str) -> Option<Following> {
-    let first = admin.partition_leaders(topic, READ_TIMEOUT).ok()?;
-    let spread = first.known
-        && first.brokers.len() > 1
-        && first.brokers.iter().all(|b| !first.led_by(*b).is_empty());
-    if !spread {
-        return None;
-    }
-    let mut watch = LeaderWatch::new(topic, bootstrap, EVERY);
-    watch.observe(Instant::now(), Ok(first));
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
-    let topic = topic.to_string();
-    let thread = std::thread::Builder::new()
+    let (topic, bootstrap) = (topic.to_string(), bootstrap.to_string());
+    std::thread::Builder::new()
         .name("kmidi-leaders".into())
         .spawn(move || {
+            let Ok(first) = admin.partition_leaders(&topic, READ_TIMEOUT) else {
+                return;
+            };
+            let spread = first.known
+                && first.brokers.len() > 1
+                && first.brokers.iter().all(|b| !first.led_by(*b).is_empty());
+            if !spread {
+                return;
+            }
+            let mut watch = LeaderWatch::new(&topic, &bootstrap, EVERY);
+            watch.observe(Instant::now(), Ok(first));
             while !flag.load(Ordering::Relaxed) {
                 let notices = watch.tick(Instant::now(), || {
                     admin.partition_leaders(&topic, READ_TIMEOUT)
@@ -54,17 +57,11 @@ pub fn follow(admin: Box<dyn Admin>, topic: &str, bootstrap: &str) -> Option<Fol
             }
         })
         .ok()?;
-    Some(Following {
-        stop,
-        thread: Some(thread),
-    })
+    Some(Following { stop })
 }
 
 impl Drop for Following {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }

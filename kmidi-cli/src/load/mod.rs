@@ -12,7 +12,7 @@ mod runner;
 mod watch;
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use kmidi_engine::measure::Sample;
@@ -45,8 +45,7 @@ pub struct LoadSetup<'a> {
 /// The load of a run while the song plays.
 pub struct LoadRun {
     stop: Arc<AtomicBool>,
-    log: Arc<Mutex<RunLog>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    thread: Option<std::thread::JoinHandle<RunLog>>,
     sides: Vec<Arc<SideWatch>>,
     scenario: Scenario,
     scheduled_s: Option<Vec<f64>>,
@@ -113,17 +112,15 @@ pub fn start(setup: LoadSetup<'_>) -> Result<LoadRun> {
         events: setup.events,
     };
     let stop = Arc::new(AtomicBool::new(false));
-    let log = Arc::new(Mutex::new(RunLog::default()));
     let thread = {
-        let (stop, log) = (Arc::clone(&stop), Arc::clone(&log));
+        let stop = Arc::clone(&stop);
         std::thread::Builder::new()
             .name("kmidi-load".into())
-            .spawn(move || runner.run(&stop, &log))
+            .spawn(move || runner.run(&stop))
             .context("starting the load runner's thread")?
     };
     Ok(LoadRun {
         stop,
-        log,
         thread: Some(thread),
         sides,
         scenario,
@@ -143,8 +140,7 @@ impl LoadRun {
     /// Stops the load, and the figures of every step for each side's `samples` (the
     /// notes it heard, in side order).
     pub fn finish(mut self, samples: &[&[Sample]]) -> LoadOutcome {
-        self.stop_and_join();
-        let log = self.log.lock().map(|l| l.clone()).unwrap_or_default();
+        let log = self.stop_and_join().unwrap_or_default();
         if let Some(e) = &log.stop_error {
             eprintln!("kmidi: load: {e}");
         }
@@ -191,18 +187,19 @@ impl LoadRun {
         }
     }
 
-    fn stop_and_join(&mut self) {
+    /// Stops the runner and takes what it did (`None` once taken, or if it panicked).
+    fn stop_and_join(&mut self) -> Option<RunLog> {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            if t.join().is_err() {
-                eprintln!("kmidi: the load runner's thread panicked; its load processes are stopped as the driver is dropped");
-            }
+        let joined = self.thread.take()?.join();
+        if joined.is_err() {
+            eprintln!("kmidi: the load runner's thread panicked; its load processes are stopped as the driver is dropped");
         }
+        joined.ok()
     }
 }
 
 impl Drop for LoadRun {
     fn drop(&mut self) {
-        self.stop_and_join();
+        let _ = self.stop_and_join();
     }
 }

@@ -5,8 +5,8 @@ use std::process::Child;
 use std::time::{Duration, Instant};
 
 use super::trogdor::{driver_flag, task_ids, trogdor, TROGDOR};
-use super::{broker, process_gone, SONG};
-use crate::common::{exit_within, kmidi, repo, signal, spawn, stderr};
+use super::{broker, compare, process_gone};
+use crate::common::{exit_within, signal, spawn, stderr};
 
 /// How long the load gets to show up before the test gives up.
 const SHOWS_WITHIN: Duration = Duration::from_secs(60);
@@ -18,15 +18,7 @@ fn compare_under_load(dir: &std::path::Path, extra: &[&str]) -> Child {
         "load@1s:rate=100rec/s:size=1KB:for=60s:topic={}",
         b.unique("interrupt-load")
     );
-    spawn(
-        kmidi()
-            .current_dir(dir)
-            .args(["compare", "-b", &b.bootstrap, "-t", &b.unique("interrupt")])
-            .args(["--transport-a", "rdkafka", "--transport-b", "rdkafka"])
-            .args(["--song", repo().join(SONG).to_str().unwrap()])
-            .args(["--scenario", &scenario, "-q"])
-            .args(extra),
-    )
+    spawn(compare(dir, &b.unique("interrupt"), &scenario).args(extra))
 }
 
 /// The processes whose parent is `pid`.

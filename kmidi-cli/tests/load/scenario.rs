@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{broker, scheduled_s, SONG};
+use super::{broker, compare, scheduled_s, SONG};
 use crate::common::{
-    instrument_in, kmidi, player_at, read_report, repo, run, spawn, stderr, wait_bounded,
+    instrument_in, player_at, read_report, repo, run, spawn, stderr, wait_bounded,
 };
 
 fn f(v: &Value) -> f64 {
@@ -62,24 +62,9 @@ fn a_load_step_and_a_ramp_are_applied_and_their_figures_add_up() {
         "load@1s:rate=300KB/s:size=10KB:for=3s:topic={load_topic},\
          ramp@5s:from=100KB/s:to=300KB/s:step=100KB/s:every=2s:size=10KB:topic={load_topic}"
     );
-    let out = run(kmidi().current_dir(dir.path()).args([
-        "compare",
-        "-b",
-        &b.bootstrap,
-        "-t",
-        &topic,
-        "--transport-a",
-        "rdkafka",
-        "--transport-b",
-        "rdkafka",
-        "--song",
-        repo().join(SONG).to_str().unwrap(),
-        "--scenario",
-        &scenario,
-        "--report",
-        report.to_str().unwrap(),
-        "-q",
-    ]));
+    let out = run(compare(dir.path(), &topic, &scenario)
+        .arg("--report")
+        .arg(&report));
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
     assert!(

@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use kmidi_lab::trogdor::TrogdorClient;
 use kmidi_test_support::{kafka_version, Trogdor};
 
-use super::{broker, SONG};
-use crate::common::{kmidi, read_report, repo, run, stderr};
+use super::{broker, compare};
+use crate::common::{read_report, run, stderr};
 
 /// The coordinator's task list is read whole by the tests: one at a time.
 pub static TROGDOR: Mutex<()> = Mutex::new(());
@@ -43,26 +43,9 @@ fn a_trogdor_load_step_is_a_task_at_its_time_and_destroyed_at_exit() {
         "load@2s:rate=100rec/s:size=1KB:for=3s:topic={}",
         b.unique("trogdor-cli-load")
     );
-    let out = run(kmidi().current_dir(dir.path()).args([
-        "compare",
-        "-b",
-        &b.bootstrap,
-        "-t",
-        &b.unique("trogdor-cli"),
-        "--transport-a",
-        "rdkafka",
-        "--transport-b",
-        "rdkafka",
-        "--song",
-        repo().join(SONG).to_str().unwrap(),
-        "--scenario",
-        &scenario,
-        "--load-driver",
-        &driver_flag(t),
-        "--report",
-        report.to_str().unwrap(),
-        "-q",
-    ]));
+    let out = run(compare(dir.path(), &b.unique("trogdor-cli"), &scenario)
+        .args(["--load-driver", &driver_flag(t), "--report"])
+        .arg(&report));
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("made by Trogdor tasks on"), "{err}");
