@@ -16,4 +16,4 @@ pub use driver::{DriverError, LoadDriver, LoadReport, StepHandle};
 pub use figures::{
     knees, step_figures, AppliedStep, FiguresInput, Knee, RampKnee, StepFigures, WindowFigures,
 };
-pub use scenario::{LoadStep, LoadTopic, RampInfo, Rate, Scenario, ScenarioError};
+pub use scenario::{LoadStep, LoadTopic, RampInfo, RampUntil, Rate, Scenario, ScenarioError};

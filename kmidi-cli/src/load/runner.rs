@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use kmidi_engine::measure::unix_us;
 use kmidi_lab::figures::{step_figures, AppliedStep, FiguresInput};
-use kmidi_lab::{LoadReport, LoadStep, StepHandle};
+use kmidi_lab::{LoadReport, LoadStep, RampUntil, StepHandle};
 
 use super::driver::Driver;
 use super::watch::SideWatch;
@@ -262,7 +262,13 @@ impl Runner {
                 };
                 f.during.wrong_melody() || (f.during.notes == 0 && due)
             });
-            if all_broke {
+            if all_broke && ramp.until == RampUntil::End {
+                tracing::info!(
+                    "ramp {}: the music broke at {}; rising on, as until=end asks",
+                    ramp.index,
+                    self.steps[i].label()
+                );
+            } else if all_broke {
                 tracing::info!(
                     "ramp {}: the music broke at {}; the load is raised no further",
                     ramp.index,
@@ -366,6 +372,14 @@ mod tests {
         assert_eq!(started, vec![0, 1]);
         assert_eq!(log.broken_ramps, vec![(0, 1)]);
         assert!(matches!(&log.steps[2].state, StepState::Skipped(r) if r.contains("broke")));
+    }
+
+    #[test]
+    fn a_ramp_until_end_runs_every_level_though_the_music_broke() {
+        let ramp = format!("{RAMP}:until=end");
+        let (started, log) = run(vec![side(3.0, 0.4, 30.0), side(3.0, 0.4, 25.0)], &ramp);
+        assert_eq!(started, vec![0, 1, 2, 3]);
+        assert!(log.broken_ramps.is_empty());
     }
 
     #[test]

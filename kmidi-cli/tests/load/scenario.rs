@@ -60,7 +60,7 @@ fn a_load_step_and_a_ramp_are_applied_and_their_figures_add_up() {
     let load_topic = b.unique("load-cli-load");
     let scenario = format!(
         "load@1s:rate=300KB/s:size=10KB:for=3s:topic={load_topic},\
-         ramp@5s:from=100KB/s:to=300KB/s:step=100KB/s:every=2s:size=10KB:topic={load_topic}"
+         ramp@5s:from=100KB/s:to=300KB/s:step=100KB/s:every=2s:size=10KB:topic={load_topic}:until=end"
     );
     let out = run(compare(dir.path(), &topic, &scenario)
         .arg("--report")

@@ -8,7 +8,8 @@
 //!   with `consumers=N` members of a consumer group reading it;
 //! - `ramp@10s:from=1MB/s:to=50MB/s:step=5MB/s:every=10s[:size=..][:topic=..]...`
 //!   is consecutive load steps from `from` up by `step` (while not above `to`), each
-//!   lasting `every`.
+//!   lasting `every`; it stops rising once the music broke on every side, unless
+//!   `until=end` asks for every level.
 //!
 //! Steps are comma-separated, written in any order and applied in score order (before
 //! `--speed-ratio`, so both sides of a compare load at the same place in the music).
@@ -27,7 +28,7 @@ use kmidi_engine::churn::ChurnScript;
 
 pub use self::error::ScenarioError;
 pub use self::step::{
-    LoadStep, LoadTopic, Ramp, RampInfo, DEFAULT_PARTITIONS, DEFAULT_RECORD_SIZE,
+    LoadStep, LoadTopic, Ramp, RampInfo, RampUntil, DEFAULT_PARTITIONS, DEFAULT_RECORD_SIZE,
     DEFAULT_REPLICATION_FACTOR, DEFAULT_TOPIC, MAX_CONSUMERS, MAX_PARTITIONS, MAX_RAMP_LEVELS,
     MAX_RECORD_SIZE, MAX_REPLICATION_FACTOR, MAX_STEP_DURATION,
 };

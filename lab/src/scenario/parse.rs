@@ -7,8 +7,8 @@ use kmidi_engine::churn::{ChurnEvent, ChurnScript};
 
 use super::error::ScenarioError;
 use super::step::{
-    LoadStep, LoadTopic, Ramp, DEFAULT_RECORD_SIZE, MAX_CONSUMERS, MAX_PARTITIONS, MAX_RAMP_LEVELS,
-    MAX_RECORD_SIZE, MAX_REPLICATION_FACTOR, MAX_STEP_DURATION,
+    LoadStep, LoadTopic, Ramp, RampUntil, DEFAULT_RECORD_SIZE, MAX_CONSUMERS, MAX_PARTITIONS,
+    MAX_RAMP_LEVELS, MAX_RECORD_SIZE, MAX_REPLICATION_FACTOR, MAX_STEP_DURATION,
 };
 use super::units::{parse_rate, parse_size, parse_time, Rate, ValueProblem};
 
@@ -21,7 +21,7 @@ pub enum Parsed {
 }
 
 const LOAD_KEYS: &str = "rate, size, for, topic, partitions, rf, consumers";
-const RAMP_KEYS: &str = "from, to, step, every, size, topic, partitions, rf, consumers";
+const RAMP_KEYS: &str = "from, to, step, every, size, topic, partitions, rf, consumers, until";
 
 pub fn parse_step(step: &str) -> Result<Parsed, ScenarioError> {
     let mut parts = step.split(':');
@@ -229,6 +229,19 @@ impl<'a> Keys<'a> {
         })
     }
 
+    /// `until=broken` (the default) or `until=end`.
+    fn until(&self) -> Result<RampUntil, ScenarioError> {
+        match self.values.get("until").map(|v| v.to_ascii_lowercase()) {
+            None => Ok(RampUntil::default()),
+            Some(v) if v == "broken" => Ok(RampUntil::Broken),
+            Some(v) if v == "end" => Ok(RampUntil::End),
+            Some(_) => Err(self.value_error(
+                "until",
+                "broken (stop rising once the music broke on every side) or end (run every level)",
+            )),
+        }
+    }
+
     fn consumers(&self) -> Result<u32, ScenarioError> {
         // Bounded to 0..=MAX_CONSUMERS above: the cast is exact.
         Ok(self.count("consumers", 0, 0, MAX_CONSUMERS.into())? as u32)
@@ -278,6 +291,7 @@ fn ramp(at: Duration, keys: Keys<'_>) -> Result<Ramp, ScenarioError> {
         record_size: keys.size()?,
         topic: keys.topic()?,
         consumers: keys.consumers()?,
+        until: keys.until()?,
     };
     let levels = ramp.levels();
     if levels > MAX_RAMP_LEVELS {

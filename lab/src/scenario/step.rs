@@ -79,6 +79,19 @@ pub struct RampInfo {
     pub level: usize,
     /// How many levels the ramp has.
     pub levels: usize,
+    /// Whether the ramp stops rising once the music broke on every side.
+    pub until: RampUntil,
+}
+
+/// How far a ramp rises: by default it stops once the music broke on every side (the
+/// knee is found, more load only hurts the cluster); `until=end` runs every level, for
+/// the whole curve.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RampUntil {
+    #[default]
+    Broken,
+    End,
 }
 
 /// One load step: produce at `rate` for `duration` from score time `at`.
@@ -167,6 +180,7 @@ pub struct Ramp {
     pub record_size: u64,
     pub topic: LoadTopic,
     pub consumers: u32,
+    pub until: RampUntil,
 }
 
 impl Ramp {
@@ -198,6 +212,7 @@ impl Ramp {
                     index,
                     level,
                     levels,
+                    until: self.until,
                 }),
             })
             .collect()
@@ -219,6 +234,9 @@ impl fmt::Display for Ramp {
         self.topic.write_keys(f)?;
         if self.consumers != 0 {
             write!(f, ":consumers={}", self.consumers)?;
+        }
+        if self.until == RampUntil::End {
+            write!(f, ":until=end")?;
         }
         Ok(())
     }

@@ -96,7 +96,8 @@ fn a_ramp_expands_into_consecutive_levels() {
             Some(RampInfo {
                 index: 0,
                 level: i,
-                levels: 10
+                levels: 10,
+                until: RampUntil::Broken,
             })
         );
     }
@@ -109,6 +110,27 @@ fn a_ramp_expands_into_consecutive_levels() {
     assert_eq!(
         s.to_string(),
         "ramp@10s:from=1MB/s:to=50MB/s:step=5MB/s:every=10s:size=10KB"
+    );
+}
+
+#[test]
+fn a_ramp_runs_every_level_only_when_until_end_asks() {
+    let s = parse("ramp@0s:from=1MB/s:to=2MB/s:step=1MB/s:every=1s:until=END");
+    assert_eq!(s.ramps[0].until, RampUntil::End);
+    assert!(s
+        .load
+        .iter()
+        .all(|l| l.ramp.unwrap().until == RampUntil::End));
+    assert_eq!(
+        s.to_string(),
+        "ramp@0s:from=1MB/s:to=2MB/s:step=1MB/s:every=1s:size=10KB:until=end"
+    );
+    let s = parse("ramp@0s:from=1MB/s:to=2MB/s:step=1MB/s:every=1s:until=broken");
+    assert_eq!(s.ramps[0].until, RampUntil::Broken);
+    let e = err("ramp@0s:from=1MB/s:to=2MB/s:step=1MB/s:every=1s:until=later").to_string();
+    assert!(
+        e.contains("until=later is not broken") && e.contains("or end"),
+        "{e}"
     );
 }
 

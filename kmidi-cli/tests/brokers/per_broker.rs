@@ -1,26 +1,16 @@
-//! `kmidi topic create --per-broker` on a real three-node Kafka 4 cluster: the probe
-//! topic's leaders are spread over every broker (as Kafka's own `kafka-topics
-//! --describe` sees it), and the transport's leadership reading follows a failover and
-//! the preferred-leader election that undoes it. One cluster for the whole binary.
+//! `kmidi topic create --per-broker`: the probe topic's leaders are spread over every
+//! broker (as Kafka's own `kafka-topics --describe` sees it), and the transport's
+//! leadership reading follows a failover and the preferred-leader election that undoes
+//! it.
 
 use std::collections::BTreeMap;
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use kmidi_test_support::{repo, run_tool, Cluster};
+use kmidi_test_support::{repo, run_tool};
 use kmidi_transport::{Admin, ClientConfig, Leadership};
 
-fn cluster() -> &'static Cluster {
-    static CLUSTER: OnceLock<Cluster> = OnceLock::new();
-    CLUSTER.get_or_init(|| Cluster::start(&kmidi_test_support::kafka_version("4"), 3))
-}
-
-/// One test at a time: the failover test takes a broker down.
-fn serial() -> MutexGuard<'static, ()> {
-    static SERIAL: Mutex<()> = Mutex::new(());
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
+use super::{cluster, serial};
 
 fn create(topic: &str, extra: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_kmidi"))
