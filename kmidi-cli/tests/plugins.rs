@@ -343,7 +343,14 @@ fn transports_check_prints_a_line_per_point_and_fails_a_broken_plugin() {
     let so = testkit_so();
     let (out, stdout, _) = run(kmidi().args(["transports", "--check"]).arg(&so));
     assert!(out.status.success(), "{stdout}");
-    for point in ["table", "entries", "round trip", "NULL topic", "free"] {
+    for point in [
+        "table",
+        "entries",
+        "round trip",
+        "NULL topic",
+        "leaders",
+        "free",
+    ] {
         assert!(
             stdout
                 .lines()

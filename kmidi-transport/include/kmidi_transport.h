@@ -109,6 +109,33 @@ typedef struct kmidi_topic_partition {
     int32_t partition;
 } kmidi_topic_partition;
 
+/* One partition's leadership, written by partition_leaders. Its replicas and in-sync
+   replicas are runs of the caller's ids buffer: ids[replicas .. replicas + n_replicas)
+   and ids[isr .. isr + n_isr) (kmidi_leadership). */
+typedef struct kmidi_partition_leader {
+    int32_t partition;
+    int32_t leader; /* broker id; -1: no leader right now (an election, every replica down) */
+    size_t replicas; /* index of the first replica id in ids, the preferred leader first */
+    size_t n_replicas;
+    size_t isr; /* index of the first in-sync replica id in ids */
+    size_t n_isr;
+} kmidi_partition_leader;
+
+/* The caller's buffers partition_leaders fills. The host sets the pointers and caps;
+   the plugin writes at most *_cap entries to each buffer and the FULL count to each
+   n_* (a buffer may be NULL when its cap is 0). */
+typedef struct kmidi_leadership {
+    kmidi_partition_leader *partitions; /* one per partition of the topic, any order */
+    size_t partitions_cap;
+    size_t n_partitions; /* out: 0 when the topic does not exist */
+    int32_t *brokers; /* ids of the brokers in the cluster's metadata, any order */
+    size_t brokers_cap;
+    size_t n_brokers; /* out */
+    int32_t *ids; /* replica and in-sync replica ids of every partition, back to back */
+    size_t ids_cap;
+    size_t n_ids; /* out */
+} kmidi_leadership;
+
 typedef struct kmidi_producer_stats {
     uint64_t sent;      /* records accepted by produce */
     uint64_t delivered; /* acknowledged by the broker */
@@ -222,6 +249,25 @@ typedef struct kmidi_transport_table {
        on the handle. */
     const char *(*producer_settings)(kmidi_producer *p);
     const char *(*consumer_settings)(kmidi_consumer *c);
+
+    /* Appended after the 184-byte table (struct_size 192 covers it). A plugin built
+       against the 184- or 160-byte header has it read as NULL. */
+
+    /* OPTIONAL (NULL: leadership is "unknown": `kmidi leaders` and the per-broker
+       probe topic show every partition's leader as unknown, and the host counts the
+       partitions through topic_partitions). Which broker leads each partition of topic,
+       from fresh cluster metadata (the host calls it again to notice a failover), and
+       which brokers the metadata lists. Fills the caller's buffers in *out (see
+       kmidi_leadership) and returns KMIDI_OK, with n_partitions 0 for a missing topic
+       (never create it). When any n_* exceeds its cap the host reads nothing and calls
+       again with buffers of the sizes you reported. KMIDI_TIMEOUT if the cluster did
+       not answer within timeout_ms; KMIDI_UNSUPPORTED if this plugin cannot tell (as
+       NULL). Takes the client config and is bounded by the host at timeout_ms + 5 s,
+       like the other admin entries; errors go into errbuf. Nothing stays borrowed
+       after the call: every buffer is the caller's. */
+    int32_t (*partition_leaders)(const kmidi_kv *config, size_t n_config, const char *topic,
+                                 int32_t timeout_ms, kmidi_leadership *out, char *errbuf,
+                                 size_t errlen);
 } kmidi_transport_table;
 
 /* The one exported symbol. Returns NULL if the plugin cannot serve host_abi_version.

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kmidi_transport::plugin::abi::{
-    kmidi_kv, kmidi_message, kmidi_producer_stats, kmidi_topic_partition, kmidi_transport_table,
+    kmidi_kv, kmidi_leadership, kmidi_message, kmidi_partition_leader, kmidi_producer_stats,
+    kmidi_topic_partition, kmidi_transport_table,
 };
 
 fn include_dir() -> PathBuf {
@@ -132,6 +133,40 @@ fn rust_mirror_matches_the_header_layout() {
         (
             "kmidi_topic_partition.partition",
             offset_of!(kmidi_topic_partition, partition),
+        ),
+        (
+            "kmidi_partition_leader",
+            size_of::<kmidi_partition_leader>(),
+        ),
+        ("kmidi_leadership", size_of::<kmidi_leadership>()),
+        (
+            "kmidi_transport_table.partition_leaders",
+            offset_of!(kmidi_transport_table, partition_leaders),
+        ),
+        (
+            "kmidi_partition_leader.leader",
+            offset_of!(kmidi_partition_leader, leader),
+        ),
+        (
+            "kmidi_partition_leader.replicas",
+            offset_of!(kmidi_partition_leader, replicas),
+        ),
+        (
+            "kmidi_partition_leader.n_isr",
+            offset_of!(kmidi_partition_leader, n_isr),
+        ),
+        (
+            "kmidi_leadership.n_partitions",
+            offset_of!(kmidi_leadership, n_partitions),
+        ),
+        (
+            "kmidi_leadership.brokers",
+            offset_of!(kmidi_leadership, brokers),
+        ),
+        ("kmidi_leadership.ids", offset_of!(kmidi_leadership, ids)),
+        (
+            "kmidi_leadership.n_ids",
+            offset_of!(kmidi_leadership, n_ids),
         ),
     ];
     for (name, value) in rust {

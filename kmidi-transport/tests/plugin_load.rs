@@ -6,7 +6,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kmidi_transport::plugin::abi::{KMIDI_TRANSPORT_TABLE_SIZE, KMIDI_TRANSPORT_TABLE_V1_SIZE};
+use kmidi_transport::plugin::abi::{
+    KMIDI_TRANSPORT_TABLE_SIZE, KMIDI_TRANSPORT_TABLE_V1_REPORTS_SIZE,
+    KMIDI_TRANSPORT_TABLE_V1_SIZE,
+};
 use kmidi_transport::plugin::host::{check, CheckSetup, Outcome, Point};
 use kmidi_transport::{discover, load_plugin, ClientConfig, Transport, TransportError};
 
@@ -163,6 +166,7 @@ fn a_table_built_against_the_older_160_byte_header_loads_and_reports_no_assignme
             "consumer_assignment",
             "producer_settings",
             "consumer_settings",
+            "partition_leaders",
         ]
         .contains(&entry.name)
         {
@@ -175,6 +179,37 @@ fn a_table_built_against_the_older_160_byte_header_loads_and_reports_no_assignme
     assert!(!consumer.reports_assignment());
     assert!(consumer.assignment().is_empty());
     assert!(consumer.settings().is_empty());
+    assert_unknown_leadership(&t);
+}
+
+/// Leadership through a plugin without `partition_leaders`: "unknown", with the three
+/// partitions its `topic_partitions` counts.
+fn assert_unknown_leadership(t: &kmidi_transport::PluginTransport) {
+    let admin = t.admin(&ClientConfig::new()).expect("admin");
+    let l = admin
+        .partition_leaders("t", std::time::Duration::from_secs(1))
+        .expect("the unknown default");
+    assert_eq!(l, kmidi_transport::Leadership::unknown(3));
+}
+
+#[test]
+fn a_table_built_against_the_184_byte_header_loads_and_reports_unknown_leadership() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let Some(so) = build_c_plugin(dir.path(), "REPORTS_TABLE", "reports.so") else {
+        return;
+    };
+    assert_eq!(KMIDI_TRANSPORT_TABLE_V1_REPORTS_SIZE, 184);
+    let t = load_plugin(&so).expect("a 184-byte v1 table still loads");
+    let present: Vec<&str> = t
+        .entries()
+        .into_iter()
+        .filter(|e| e.present)
+        .map(|e| e.name)
+        .collect();
+    // Its entries up to the old end are read; the trap past struct_size is not.
+    assert!(present.contains(&"producer_settings"), "{present:?}");
+    assert!(!present.contains(&"partition_leaders"), "{present:?}");
+    assert_unknown_leadership(&t);
 }
 
 #[test]
@@ -183,7 +218,7 @@ fn a_table_bigger_than_this_header_loads_and_its_known_prefix_is_read() {
     let Some(so) = build_c_plugin(dir.path(), "BIG_SIZE", "big.so") else {
         return;
     };
-    assert_eq!(KMIDI_TRANSPORT_TABLE_SIZE, 184);
+    assert_eq!(KMIDI_TRANSPORT_TABLE_SIZE, 192);
     let t = load_plugin(&so).expect("a newer, bigger table loads");
     assert_eq!(t.info().name, "minimal");
     assert!(t.entries().iter().all(|e| !e.present));

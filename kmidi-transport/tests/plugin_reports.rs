@@ -1,8 +1,9 @@
 //! The optional reporting entries appended to the first v1 table, through a real Rust
 //! plugin (the testkit, made with `export_transport!`) loaded with dlopen: its
 //! consumer's assignment and both clients' settings cross the ABI, a consumer that
-//! cannot tell reports no assignment, a panic there poisons the handle, and the
-//! conformance pass checks both entries.
+//! cannot tell reports no assignment, a panic there poisons the handle, partition
+//! leaders cross it (growing the host's buffers when they do not fit), and the
+//! conformance pass checks the three.
 
 mod common;
 
@@ -11,7 +12,7 @@ use std::time::Duration;
 use common::testkit_so;
 use kmidi_transport::plugin::host::{check, CheckSetup, Outcome, Point};
 use kmidi_transport::{
-    load_plugin, ClientConfig, OffsetReset, PluginTransport, Subscription, Transport,
+    load_plugin, ClientConfig, Leadership, OffsetReset, PluginTransport, Subscription, Transport,
     GROUP_TYPE_KEY,
 };
 
@@ -162,6 +163,69 @@ fn the_conformance_pass_checks_settings_and_assignment() {
     let assignment = find("assignment");
     assert_eq!(assignment.1, Outcome::Pass, "{assignment:?}");
     assert!(assignment.2.contains("rep-check[0]"), "{assignment:?}");
+    let leaders = find("leaders");
+    assert_eq!(leaders.1, Outcome::Pass, "{leaders:?}");
+    assert!(leaders.2.contains("leaders 0->1"), "{leaders:?}");
+}
+
+fn leaders_of(pairs: &[(&str, &str)], topic: &str) -> Leadership {
+    testkit()
+        .admin(&config(pairs))
+        .expect("admin")
+        .partition_leaders(topic, Duration::from_secs(2))
+        .expect("leaders")
+}
+
+#[test]
+fn partition_leaders_cross_the_abi() {
+    let any = ("testkit.topics", "any");
+    let l = leaders_of(&[any], "rep-leaders");
+    assert!(l.known);
+    assert_eq!(l.brokers, [1]);
+    assert_eq!(l.leaders(), [(0, Some(1))]);
+    assert_eq!(
+        (&l.partitions[0].replicas[..], &l.partitions[0].isr[..]),
+        (&[1][..], &[1][..])
+    );
+    let missing = leaders_of(&[], "rep-leaders-missing");
+    assert!(missing.known && !missing.topic_exists());
+}
+
+#[test]
+fn leadership_bigger_than_the_first_buffers_is_read_whole() {
+    let l = leaders_of(
+        &[("testkit.topics", "any"), ("testkit.leaders", "many")],
+        "rep-wide",
+    );
+    assert_eq!((l.partitions.len(), l.brokers.len()), (100, 20));
+    assert!(l
+        .partitions
+        .iter()
+        .all(|p| p.replicas.len() == 3 && p.isr == p.replicas));
+    for b in 1..=20 {
+        assert_eq!(l.led_by(b).len(), 5, "broker {b}");
+    }
+}
+
+#[test]
+fn a_plugin_that_cannot_tell_leaders_reports_them_unknown() {
+    let pairs = [("testkit.topics", "any"), ("testkit.leaders", "unknown")];
+    assert_eq!(leaders_of(&pairs, "rep-unknown"), Leadership::unknown(1));
+    let setup = CheckSetup {
+        config: config(&pairs),
+        topic: "rep-check-leaders-unknown".to_string(),
+        timeout: Duration::from_secs(2),
+    };
+    let mut points = Vec::new();
+    let ok = check(&testkit_so(), &setup, |p: &Point| {
+        points.push((p.what, p.outcome, p.detail.clone()))
+    });
+    assert!(ok, "{points:?}");
+    let leaders = points.iter().find(|p| p.0 == "leaders");
+    assert!(
+        matches!(leaders, Some((_, Outcome::Pass, d)) if d.contains("KMIDI_UNSUPPORTED")),
+        "{leaders:?}"
+    );
 }
 
 #[test]

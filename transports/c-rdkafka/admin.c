@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /*
- * The two admin calls, topic_partitions and create_topic. Each opens and closes a
+ * The admin calls: topic_partitions, partition_leaders (both from the topic's
+ * metadata) and create_topic. Each opens and closes a
  * short-lived handle of its own, so they share no state with a producer or consumer
  * the host may have open and can be called before either exists.
  */
@@ -40,13 +41,75 @@ static rd_kafka_t *admin_handle(const kmidi_kv *config, size_t n_config, char *e
     return rk;
 }
 
+/* One topic's metadata, read through a short-lived handle (topic_metadata) and
+   released with topic_md_release. After KMIDI_OK, topic is the topic's entry in md, or
+   NULL when the topic does not exist. */
+struct topic_md {
+    rd_kafka_t *rk;
+    rd_kafka_topic_t *rkt;
+    const struct rd_kafka_metadata *md;
+    const rd_kafka_metadata_topic_t *topic;
+};
+
+static void topic_md_release(struct topic_md *t) {
+    if (t->md != NULL)
+        rd_kafka_metadata_destroy(t->md);
+    if (t->rkt != NULL)
+        rd_kafka_topic_destroy(t->rkt);
+    if (t->rk != NULL)
+        rd_kafka_destroy(t->rk);
+}
+
+static int32_t topic_metadata(const kmidi_kv *config, size_t n_config, const char *topic,
+                              int32_t timeout_ms, struct topic_md *t, char *errbuf,
+                              size_t errlen) {
+    rd_kafka_resp_err_t err;
+    int32_t rc;
+
+    memset(t, 0, sizeof(*t));
+    t->rk = admin_handle(config, n_config, errbuf, errlen, &rc);
+    if (t->rk == NULL)
+        return rc;
+    t->rkt = rd_kafka_topic_new(t->rk, topic, NULL);
+    if (t->rkt == NULL) {
+        kmidi_crd_write_err(errbuf, errlen, "topic %s: %s", topic,
+                            rd_kafka_err2str(rd_kafka_last_error()));
+        return KMIDI_ERROR;
+    }
+    err = rd_kafka_metadata(t->rk, 0, t->rkt, &t->md, timeout_ms);
+    if (err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR__TRANSPORT) {
+        /* __TRANSPORT: no broker became usable within the timeout. */
+        kmidi_crd_write_err(errbuf, errlen, "the cluster at %s did not answer within %d ms (%s)",
+                            kmidi_crd_bootstrap_of(config, n_config), (int)timeout_ms,
+                            rd_kafka_err2str(err));
+        return KMIDI_TIMEOUT;
+    }
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        kmidi_crd_write_err(errbuf, errlen, "metadata for %s: %s", topic, rd_kafka_err2str(err));
+        return KMIDI_ERROR;
+    }
+    if (t->md->topic_cnt < 1 || strcmp(t->md->topics[0].topic, topic) != 0) {
+        kmidi_crd_write_err(errbuf, errlen, "metadata for %s: the broker did not return the topic",
+                            topic);
+        return KMIDI_ERROR;
+    }
+    if (t->md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+        return KMIDI_OK;
+    if (t->md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR || t->md->topics[0].partition_cnt > 0) {
+        /* A topic being created may briefly report LEADER_NOT_AVAILABLE with its
+           partitions already listed: it exists. */
+        t->topic = &t->md->topics[0];
+        return KMIDI_OK;
+    }
+    kmidi_crd_write_err(errbuf, errlen, "metadata for %s: %s", topic,
+                        rd_kafka_err2str(t->md->topics[0].err));
+    return KMIDI_ERROR;
+}
+
 int32_t kmidi_crd_topic_partitions(const kmidi_kv *config, size_t n_config, const char *topic,
                                    int32_t timeout_ms, int32_t *partitions, char *errbuf,
                                    size_t errlen) {
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_topic_t *rkt;
-    rd_kafka_resp_err_t err;
-    rd_kafka_t *rk;
+    struct topic_md t;
     int32_t rc;
 
     if (topic == NULL || topic[0] == '\0' || partitions == NULL || timeout_ms < 0) {
@@ -54,48 +117,66 @@ int32_t kmidi_crd_topic_partitions(const kmidi_kv *config, size_t n_config, cons
                             "topic_partitions: NULL/empty topic, NULL out or negative timeout");
         return KMIDI_INVALID_ARG;
     }
-    rk = admin_handle(config, n_config, errbuf, errlen, &rc);
-    if (rk == NULL)
-        return rc;
-    rkt = rd_kafka_topic_new(rk, topic, NULL);
-    if (rkt == NULL) {
-        kmidi_crd_write_err(errbuf, errlen, "topic %s: %s", topic,
-                            rd_kafka_err2str(rd_kafka_last_error()));
-        rd_kafka_destroy(rk);
-        return KMIDI_ERROR;
-    }
-    err = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
-    if (err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR__TRANSPORT) {
-        /* __TRANSPORT: no broker became usable within the timeout. */
-        kmidi_crd_write_err(errbuf, errlen, "the cluster at %s did not answer within %d ms (%s)",
-                            kmidi_crd_bootstrap_of(config, n_config), (int)timeout_ms,
-                            rd_kafka_err2str(err));
-        rc = KMIDI_TIMEOUT;
-    } else if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        kmidi_crd_write_err(errbuf, errlen, "metadata for %s: %s", topic, rd_kafka_err2str(err));
-        rc = KMIDI_ERROR;
-    } else if (md->topic_cnt < 1 || strcmp(md->topics[0].topic, topic) != 0) {
-        kmidi_crd_write_err(errbuf, errlen, "metadata for %s: the broker did not return the topic",
-                            topic);
-        rc = KMIDI_ERROR;
-    } else if (md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
-        *partitions = -1;
-        rc = KMIDI_OK;
-    } else if (md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR || md->topics[0].partition_cnt > 0) {
-        /* A topic being created may briefly report LEADER_NOT_AVAILABLE with its
-           partitions already listed: it exists. */
-        *partitions = md->topics[0].partition_cnt;
-        rc = KMIDI_OK;
-    } else {
-        kmidi_crd_write_err(errbuf, errlen, "metadata for %s: %s", topic,
-                            rd_kafka_err2str(md->topics[0].err));
-        rc = KMIDI_ERROR;
-    }
-    if (md != NULL)
-        rd_kafka_metadata_destroy(md);
-    rd_kafka_topic_destroy(rkt);
-    rd_kafka_destroy(rk);
+    rc = topic_metadata(config, n_config, topic, timeout_ms, &t, errbuf, errlen);
+    if (rc == KMIDI_OK)
+        *partitions = t.topic != NULL ? t.topic->partition_cnt : -1;
+    topic_md_release(&t);
     return rc;
+}
+
+/* Appends ids to out's id buffer as far as it fits, counting them all (the host asks
+   again with a bigger buffer when n_ids ends up past ids_cap); returns where they
+   start. */
+static size_t put_ids(kmidi_leadership *out, const int32_t *ids, int n) {
+    size_t start = out->n_ids;
+    int i;
+    for (i = 0; i < n; i++, out->n_ids++)
+        if (out->n_ids < out->ids_cap)
+            out->ids[out->n_ids] = ids[i];
+    return start;
+}
+
+int32_t kmidi_crd_partition_leaders(const kmidi_kv *config, size_t n_config, const char *topic,
+                                    int32_t timeout_ms, kmidi_leadership *out, char *errbuf,
+                                    size_t errlen) {
+    struct topic_md t;
+    int32_t rc;
+    int i;
+
+    if (topic == NULL || topic[0] == '\0' || out == NULL || timeout_ms < 0 ||
+        (out->partitions == NULL && out->partitions_cap > 0) ||
+        (out->brokers == NULL && out->brokers_cap > 0) || (out->ids == NULL && out->ids_cap > 0)) {
+        kmidi_crd_write_err(errbuf, errlen,
+                            "partition_leaders: NULL/empty topic, NULL out or buffer, or "
+                            "negative timeout");
+        return KMIDI_INVALID_ARG;
+    }
+    rc = topic_metadata(config, n_config, topic, timeout_ms, &t, errbuf, errlen);
+    if (rc != KMIDI_OK) {
+        topic_md_release(&t);
+        return rc;
+    }
+    out->n_partitions = 0;
+    out->n_brokers = 0;
+    out->n_ids = 0;
+    for (i = 0; i < t.md->broker_cnt; i++, out->n_brokers++)
+        if (out->n_brokers < out->brokers_cap)
+            out->brokers[out->n_brokers] = t.md->brokers[i].id;
+    for (i = 0; t.topic != NULL && i < t.topic->partition_cnt; i++, out->n_partitions++) {
+        const rd_kafka_metadata_partition_t *p = &t.topic->partitions[i];
+        kmidi_partition_leader entry;
+        entry.partition = p->id;
+        /* librdkafka says -1 for a partition without a leader, as the ABI does. */
+        entry.leader = p->leader >= 0 ? p->leader : -1;
+        entry.n_replicas = p->replica_cnt > 0 ? (size_t)p->replica_cnt : 0;
+        entry.replicas = put_ids(out, p->replicas, p->replica_cnt);
+        entry.n_isr = p->isr_cnt > 0 ? (size_t)p->isr_cnt : 0;
+        entry.isr = put_ids(out, p->isrs, p->isr_cnt);
+        if (out->n_partitions < out->partitions_cap)
+            out->partitions[out->n_partitions] = entry;
+    }
+    topic_md_release(&t);
+    return KMIDI_OK;
 }
 
 int32_t kmidi_crd_create_topic(const kmidi_kv *config, size_t n_config, const char *topic,

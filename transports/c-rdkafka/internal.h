@@ -111,6 +111,9 @@ const char *kmidi_crd_consumer_settings(kmidi_consumer *c);
 int32_t kmidi_crd_topic_partitions(const kmidi_kv *config, size_t n_config, const char *topic,
                                    int32_t timeout_ms, int32_t *partitions, char *errbuf,
                                    size_t errlen);
+int32_t kmidi_crd_partition_leaders(const kmidi_kv *config, size_t n_config, const char *topic,
+                                    int32_t timeout_ms, kmidi_leadership *out, char *errbuf,
+                                    size_t errlen);
 int32_t kmidi_crd_create_topic(const kmidi_kv *config, size_t n_config, const char *topic,
                                int32_t partitions, int32_t replication_factor,
                                const kmidi_kv *topic_config, size_t n_topic_config,

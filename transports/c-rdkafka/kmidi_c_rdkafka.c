@@ -7,8 +7,8 @@
  * place that says which entry implements which slot. The entries live with their
  * state in producer.c (with its delivery-report thread; pid.c gets a new producer
  * its id early), consumer.c, group.c (the consumer's assignment and settings) and
- * admin.c (topic_partitions, create_topic), the helpers they share in common.c;
- * internal.h declares both.
+ * admin.c (topic_partitions, partition_leaders, create_topic), the helpers they share
+ * in common.c; internal.h declares both.
  * Built by build.sh into libkmidi_c_rdkafka.so, with librdkafka linked in.
  *
  * Why C and not another Rust crate: it proves the ABI is usable from C as
@@ -64,6 +64,7 @@ static const kmidi_transport_table TABLE = {
     .consumer_assignment = kmidi_crd_consumer_assignment,
     .producer_settings = kmidi_crd_producer_settings,
     .consumer_settings = kmidi_crd_consumer_settings,
+    .partition_leaders = kmidi_crd_partition_leaders,
 };
 
 KMIDI_EXPORT const kmidi_transport_table *kmidi_transport_v1(uint32_t host_abi_version) {

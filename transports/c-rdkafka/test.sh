@@ -31,7 +31,7 @@ trap cleanup EXIT
 "$HERE/build.sh" "$WORK" >/dev/null
 gcc -std=c11 -Wall -Wextra -pedantic -Werror -O1 -g \
   -I"$REPO/kmidi-transport/include" -o "$WORK/test_harness" "$HERE/test_harness.c" \
-  "$HERE/test_group.c" "$HERE/test_producer.c" -ldl
+  "$HERE/test_group.c" "$HERE/test_producer.c" "$HERE/test_leaders.c" -ldl
 # The harness checks the plugin reports the librdkafka it was built with (the cache
 # directory is named after the version).
 KMIDI_LIBRDKAFKA_VERSION=$(basename "$(bash "$HERE/librdkafka.sh")")

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /*
- * The entries appended to the table (struct_size 184): consumer_assignment with the
- * classic protocol and, on Kafka 4, with KIP-848's group.protocol=consumer; the
+ * The entries first appended to the table (up to struct_size 184): consumer_assignment
+ * with the classic protocol and, on Kafka 4, with KIP-848's group.protocol=consumer; the
  * effective settings; and, on Kafka 3.9, the fatal poll error that
  * group.protocol=consumer must turn into. Split from test_harness.c to keep each
  * file readable; it shares check() and the table through test_harness.h.

@@ -11,7 +11,8 @@
  * auto-created), 100 records produced/flushed/consumed back in order with exact
  * bytes, commit, delivery failures and TIMEOUTs against an unreachable broker;
  * test_group.c adds the assignment and settings entries and KIP-848, test_producer.c
- * how soon a new producer's first record is delivered. KAFKA_VERSION
+ * how soon a new producer's first record is delivered, test_leaders.c partition
+ * leaders. KAFKA_VERSION
  * (default 4) says whether the broker offers group.protocol=consumer (4.0 and newer).
  * Prints one line per check and exits non-zero on any failure.
  */
@@ -359,14 +360,15 @@ int main(int argc, char **argv) {
         check(strcmp(T->library_version, getenv("KMIDI_LIBRDKAFKA_VERSION")) == 0,
               "library_version %s is the librdkafka built for the plugin (%s)",
               T->library_version, getenv("KMIDI_LIBRDKAFKA_VERSION"));
-    check(T->struct_size == 184, "struct_size 184: the table has the appended entries");
+    check(T->struct_size == 192, "struct_size 192: the table has the appended entries");
     check(T->capabilities == 0x7f,
           "capabilities groups|timestamps|headers|tls|sasl|idempotence|consumer-protocol");
     check(T->producer_new && T->produce && T->flush && T->producer_stats &&
               T->producer_take_failure && T->producer_last_error && T->producer_free &&
               T->consumer_new && T->poll && T->commit && T->consumer_last_error &&
               T->consumer_free && T->topic_partitions && T->create_topic &&
-              T->consumer_assignment && T->producer_settings && T->consumer_settings,
+              T->consumer_assignment && T->producer_settings && T->consumer_settings &&
+              T->partition_leaders,
           "every function pointer set");
 
     snprintf(topic, sizeof topic, "kmidi-c-rdkafka-%d-%lld", (int)getpid(), now_ms());
@@ -378,6 +380,7 @@ int main(int argc, char **argv) {
     test_first_delivery(argv[2], topic);
     test_settings_refusals();
     test_group(argv[2], topic3, argc < 4 || atoi(argv[3]) >= 4);
+    test_leaders(argv[2], topic3);
     test_unreachable();
 
     printf("%s: %d failure(s)\n", failures ? "FAILED" : "PASSED", failures);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT OR Apache-2.0 */
 /* What test_harness.c (the core ABI checks) shares with test_group.c (assignment,
-   settings, KIP-848) and test_producer.c (first delivery): one table, one failure
-   count, one output format. */
+   settings, KIP-848), test_producer.c (first delivery) and test_leaders.c (partition
+   leaders): one table, one failure count, one output format. */
 #ifndef KMIDI_CRD_TEST_HARNESS_H
 #define KMIDI_CRD_TEST_HARNESS_H
 
@@ -18,5 +18,8 @@ void test_group(const char *bootstrap, const char *topic3, int kip848);
 
 /* test_producer.c: a new producer's first delivery does not wait 500 ms. */
 void test_first_delivery(const char *bootstrap, const char *topic);
+
+/* test_leaders.c: partition_leaders on the 3-partition topic of a single broker. */
+void test_leaders(const char *bootstrap, const char *topic3);
 
 #endif

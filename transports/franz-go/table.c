@@ -77,6 +77,13 @@ static const char *w_producer_settings(kmidi_producer *p) { return kfg_producer_
 
 static const char *w_consumer_settings(kmidi_consumer *c) { return kfg_consumer_settings(c); }
 
+static int32_t w_partition_leaders(const kmidi_kv *config, size_t n_config, const char *topic,
+                                   int32_t timeout_ms, kmidi_leadership *out, char *errbuf,
+                                   size_t errlen) {
+    return kfg_partition_leaders((kmidi_kv *)config, n_config, (char *)topic, timeout_ms, out,
+                                 errbuf, errlen);
+}
+
 static kmidi_transport_table table = {
     .magic = KMIDI_TRANSPORT_MAGIC,
     .abi_version = KMIDI_TRANSPORT_ABI_VERSION,
@@ -108,6 +115,7 @@ static kmidi_transport_table table = {
     .consumer_assignment = w_consumer_assignment,
     .producer_settings = w_producer_settings,
     .consumer_settings = w_consumer_settings,
+    .partition_leaders = w_partition_leaders,
 };
 
 static pthread_once_t version_once = PTHREAD_ONCE_INIT;

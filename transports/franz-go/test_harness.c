@@ -229,8 +229,9 @@ int main(int argc, char **argv) {
               T->producer_take_failure && T->producer_last_error && T->producer_free &&
               T->consumer_new && T->poll && T->commit && T->consumer_last_error &&
               T->consumer_free && T->topic_partitions && T->create_topic &&
-              T->consumer_assignment && T->producer_settings && T->consumer_settings,
-          "every function pointer is set (consumer_assignment, producer_settings, consumer_settings too)");
+              T->consumer_assignment && T->producer_settings && T->consumer_settings &&
+              T->partition_leaders,
+          "every function pointer is set (the appended entries too)");
     check(entry(1) == T, "the table is static (same pointer on a second call)");
 
     /* ---- config errors ---- */
@@ -304,6 +305,37 @@ int main(int argc, char **argv) {
         n = -7;
         rc = T->topic_partitions(cfg, 2, missing, 10000, &n, err, sizeof err);
         check(rc == KMIDI_OK && n == -1, "topic_partitions(missing) = %d (rc %d)", n, rc);
+
+        /* partition_leaders: the single test broker (node.id 1) leads all 3 partitions,
+           replicas and ISR [1]; small buffers get the full counts back. */
+        kmidi_partition_leader lp[8];
+        int32_t lb[4], li[32];
+        kmidi_leadership L = {lp, 8, 0, lb, 4, 0, li, 32, 0};
+        /* create_topic returns before every broker's metadata has the topic: wait for
+           it (and its leaders) to show, as a host following a new topic would. */
+        for (double until = now_ms() + 10000; now_ms() < until; usleep(100000)) {
+            L.n_partitions = 0;
+            rc = T->partition_leaders(cfg, 2, topic3, 10000, &L, err, sizeof err);
+            if (rc != KMIDI_OK || (L.n_partitions == 3 && L.n_ids == 6 && lp[0].leader >= 0 &&
+                                   lp[1].leader >= 0 && lp[2].leader >= 0))
+                break;
+        }
+        int led = rc == KMIDI_OK && L.n_partitions == 3 && L.n_brokers == 1 && lb[0] == 1 &&
+                  L.n_ids == 6;
+        for (size_t i = 0; led && i < L.n_partitions; i++)
+            led = lp[i].partition == (int32_t)i && lp[i].leader == 1 && lp[i].n_replicas == 1 &&
+                  lp[i].n_isr == 1 && li[lp[i].replicas] == 1 && li[lp[i].isr] == 1;
+        check(led, "partition_leaders(existing): %zu partitions led by broker 1, %zu brokers, %zu ids (rc %d %s)",
+              L.n_partitions, L.n_brokers, L.n_ids, rc, rc ? err : "");
+        kmidi_leadership small = {lp, 1, 0, NULL, 0, 0, li, 1, 0};
+        rc = T->partition_leaders(cfg, 2, topic3, 10000, &small, err, sizeof err);
+        check(rc == KMIDI_OK && small.n_partitions == 3 && small.n_brokers == 1 && small.n_ids == 6,
+              "partition_leaders(small buffers): full counts %zu/%zu/%zu", small.n_partitions,
+              small.n_brokers, small.n_ids);
+        kmidi_leadership none = {lp, 8, 9, lb, 4, 0, li, 32, 0};
+        rc = T->partition_leaders(cfg, 2, missing, 10000, &none, err, sizeof err);
+        check(rc == KMIDI_OK && none.n_partitions == 0 && none.n_brokers == 1,
+              "partition_leaders(missing): no partitions (rc %d)", rc);
     }
 
     /* ---- produce 100 ---- */
@@ -715,6 +747,12 @@ int main(int argc, char **argv) {
         rc = T->topic_partitions(dead, 1, topic, 1500, &n, err, sizeof err);
         double el = now_ms() - t0;
         check(rc == KMIDI_TIMEOUT && el < 3000, "topic_partitions on a dead broker: rc %d after %.0f ms: %.100s", rc, el, err);
+        kmidi_partition_leader dlp[1];
+        kmidi_leadership dl = {dlp, 1, 0, NULL, 0, 0, NULL, 0, 0};
+        t0 = now_ms();
+        rc = T->partition_leaders(dead, 1, topic, 1500, &dl, err, sizeof err);
+        el = now_ms() - t0;
+        check(rc == KMIDI_TIMEOUT && el < 3000, "partition_leaders on a dead broker: rc %d after %.0f ms", rc, el);
         t0 = now_ms();
         rc = T->create_topic(dead, 1, topic, 1, 1, NULL, 0, 1000, err, sizeof err);
         el = now_ms() - t0;

@@ -745,6 +745,10 @@ static const kmidi_transport_table TABLE = {
     .consumer_free = tpl_consumer_free,
     .topic_partitions = tpl_topic_partitions,
     .create_topic = tpl_create_topic,
+    /* The optional entries appended after create_topic (consumer_assignment,
+       producer_settings, consumer_settings, partition_leaders) are left NULL: the
+       loopback has no group, no tuning knobs and no brokers to report. PLUGINS.md
+       says what the host does without each; c-rdkafka fills them all. */
 };
 
 /* The one exported symbol. The host may call it more than once (listing, then

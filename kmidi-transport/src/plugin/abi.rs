@@ -1,5 +1,6 @@
-//! The `#[repr(C)]` mirror of `include/kmidi_transport.h`, version 1 (the 184-byte
-//! table: the first 160-byte one plus three appended optional entries).
+//! The `#[repr(C)]` mirror of `include/kmidi_transport.h`, version 1 (the 192-byte
+//! table: the first 160-byte one plus four appended optional entries, the last of them,
+//! `partition_leaders`, after the 184-byte table).
 //!
 //! Names follow the header (hence the lower-case type names) so a reader can put the
 //! two side by side. Everything here is plain data; the unsafe code that uses it lives
@@ -104,6 +105,39 @@ impl kmidi_topic_partition {
     };
 }
 
+/// One partition's leadership, written by `partition_leaders`. Its replicas and
+/// in-sync replicas are runs of the caller's id buffer: `ids[replicas..replicas +
+/// n_replicas]` and `ids[isr..isr + n_isr]` ([`kmidi_leadership::ids`]).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct kmidi_partition_leader {
+    pub partition: i32,
+    /// The leader's broker id; -1 when the partition has none right now.
+    pub leader: i32,
+    pub replicas: usize,
+    pub n_replicas: usize,
+    pub isr: usize,
+    pub n_isr: usize,
+}
+
+/// The caller's buffers `partition_leaders` fills: each `*_cap` is the buffer's length,
+/// each `n_*` the plugin's full count (the host calls again with bigger buffers when a
+/// count exceeds its cap).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct kmidi_leadership {
+    pub partitions: *mut kmidi_partition_leader,
+    pub partitions_cap: usize,
+    pub n_partitions: usize,
+    pub brokers: *mut i32,
+    pub brokers_cap: usize,
+    pub n_brokers: usize,
+    /// Replica and in-sync replica ids of every partition, back to back.
+    pub ids: *mut i32,
+    pub ids_cap: usize,
+    pub n_ids: usize,
+}
+
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct kmidi_producer_stats {
@@ -179,6 +213,15 @@ pub type ConsumerAssignmentFn = unsafe extern "C" fn(
 ) -> i32;
 pub type ProducerSettingsFn = unsafe extern "C" fn(p: *mut kmidi_producer) -> *const c_char;
 pub type ConsumerSettingsFn = unsafe extern "C" fn(c: *mut kmidi_consumer) -> *const c_char;
+pub type PartitionLeadersFn = unsafe extern "C" fn(
+    config: *const kmidi_kv,
+    n_config: usize,
+    topic: *const c_char,
+    timeout_ms: i32,
+    out: *mut kmidi_leadership,
+    errbuf: *mut c_char,
+    errlen: usize,
+) -> i32;
 
 /// The table a plugin exports. `Option<fn>` has the same layout as a nullable C
 /// function pointer, so NULL reads as `None` ("not supported").
@@ -217,6 +260,10 @@ pub struct kmidi_transport_table {
     pub consumer_assignment: Option<ConsumerAssignmentFn>,
     pub producer_settings: Option<ProducerSettingsFn>,
     pub consumer_settings: Option<ConsumerSettingsFn>,
+
+    // Appended after the 184-byte table: a plugin built against that header has it
+    // read as NULL (leadership unknown).
+    pub partition_leaders: Option<PartitionLeadersFn>,
 }
 
 /// The size of the first version-1 table (up to and including `create_topic`; 160 bytes
@@ -225,12 +272,22 @@ pub struct kmidi_transport_table {
 pub const KMIDI_TRANSPORT_TABLE_V1_SIZE: usize =
     std::mem::offset_of!(kmidi_transport_table, consumer_assignment);
 
-/// `sizeof(kmidi_transport_table)` as this crate knows it (184 bytes on 64-bit): what
+/// The size of the second version-1 table (up to and including `consumer_settings`;
+/// 184 bytes on 64-bit): what a plugin built against the header before
+/// `partition_leaders` declares.
+pub const KMIDI_TRANSPORT_TABLE_V1_REPORTS_SIZE: usize =
+    std::mem::offset_of!(kmidi_transport_table, partition_leaders);
+
+/// `sizeof(kmidi_transport_table)` as this crate knows it (192 bytes on 64-bit): what
 /// `export_transport!` declares, and the most the host reads of a bigger table.
 pub const KMIDI_TRANSPORT_TABLE_SIZE: usize = std::mem::size_of::<kmidi_transport_table>();
 
 #[cfg(target_pointer_width = "64")]
-const _: () = assert!(KMIDI_TRANSPORT_TABLE_V1_SIZE == 160 && KMIDI_TRANSPORT_TABLE_SIZE == 184);
+const _: () = assert!(
+    KMIDI_TRANSPORT_TABLE_V1_SIZE == 160
+        && KMIDI_TRANSPORT_TABLE_V1_REPORTS_SIZE == 184
+        && KMIDI_TRANSPORT_TABLE_SIZE == 192
+);
 
 /// The entry point's type: `kmidi_transport_v1(host_abi_version)`.
 pub type EntryFn = unsafe extern "C" fn(host_abi_version: u32) -> *const kmidi_transport_table;

@@ -4,8 +4,10 @@
  * MINIMAL is a valid table with every function pointer NULL ("nothing supported").
  * OLD_TABLE declares the first v1 table's size (160 bytes: built against the header
  * before consumer_assignment and the settings entries), with a consumer, and traps in
- * the entries past its struct_size that the host must treat as NULL. BIG_SIZE declares
- * more than this header's table (a plugin built against a newer header). */
+ * the entries past its struct_size that the host must treat as NULL. REPORTS_TABLE
+ * declares the second v1 table's size (184 bytes: built against the header before
+ * partition_leaders), with topic_partitions, and traps in partition_leaders. BIG_SIZE
+ * declares more than this header's table (a plugin built against a newer header). */
 #include <stddef.h>
 #include <stdint.h>
 #include "kmidi_transport.h"
@@ -52,8 +54,29 @@ static void garbage_consumer_free(kmidi_consumer *c) { (void)c; }
 #define CONSUMER NULL, NULL, NULL, NULL, NULL
 #endif
 
-#if defined(OLD_TABLE)
+#if defined(OLD_TABLE) || defined(REPORTS_TABLE)
 #include <stdlib.h>
+/* Every topic exists, with 3 partitions. */
+static int32_t three_partitions(const kmidi_kv *c, size_t n, const char *topic, int32_t ms,
+                                int32_t *partitions, char *errbuf, size_t errlen) {
+    (void)c; (void)n; (void)topic; (void)ms; (void)errbuf; (void)errlen;
+    *partitions = 3;
+    return KMIDI_OK;
+}
+#define ADMIN three_partitions, NULL
+/* Past struct_size: a host that calls it read more than the table declared. */
+static int32_t trap_leaders(const kmidi_kv *c, size_t n, const char *topic, int32_t ms,
+                            kmidi_leadership *out, char *errbuf, size_t errlen) {
+    (void)c; (void)n; (void)topic; (void)ms; (void)out; (void)errbuf; (void)errlen;
+    abort();
+}
+#define LEADERS trap_leaders
+#else
+#define ADMIN NULL, NULL
+#define LEADERS NULL
+#endif
+
+#if defined(OLD_TABLE)
 /* Past struct_size: a host that calls any of these read more than the table declared. */
 static int32_t trap_assignment(kmidi_consumer *c, kmidi_topic_partition *out, size_t cap,
                                size_t *n_out) {
@@ -63,6 +86,9 @@ static int32_t trap_assignment(kmidi_consumer *c, kmidi_topic_partition *out, si
 static const char *trap_producer_settings(kmidi_producer *p) { (void)p; abort(); }
 static const char *trap_consumer_settings(kmidi_consumer *c) { (void)c; abort(); }
 #define APPENDED trap_assignment, trap_producer_settings, trap_consumer_settings
+#elif defined(REPORTS_TABLE)
+static const char *no_settings(kmidi_producer *p) { (void)p; return NULL; }
+#define APPENDED NULL, no_settings, NULL
 #else
 #define APPENDED NULL, NULL, NULL
 #endif
@@ -82,6 +108,8 @@ static const kmidi_transport_table table = {
     16u,
 #elif defined(OLD_TABLE)
     (uint32_t)offsetof(kmidi_transport_table, consumer_assignment),
+#elif defined(REPORTS_TABLE)
+    (uint32_t)offsetof(kmidi_transport_table, partition_leaders),
 #elif defined(BIG_SIZE)
     (uint32_t)sizeof(kmidi_transport_table) + 64u,
 #else
@@ -100,8 +128,9 @@ static const kmidi_transport_table table = {
     KMIDI_CAP_TLS | KMIDI_CAP_SASL,
     NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     CONSUMER,
-    NULL, NULL,
+    ADMIN,
     APPENDED,
+    LEADERS,
 };
 
 #if defined(MISSING_SYMBOL)

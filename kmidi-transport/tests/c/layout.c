@@ -12,6 +12,8 @@ int main(void) {
     printf("kmidi_producer_stats %zu\n", sizeof(kmidi_producer_stats));
     printf("kmidi_topic_partition %zu\n", sizeof(kmidi_topic_partition));
     printf("kmidi_transport_table %zu\n", sizeof(kmidi_transport_table));
+    printf("kmidi_partition_leader %zu\n", sizeof(kmidi_partition_leader));
+    printf("kmidi_leadership %zu\n", sizeof(kmidi_leadership));
     OFF(kmidi_message, partition);
     OFF(kmidi_message, offset);
     OFF(kmidi_message, key_len);
@@ -28,6 +30,14 @@ int main(void) {
     OFF(kmidi_transport_table, consumer_assignment);
     OFF(kmidi_transport_table, producer_settings);
     OFF(kmidi_transport_table, consumer_settings);
+    OFF(kmidi_transport_table, partition_leaders);
     OFF(kmidi_topic_partition, partition);
+    OFF(kmidi_partition_leader, leader);
+    OFF(kmidi_partition_leader, replicas);
+    OFF(kmidi_partition_leader, n_isr);
+    OFF(kmidi_leadership, n_partitions);
+    OFF(kmidi_leadership, brokers);
+    OFF(kmidi_leadership, ids);
+    OFF(kmidi_leadership, n_ids);
     return 0;
 }

@@ -1,16 +1,18 @@
 //! Admin operations through confluent-kafka's admin client (the Java client's
 //! `Admin`): topic creation with configs, the bounded-time check that the cluster
-//! answers and the topic exists, and the cluster's description.
+//! answers and the topic exists, partition leaders, and the cluster's description.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use confluent_kafka::admin::{
     AdminClient, AdminClientConfig, CreateTopicsOptions, DescribeClusterOptions,
-    DescribeTopicsOptions, NewTopic,
+    DescribeTopicsOptions, NewTopic, TopicDescription,
 };
-use confluent_kafka::common::Error;
-use kmidi_transport::{Admin, ClientConfig, TopicSpec, TransportError};
+use confluent_kafka::common::{Error, Node};
+use kmidi_transport::{
+    Admin, ClientConfig, Leadership, PartitionLeader, TopicSpec, TransportError,
+};
 use tokio::runtime::Runtime;
 
 use crate::{describe, millis, props};
@@ -120,6 +122,68 @@ impl Admin for CfAdmin {
     ) -> Result<Option<i32>, TransportError> {
         // Reachability first, so a silent cluster is told apart from a missing topic.
         self.describe_cluster(timeout)?;
+        Ok(self
+            .describe_topic(topic, timeout)?
+            .map(|d| d.partitions().len() as i32))
+    }
+
+    /// From the admin client's DescribeCluster (the brokers) and DescribeTopics (each
+    /// partition's leader, replicas and ISR), both fresh requests.
+    fn partition_leaders(
+        &self,
+        topic: &str,
+        timeout: Duration,
+    ) -> Result<Leadership, TransportError> {
+        let options = DescribeClusterOptions::new().set_timeout_ms(Some(millis(timeout)));
+        let nodes = self.bounded(
+            timeout,
+            self.admin
+                .describe_cluster_with_options(options)
+                .nodes()
+                .get(),
+        )?;
+        let ids = |nodes: &[Node]| nodes.iter().map(Node::id).collect::<Vec<i32>>();
+        let mut partitions: Vec<PartitionLeader> = self
+            .describe_topic(topic, timeout)?
+            .map(|d| {
+                d.partitions()
+                    .iter()
+                    .map(|p| PartitionLeader {
+                        partition: p.partition(),
+                        // The Java client's "no node" has id -1.
+                        leader: p.leader().map(Node::id).filter(|id| *id >= 0),
+                        replicas: ids(p.replicas()),
+                        isr: ids(p.isr()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        partitions.sort_by_key(|p| p.partition);
+        let mut brokers = ids(&nodes);
+        brokers.sort_unstable();
+        Ok(Leadership {
+            known: true,
+            brokers,
+            partitions,
+        })
+    }
+
+    fn describe_cluster(&self, timeout: Duration) -> Result<String, TransportError> {
+        let options = DescribeClusterOptions::new().set_timeout_ms(Some(millis(timeout)));
+        let result = self.admin.describe_cluster_with_options(options);
+        let nodes = self.bounded(timeout, result.nodes().get())?;
+        let id = self.bounded(timeout, result.cluster_id().get())?;
+        Ok(format!("{} broker(s), cluster id {id}", nodes.len()))
+    }
+}
+
+impl CfAdmin {
+    /// `topic`'s description, `None` if it does not exist.
+    fn describe_topic(
+        &self,
+        topic: &str,
+        timeout: Duration,
+    ) -> Result<Option<TopicDescription>, TransportError> {
         let options = DescribeTopicsOptions::new().set_timeout_ms(Some(millis(timeout)));
         let result = self
             .admin
@@ -129,20 +193,12 @@ impl Admin for CfAdmin {
         };
         let outer = timeout + Duration::from_millis(500);
         match crate::bounded(&self.rt, outer, all.get()) {
-            Some(Ok(described)) => Ok(described.get(topic).map(|d| d.partitions().len() as i32)),
+            Some(Ok(mut described)) => Ok(described.remove(topic)),
             Some(Err(e)) if e.is_unknown_topic_or_partition_error() => Ok(None),
             Some(Err(e)) if e.is_timeout_error() => Err(self.unreachable(timeout, describe(&e))),
             Some(Err(e)) => Err(TransportError::Client(self.config.redact(&describe(&e)))),
             None => Err(self.unreachable(timeout, "no answer".to_string())),
         }
-    }
-
-    fn describe_cluster(&self, timeout: Duration) -> Result<String, TransportError> {
-        let options = DescribeClusterOptions::new().set_timeout_ms(Some(millis(timeout)));
-        let result = self.admin.describe_cluster_with_options(options);
-        let nodes = self.bounded(timeout, result.nodes().get())?;
-        let id = self.bounded(timeout, result.cluster_id().get())?;
-        Ok(format!("{} broker(s), cluster id {id}", nodes.len()))
     }
 }
 

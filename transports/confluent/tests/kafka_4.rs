@@ -1,9 +1,12 @@
 //! confluent-kafka against a real Apache Kafka 4 broker (KRaft): the workspace's
 //! transport round-trip suite, then what this transport reports about itself (the
 //! settings it applies, the partitions its KIP-848 group assigned) and the classic
-//! group protocol refused before any connection, naming the fix.
+//! group protocol refused before any connection, naming the fix, and the partition
+//! leaders its admin client describes.
 
 mod common;
+
+use std::time::Duration;
 
 use kmidi_confluent::ConfluentTransport;
 use kmidi_test_support::Broker;
@@ -15,6 +18,7 @@ kmidi_test_support::broker_suite! {
     expect: common::EXPECT,
     settings_and_assignment_are_reported => reports_settings_and_assignment,
     the_classic_group_protocol_is_refused_naming_the_fix => classic_is_refused,
+    partition_leaders_are_read_from_the_cluster => leaders_are_reported,
 }
 
 fn value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
@@ -89,4 +93,38 @@ fn classic_is_refused(broker: &Broker) {
             "{text}"
         );
     }
+}
+
+/// The single test broker (node.id 1) leads every partition, alone in its replicas and
+/// ISR; a missing topic has no partitions, and the broker is still listed.
+fn leaders_are_reported(broker: &Broker) {
+    let topic = broker.unique("leaders");
+    broker.create_topic_with_tool(&topic, 3);
+    let admin = ConfluentTransport.admin(&broker.config()).expect("admin");
+    // A new topic's leaders may take a moment to be elected.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let l = loop {
+        let l = admin
+            .partition_leaders(&topic, Duration::from_secs(10))
+            .expect("leaders");
+        let led = l.topic_exists() && l.partitions.iter().all(|p| p.leader.is_some());
+        if led || std::time::Instant::now() > deadline {
+            break l;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(l.known, "{l:?}");
+    assert_eq!(l.brokers, [1]);
+    assert_eq!(l.leaders(), [(0, Some(1)), (1, Some(1)), (2, Some(1))]);
+    assert!(
+        l.partitions
+            .iter()
+            .all(|p| p.replicas == [1] && p.isr == [1]),
+        "{l:?}"
+    );
+    let missing = admin
+        .partition_leaders(&broker.unique("no-such-topic"), Duration::from_secs(10))
+        .expect("a missing topic is an answer");
+    assert!(missing.known && !missing.topic_exists(), "{missing:?}");
+    assert_eq!(missing.brokers, [1]);
 }

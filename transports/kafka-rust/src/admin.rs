@@ -56,6 +56,10 @@ impl KrAdmin {
     }
 }
 
+// `partition_leaders` keeps the trait's "unknown" default: the kafka crate exposes each
+// partition's leader (`Partition::leader`) but neither replicas, ISR nor the broker
+// list, and half an answer would be misread: `kmidi leaders` takes a broker missing
+// from the list as gone and an empty ISR as "not in sync".
 impl Admin for KrAdmin {
     fn create_topic(&self, spec: &TopicSpec, _timeout: Duration) -> Result<(), TransportError> {
         Err(TransportError::Unsupported {

@@ -53,6 +53,10 @@ fn remaining(deadline: Instant) -> Duration {
         .max(Duration::from_millis(1))
 }
 
+// `partition_leaders` keeps the trait's "unknown" default: rskafka 0.6 reads leaders,
+// replicas and ISR from metadata internally, but its public API (`list_topics`) gives
+// only partition numbers, and its protocol types are public only under the
+// `unstable-fuzzing` feature.
 impl Admin for RsAdmin {
     fn create_topic(&self, spec: &TopicSpec, timeout: Duration) -> Result<(), TransportError> {
         // rskafka's CreateTopics request always sends an empty config list; creating the

@@ -17,8 +17,9 @@
 //! | `block` | every call sleeps `testkit.block_ms` (default 3000), ignoring its timeout |
 //!
 //! Whatever the mode, `testkit.fail_after=N` makes a producer's sends fail after its
-//! first N (the player's warm-up record counts), and `testkit.topics=any` makes every
-//! topic exist (for a player or instrument in a process of its own).
+//! first N (the player's warm-up record counts), `testkit.topics=any` makes every
+//! topic exist (for a player or instrument in a process of its own), and
+//! `testkit.leaders=one|many|unknown` chooses its partition leaders (`leaders.rs`).
 //!
 //! Topics exist once produced to or created; consumers ignore groups (each consumer
 //! reads every partition of its topics). A consumer reports its assignment (partition 0
@@ -33,11 +34,14 @@ use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use kmidi_transport::{
-    Admin, Capabilities, ClientConfig, Consumer, DeliveryFailure, GroupType, OffsetReset, Producer,
-    ProducerStats, Record, Subscription, TopicSpec, Transport, TransportError, TransportInfo,
+    Admin, Capabilities, ClientConfig, Consumer, DeliveryFailure, GroupType, Leadership,
+    OffsetReset, Producer, ProducerStats, Record, Subscription, TopicSpec, Transport,
+    TransportError, TransportInfo,
 };
 
+mod leaders;
 mod mode;
+use leaders::Leaders;
 use mode::Mode;
 
 /// The testkit transport; behaviour is chosen per client by `testkit.mode`.
@@ -142,7 +146,12 @@ impl Transport for TestkitTransport {
     fn admin(&self, config: &ClientConfig) -> Result<Box<dyn Admin>, TransportError> {
         let mode = Mode::of(config)?;
         let any_topic = config.get("testkit.topics") == Some("any");
-        Ok(Box::new(MemAdmin { mode, any_topic }))
+        let leaders = Leaders::of(config)?;
+        Ok(Box::new(MemAdmin {
+            mode,
+            any_topic,
+            leaders,
+        }))
     }
 }
 
@@ -290,6 +299,7 @@ impl Consumer for MemConsumer {
 struct MemAdmin {
     mode: Mode,
     any_topic: bool,
+    leaders: Leaders,
 }
 
 impl Admin for MemAdmin {
@@ -306,6 +316,16 @@ impl Admin for MemAdmin {
     ) -> Result<Option<i32>, TransportError> {
         self.mode.on_new("topic_partitions")?;
         Ok((self.any_topic || topics().contains_key(topic)).then_some(1))
+    }
+
+    fn partition_leaders(
+        &self,
+        topic: &str,
+        timeout: Duration,
+    ) -> Result<Leadership, TransportError> {
+        let n = self.topic_partitions(topic, timeout)?;
+        let unknown = || Leadership::unknown(n.unwrap_or(0));
+        Ok(self.leaders.leadership(n).unwrap_or_else(unknown))
     }
 }
 

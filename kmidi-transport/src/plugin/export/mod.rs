@@ -15,9 +15,10 @@
 //! the handle's last error (or in errbuf) and poisons the handle. The functions are
 //! plain `extern "C"`, so a panic that escaped anyway would abort, never unwind into C.
 //!
-//! The table declares the 184-byte size: all three entries appended to the first v1
+//! The table declares the 192-byte size: all four entries appended to the first v1
 //! table are filled (see `queries` for what `consumer_assignment` answers for a consumer
-//! that cannot report its assignment).
+//! that cannot report its assignment, `leaders` for what `partition_leaders` answers
+//! for a transport that cannot tell leaders).
 //!
 //! `<T as Default>::default()` is called for every constructor and admin call (and once
 //! for `info`): a transport type is expected to be a cheap value, with state in the
@@ -26,6 +27,7 @@
 mod entry;
 mod guard;
 mod handles;
+mod leaders;
 mod queries;
 
 use std::ffi::CString;
@@ -166,6 +168,7 @@ fn build<T: Transport + Default + 'static>() -> Built {
         consumer_assignment: Some(queries::consumer_assignment),
         producer_settings: Some(queries::producer_settings),
         consumer_settings: Some(queries::consumer_settings),
+        partition_leaders: Some(leaders::partition_leaders::<T>),
     };
     Built {
         table,

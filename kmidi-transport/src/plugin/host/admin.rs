@@ -1,16 +1,18 @@
-//! A plugin's admin calls (`create_topic`, `topic_partitions`): each takes the client
-//! config and its own timeout, and runs on a helper thread bounded by that timeout plus
-//! a grace period, since a plugin that ignores its timeout cannot be interrupted.
+//! A plugin's admin calls (`create_topic`, `topic_partitions`, `partition_leaders`):
+//! each takes the client config and its own timeout, and runs on a helper thread
+//! bounded by that timeout plus a grace period, since a plugin that ignores its timeout
+//! cannot be interrupted.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::call::{abandoned, millis, status_error};
+use super::leaders::{self, Fetched};
 use super::loader::Plugin;
 use super::watchdog;
-use crate::plugin::abi::{KMIDI_OK, KMIDI_TIMEOUT};
+use crate::plugin::abi::{KMIDI_OK, KMIDI_TIMEOUT, KMIDI_UNSUPPORTED};
 use crate::plugin::ffi::{c_string, errbuf_text, KvList, ERRBUF_LEN};
-use crate::{Admin, TopicSpec, TransportError};
+use crate::{Admin, Leadership, TopicSpec, TransportError};
 
 /// Admin calls: the table's admin entries take the client config on every call.
 pub(crate) struct PluginAdmin {
@@ -27,6 +29,28 @@ impl PluginAdmin {
             kv: Arc::new(kv),
             bootstrap,
             grace,
+        }
+    }
+
+    /// What `Admin::partition_leaders` answers by default: the partitions only.
+    fn unknown_leaders(
+        &self,
+        topic: &str,
+        timeout: Duration,
+    ) -> Result<Leadership, TransportError> {
+        let partitions = self.topic_partitions(topic, timeout)?.unwrap_or(0);
+        Ok(Leadership::unknown(partitions))
+    }
+
+    fn unreachable(&self, timeout: Duration, detail: String) -> TransportError {
+        TransportError::Unreachable {
+            bootstrap: self.bootstrap.clone(),
+            timeout,
+            detail: if detail.is_empty() {
+                format!("no answer through the {} plugin", self.plugin.info.name)
+            } else {
+                detail
+            },
         }
     }
 
@@ -125,21 +149,53 @@ impl Admin for PluginAdmin {
         match outcome {
             None => Err(abandoned(&self.plugin, "topic_partitions", deadline)),
             Some((KMIDI_OK, n, _)) => Ok((n >= 0).then_some(n)),
-            Some((KMIDI_TIMEOUT, _, detail)) => Err(TransportError::Unreachable {
-                bootstrap: self.bootstrap.clone(),
-                timeout,
-                detail: if detail.is_empty() {
-                    format!("no answer through the {} plugin", self.plugin.info.name)
-                } else {
-                    detail
-                },
-            }),
+            Some((KMIDI_TIMEOUT, _, detail)) => Err(self.unreachable(timeout, detail)),
             Some((rc, _, detail)) => Err(status_error(
                 &self.plugin,
                 &format!("looking up topic {topic:?}"),
                 rc,
                 detail,
             )),
+        }
+    }
+
+    /// Through the appended `partition_leaders` entry; a plugin without it (NULL, or
+    /// built against an older table) or answering KMIDI_UNSUPPORTED gets the trait's
+    /// default, "unknown" with the partition count from `topic_partitions`.
+    fn partition_leaders(
+        &self,
+        topic: &str,
+        timeout: Duration,
+    ) -> Result<Leadership, TransportError> {
+        let Some(entry) = self.plugin.table.0.partition_leaders else {
+            return self.unknown_leaders(topic, timeout);
+        };
+        let kv = Arc::clone(&self.kv);
+        let topic_c = c_string("topic", topic)?;
+        let deadline = timeout + self.grace;
+        let outcome = watchdog::bounded(
+            "partition_leaders",
+            deadline,
+            // SAFETY: `entry` comes from a loaded plugin's table, and its library is
+            // never unloaded.
+            move || unsafe { leaders::fetch(entry, &kv, &topic_c, timeout) },
+            |_| (),
+        );
+        match outcome {
+            None => Err(abandoned(&self.plugin, "partition_leaders", deadline)),
+            Some(Fetched::Known(leadership)) => Ok(leadership),
+            Some(Fetched::Status(KMIDI_UNSUPPORTED, _)) => self.unknown_leaders(topic, timeout),
+            Some(Fetched::Status(KMIDI_TIMEOUT, detail)) => Err(self.unreachable(timeout, detail)),
+            Some(Fetched::Status(rc, detail)) => Err(status_error(
+                &self.plugin,
+                &format!("reading the partition leaders of topic {topic:?}"),
+                rc,
+                detail,
+            )),
+            Some(Fetched::Bogus(nonsense)) => Err(TransportError::Client(format!(
+                "{} plugin: partition_leaders returned OK with {nonsense}",
+                self.plugin.info.name
+            ))),
         }
     }
 }

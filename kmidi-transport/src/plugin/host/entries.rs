@@ -14,7 +14,7 @@ pub struct Entry {
     pub without: &'static str,
 }
 
-/// The table's entries, in table order (an entry past a 160-byte plugin's struct_size
+/// The table's entries, in table order (an entry past an older plugin's struct_size
 /// reads as NULL, so it is listed as not present).
 pub(crate) fn entries(t: &kmidi_transport_table) -> Vec<Entry> {
     let e = |name, present: bool, required, without| Entry {
@@ -122,6 +122,13 @@ pub(crate) fn entries(t: &kmidi_transport_table) -> Vec<Entry> {
             t.consumer_settings.is_some(),
             false,
             "the consumer's effective settings are \"not reported\"",
+        ),
+        e(
+            "partition_leaders",
+            t.partition_leaders.is_some(),
+            false,
+            "partition leaders are unknown: `kmidi leaders` cannot tell which broker \
+             leads what, nor see a failover",
         ),
     ]
 }

@@ -99,7 +99,8 @@ pub(crate) struct Plugin {
     pub table: Table,
     pub info: TransportInfo,
     /// What the table says its size is: 160 for a plugin built against the first v1
-    /// header, 184 today, more for a plugin built against a newer header.
+    /// header, 184 against the second, 192 today, more for a plugin built against a
+    /// newer header.
     pub struct_size: u32,
 }
 
@@ -221,7 +222,7 @@ pub(super) fn open(path: &Path) -> Result<Plugin, PluginError> {
 
 /// Copies what `struct_size` covers of the plugin's table: the first v1 table always,
 /// then each appended entry whose bytes lie wholly inside `struct_size`. Entries past it
-/// (a plugin built against the older 160-byte header) stay NULL; bytes past the table
+/// (a plugin built against the older 160- or 184-byte header) stay NULL; bytes past the table
 /// this host knows (a newer plugin's) are never read.
 ///
 /// # Safety
@@ -260,7 +261,12 @@ unsafe fn copy_table(
             }
         )*};
     }
-    appended!(consumer_assignment, producer_settings, consumer_settings);
+    appended!(
+        consumer_assignment,
+        producer_settings,
+        consumer_settings,
+        partition_leaders
+    );
     // SAFETY: every field is initialized: the prefix from the plugin, the appended entries
     // from it or zeroed, and all-zero bytes are a valid table (NULL pointers, `None`s).
     unsafe { table.assume_init() }

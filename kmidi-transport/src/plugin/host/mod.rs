@@ -8,6 +8,7 @@
 //! - `consumer`: the consumer handle (the hot path: poll).
 //! - `queries`: the optional assignment and settings entries, for both handles.
 //! - `admin`: topic creation and lookup.
+//! - `leaders`: the buffers of the optional `partition_leaders` entry, and their checks.
 //! - `entries`: which table entries the host needs, and what it does without each.
 //! - `conformance`: `kmidi transports --check`, a pass/fail pass over one plugin.
 //! - `call`: what every call shares (status codes to errors, timeouts).
@@ -19,6 +20,7 @@ mod conformance;
 mod consumer;
 mod entries;
 mod handles;
+mod leaders;
 mod loader;
 mod queries;
 mod transport;

@@ -163,7 +163,8 @@ impl Transport for PluginTransport {
 
     fn admin(&self, config: &ClientConfig) -> Result<Box<dyn Admin>, TransportError> {
         let t = self.plugin.table.0;
-        if t.topic_partitions.is_none() && t.create_topic.is_none() {
+        if t.topic_partitions.is_none() && t.create_topic.is_none() && t.partition_leaders.is_none()
+        {
             return Err(self.unsupported("the admin API"));
         }
         Ok(Box::new(PluginAdmin::new(

@@ -1,15 +1,16 @@
 //! `kmidi transports --check PATH`: the conformance pass a plugin author runs first.
 //! It loads the plugin the way the host does and exercises the contract point by point
 //! (the table, its entries, both constructors, a produce/poll round trip, poll's
-//! timeout, error text, refusal of NULL arguments, the optional settings and
-//! assignment entries, release), reporting each point as soon as it is known, so a
+//! timeout, error text, refusal of NULL arguments, the optional settings, assignment
+//! and leaders entries, release), reporting each point as soon as it is known, so a
 //! plugin that crashes the process shows where it did.
 //!
 //! The round trip needs a cluster and a topic; the caller provides both (the CLI uses
 //! the embedded mock cluster, or `-b`), so this module stays free of any client library.
 //! The raw NULL-argument probes are in `probes`, the optional reporting entries in
-//! `reports`.
+//! `reports`, the optional `partition_leaders` entry in `leaders`.
 
+mod leaders;
 mod probes;
 mod reports;
 
@@ -136,6 +137,12 @@ fn run<F: FnMut(&Point)>(path: &Path, setup: &CheckSetup, r: &mut Reporter<F>) {
                 "needs a producer and a consumer",
             ));
         }
+        say(leaders::leaders(
+            &plugin,
+            &setup.config,
+            &setup.topic,
+            setup.timeout,
+        ));
         return;
     };
     let round_trip = round_trip(&mut producer, &mut consumer, setup);
@@ -157,6 +164,12 @@ fn run<F: FnMut(&Point)>(path: &Path, setup: &CheckSetup, r: &mut Reporter<F>) {
         &consumer,
         &setup.topic,
         delivered,
+    ));
+    say(leaders::leaders(
+        &plugin,
+        &setup.config,
+        &setup.topic,
+        setup.timeout,
     ));
     let started = Instant::now();
     drop(producer);
