@@ -275,8 +275,14 @@ fn moves(old: &Leadership, new: &Leadership) -> Option<String> {
     (!changed.is_empty()).then(|| changed.join(", "))
 }
 
+mod brokers;
 mod follow;
-pub use follow::follow;
+mod live;
+mod voiced;
+pub use brokers::PerBroker;
+pub use follow::{follow, Following, READ_TIMEOUT};
+pub use live::LiveLeaders;
+pub use voiced::Voiced;
 
 #[cfg(test)]
 mod tests;

@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod connect;
+mod faults;
 mod ids;
 mod lab;
 mod leaders;

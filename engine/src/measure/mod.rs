@@ -16,6 +16,7 @@
 //! tracks are folded into totals (`tracks`), and only the most recent per-note samples
 //! are kept for plots and reports ([`SAMPLES_KEPT`] to twice that).
 
+pub mod brokers;
 mod tracks;
 
 use std::collections::BTreeMap;

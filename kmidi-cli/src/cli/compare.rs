@@ -107,6 +107,9 @@ pub struct CompareArgs {
     pub load: LoadArgs,
 
     #[command(flatten)]
+    pub faults: super::FaultArgs,
+
+    #[command(flatten)]
     pub partitions: PartitionsArg,
 
     #[command(flatten)]

@@ -8,16 +8,20 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod compare;
+mod faults;
 mod flags;
 mod output;
 mod parse;
+mod voices;
 pub use compare::CompareArgs;
+pub use faults::{FaultArgs, FaultDriverSpec};
 pub use flags::{
     BootstrapArg, ClientArgs, ConnectTimeoutArg, KeyByArgs, LabArgs, LoadArgs, LoadDriverSpec,
     MetricsArgs, PartitionsArg, PluginDirArgs, QuietArgs, SongArgs, SpeedArgs, TopicArg,
     TransportArgs, WebArgs,
 };
 pub use output::OutputArgs;
+pub use voices::VoicesArgs;
 
 /// Hear how your Kafka cluster is doing.
 ///
@@ -233,12 +237,18 @@ pub struct InstrumentArgs {
     #[command(flatten)]
     pub load: LoadArgs,
 
+    #[command(flatten)]
+    pub faults: FaultArgs,
+
     /// Where to start when the group has no committed offset.
     #[arg(long, value_enum, default_value = "latest")]
     pub from: StartFrom,
 
     #[command(flatten)]
     pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub voices: VoicesArgs,
 
     /// Stop after this many seconds without a note, once notes have arrived.
     #[arg(

@@ -15,7 +15,7 @@ use crate::report::{self, Document, SideReport};
 use crate::signals::SignalStop;
 use crate::term::status::{self, GroupWatch};
 use crate::term::summary;
-use crate::{connect, ids, leaders, load, metrics, outputs, verdict, web};
+use crate::{connect, faults, ids, leaders, load, metrics, outputs, verdict, web};
 
 pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
     // Bound first: a port in use is an error before anything connects or plays.
@@ -69,6 +69,20 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
         })?),
         None => None,
     };
+    let faults = faults::start(faults::FaultSetup {
+        scenario: args.lab.scenario.as_ref(),
+        args: &args.faults,
+        bootstrap: config.bootstrap().to_string(),
+        embedded: false,
+        transport: transport.as_ref(),
+        config: &config,
+        topics: vec![topic.clone()],
+        // Song times as the player plays them, as the load's.
+        speed: 1.0,
+        scheduled_s: None,
+        labels: vec!["instrument".into()],
+        run_id: &ids::new_run_id(),
+    })?;
     let mut sinks = web::open_outputs(&args.output, &web)?;
     let partitions = connect::check_topic(transport.as_ref(), &config, &topic, timeout)?;
     let group = group(&args, &transport.info())?;
@@ -78,10 +92,16 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
         Ok(a) => a.describe_cluster(timeout).unwrap_or_else(|e| unknown(&e)),
         Err(e) => unknown(e),
     };
-    // A probe topic led by every broker is watched for failovers (`leaders`).
-    let _leaders = admin
-        .ok()
-        .and_then(|admin| leaders::follow(admin, &topic, config.bootstrap()));
+    // Leadership followed live: failovers said on a probe topic, notes charged to
+    // their broker (and with --voices broker, voiced by it) (`leaders`).
+    let per_broker = leaders::PerBroker::start(
+        admin.ok(),
+        &topic,
+        config.bootstrap(),
+        args.voices.per_broker(),
+        &transport.info().name,
+        &mut sinks,
+    );
     let subscription = Subscription {
         topics: vec![topic.clone()],
         group: group.clone(),
@@ -91,7 +111,7 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
         },
     };
     let members = args.lab.members();
-    let (mut consumer, group_log) = if args.lab.lab() {
+    let (consumer, group_log) = if args.lab.lab() {
         lab::require_groups(&transport.info(), "")?;
         let lab = Lab {
             members,
@@ -111,6 +131,7 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
     } else {
         (transport.consumer(&config, &subscription)?, None)
     };
+    let mut consumer = per_broker.wrap(consumer);
     eprintln!(
         "kmidi instrument: {topic} ({partitions} partition(s)) on {} via {}, {}group {}, output: {}",
         config.bootstrap(),
@@ -134,6 +155,8 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
                 metrics::observer(&metrics, &transport.info().name, &topic),
             ),
             load.as_ref().and_then(|l| l.observer(0)),
+            faults.as_ref().and_then(|f| f.observer(0)),
+            metrics::broker_observer(&metrics, &transport.info().name, &topic, &per_broker.live),
         ]),
         playout_delay: args.output.playout_delay,
         warm_up_seen: None,
@@ -151,6 +174,10 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
     let report = listen::listen(consumer.as_mut(), &mut sinks, &opts, stop.engine(), &live);
     status.finish_and_clear();
     let load = load.map(|l| l.finish(&[&report.meter.samples]));
+    let faults = faults.map(|f| f.finish(&[&report.meter.samples]));
+    if let Some(f) = &faults {
+        eprint!("{}", report::faults_table(f));
+    }
     let finished = outputs::finish(&mut sinks);
     summary::print_heard(&report);
     web::end(&web, &[("instrument", &report)]);
@@ -160,6 +187,11 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
     });
     if let Some(r) = &rebalance {
         eprint!("{}", report::rebalance_table(&[("instrument", r)]));
+    }
+    let brokers = per_broker.figures(&report.meter.samples);
+    if let Some(b) = &brokers {
+        eprint!("{}", report::brokers_table("instrument", b));
+        summary::warn_silent_brokers(b);
     }
     if args.share {
         // What a share group allows and a consumer group does not, said as such.
@@ -178,6 +210,7 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
         }),
         client_properties: config.redacted(),
         rebalance,
+        brokers,
         ..SideReport::new("instrument", &info, &topic, &group, &report)
     };
     let load_section = load.as_ref().map(report::LoadSection::of);
@@ -189,6 +222,7 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
     }
     let doc = Document {
         load: load_section,
+        faults,
         ..Document::new("instrument", config.bootstrap().to_string(), vec![side])
     };
     report::write_outputs(&args.output, &doc, "kmidi instrument")?;

@@ -24,7 +24,7 @@ const LATENESS_BUCKETS: [f64; 12] = [
     0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 1.0,
 ];
 
-fn latency_histogram() -> Histogram {
+pub(super) fn latency_histogram() -> Histogram {
     Histogram::new(LATENCY_BUCKETS)
 }
 
@@ -86,6 +86,8 @@ pub struct Metrics {
     pub(super) kminion_produced: Counter,
     /// `--scenario`'s load.
     pub(super) load: super::load::LoadFamilies,
+    /// The `kmidi_broker_*` series.
+    pub(super) brokers: super::brokers::BrokerFamilies,
     /// What this process does, so only the series it feeds are exported.
     pub(super) role: Role,
 }
@@ -117,12 +119,14 @@ impl Metrics {
             kminion_roundtrip: Family::new_with_constructor(latency_histogram),
             kminion_produced: Counter::default(),
             load: Default::default(),
+            brokers: Default::default(),
             role,
         };
         if role.listens() {
             m.register_listener();
             // Load runs with a listening command only.
             m.load.register(&mut m.registry);
+            m.brokers.register(&mut m.registry);
         }
         if role.produces() {
             m.register_producer();

@@ -9,6 +9,7 @@
 //! `partition_id`), so its dashboards work on kmidi; README's metrics section has the
 //! list and the mapping.
 
+mod brokers;
 mod families;
 mod load;
 mod observer;
@@ -75,6 +76,19 @@ pub fn observer(
     metrics
         .as_ref()
         .map(|m| SideObserver::shared(m, transport, topic))
+}
+
+/// The observer feeding the `kmidi_broker_*` series of one transport's instrument on
+/// `topic`, charging each note to its partition's leader as `live` knows it.
+pub fn broker_observer(
+    metrics: &Option<Arc<Metrics>>,
+    transport: &str,
+    topic: &str,
+    live: &Arc<crate::leaders::LiveLeaders>,
+) -> Option<Arc<dyn Observer>> {
+    metrics
+        .as_ref()
+        .map(|m| brokers::BrokerObserver::shared(m, transport, topic, live))
 }
 
 #[cfg(test)]

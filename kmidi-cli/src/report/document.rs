@@ -40,6 +40,10 @@ pub struct Document<'a> {
     /// `--scenario`'s load steps: as applied and what each achieved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub load: Option<super::LoadSection>,
+    /// `--scenario`'s broker and exec steps: what was done, when the ISR was full
+    /// again, and what each cost each side's music.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub faults: Option<crate::faults::FaultOutcome>,
 }
 
 impl<'a> Document<'a> {
@@ -54,6 +58,7 @@ impl<'a> Document<'a> {
             sides,
             audibility_thresholds: Thresholds::default(),
             load: None,
+            faults: None,
         }
     }
 }
@@ -105,6 +110,9 @@ pub struct SideReport<'a> {
     /// What each load step of `--scenario` cost this side's music.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub load: Option<super::SideLoad>,
+    /// Figures per broker, where leadership is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub brokers: Option<super::Brokers>,
 }
 
 impl<'a> SideReport<'a> {
@@ -130,6 +138,7 @@ impl<'a> SideReport<'a> {
             instrument: InstrumentFigures::of(listened),
             rebalance: None,
             load: None,
+            brokers: None,
         }
     }
 }

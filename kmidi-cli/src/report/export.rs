@@ -17,14 +17,27 @@ pub fn write_outputs(out: &OutputArgs, doc: &Document, title: &str) -> Result<()
         write_json(path, doc)?;
     }
     if let Some(path) = &out.plot {
+        // One side with figures per broker: a series per broker.
+        let per_broker = match doc.sides.as_slice() {
+            [one] => one
+                .brokers
+                .as_ref()
+                .map(|b| super::brokers::series(one.instrument.samples, b)),
+            _ => None,
+        };
         let series: Vec<(&str, &[Sample])> = match doc.sides.as_slice() {
+            _ if per_broker.is_some() => per_broker
+                .iter()
+                .flatten()
+                .map(|(name, s)| (name.as_str(), s.as_slice()))
+                .collect(),
             [one] => vec![("notes", one.instrument.samples)],
             sides => sides
                 .iter()
                 .map(|s| (s.label.as_str(), s.instrument.samples))
                 .collect(),
         };
-        let marks: Vec<Mark> = doc
+        let mut marks: Vec<Mark> = doc
             .sides
             .iter()
             .enumerate()
@@ -38,6 +51,9 @@ pub fn write_outputs(out: &OutputArgs, doc: &Document, title: &str) -> Result<()
                 })
             })
             .collect();
+        if let Some(f) = &doc.faults {
+            marks.extend(super::faults::marks(f, doc.sides.len()));
+        }
         let spans = doc.load.as_ref().map(load_spans).unwrap_or_default();
         plot::draw_with_load(path, title, &series, &marks, &spans)?;
         eprintln!("plot: {}", path.display());

@@ -3,15 +3,19 @@
 //! `compare`), `document` the typed `--report`, `plot` the `--plot` SVG, `rebalance`
 //! the lab's part of each, and `export` writes the files a command was asked for.
 
+mod brokers;
 mod document;
 mod export;
+mod faults;
 mod load;
 mod plot;
 mod rebalance;
 mod table;
 
+pub use brokers::{silent_brokers, table as brokers_table, Brokers};
 pub use document::{Document, PlayerFigures, SideReport};
 pub use export::write_outputs;
+pub use faults::table as faults_table;
 pub use load::{table as load_table, LoadSection, SideLoad};
 pub use rebalance::table as rebalance_table;
 pub use rebalance::{EffectiveSettings, Rebalance};

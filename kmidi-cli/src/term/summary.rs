@@ -52,3 +52,20 @@ pub fn print_heard(report: &ListenReport) {
         );
     }
 }
+
+/// Brokers whose partitions carried no note while others did: the player's keys never
+/// reached them, so they were not heard at all.
+pub fn warn_silent_brokers(brokers: &report::Brokers) {
+    let heard: u64 = brokers.per_broker.iter().map(|b| b.notes).sum();
+    let silent = report::silent_brokers(brokers);
+    if heard == 0 || silent.is_empty() {
+        return;
+    }
+    let list: Vec<String> = silent.iter().map(i32::to_string).collect();
+    eprintln!(
+        "warning: no note came through the partitions of broker(s) {}: the player's keys \
+         never went there, so they were not heard; play with `kmidi player --key-by voice`, \
+         which deals notes over every partition",
+        list.join(", ")
+    );
+}

@@ -13,7 +13,9 @@ pub enum ScenarioError {
     #[error(
         "step '{0}': unknown action '{1}' (join, leave, kill, load or ramp), e.g. \
          join@10s, kill@30s, load@10s:rate=5MB/s:for=20s or \
-         ramp@10s:from=1MB/s:to=50MB/s:step=5MB/s:every=10s"
+         ramp@10s:from=1MB/s:to=50MB/s:step=5MB/s:every=10s; or a broker step \
+         (broker-kill, broker-pause, broker-restart, rolling-restart, exec), e.g. \
+         broker-kill@20s:leader-of=0:for=10s or exec@20s:run=NAME (with --exec NAME=CMD)"
     )]
     Action(String, String),
     #[error("step '{0}': '{1}' is not a time (e.g. 10s, 2.5s or 1500ms)")]
@@ -78,6 +80,13 @@ pub enum ScenarioError {
          (1 to 249 of a-z, A-Z, 0-9, '.', '_', '-'; not '.' or '..')"
     )]
     Topic(String, String),
+    #[error("step '{0}': give broker=ID or leader-of=P, not both")]
+    TwoTargets(String),
+    #[error(
+        "step '{0}': run={1} is not a command name (1 to 64 of a-z, A-Z, 0-9, '_', '-', \
+         '.'; the command itself goes in --exec {1}=CMD)"
+    )]
+    ExecName(String, String),
     #[error("the scenario is empty: give steps like join@10s,load@20s:rate=5MB/s:for=20s")]
     Empty,
 }

@@ -11,11 +11,16 @@
 //!   lasting `every`; it stops rising once the music broke on every side, unless
 //!   `until=end` asks for every level.
 //!
+//! - broker steps and `exec` (`fault`): `broker-kill@20s:leader-of=0:for=10s`,
+//!   `broker-pause@20s:broker=2:for=5s`, `broker-restart@20s:broker=2`,
+//!   `rolling-restart@20s[:wait-isr=60s]`, `exec@20s:run=NAME[:timeout=60s]`.
+//!
 //! Steps are comma-separated, written in any order and applied in score order (before
 //! `--speed-ratio`, so both sides of a compare load at the same place in the music).
 //! Every step is bounded: at most an hour, a ramp at most [`MAX_RAMP_LEVELS`] levels.
 
 mod error;
+mod fault;
 mod parse;
 mod step;
 mod units;
@@ -27,6 +32,8 @@ use std::time::Duration;
 use kmidi_engine::churn::ChurnScript;
 
 pub use self::error::ScenarioError;
+pub use self::fault::{FaultAction, FaultStep, Target, DEFAULT_EXEC_TIMEOUT, DEFAULT_WAIT_ISR};
+pub use self::parse::is_exec_name;
 pub use self::step::{
     LoadStep, LoadTopic, Ramp, RampInfo, RampUntil, DEFAULT_PARTITIONS, DEFAULT_RECORD_SIZE,
     DEFAULT_REPLICATION_FACTOR, DEFAULT_TOPIC, MAX_CONSUMERS, MAX_PARTITIONS, MAX_RAMP_LEVELS,
@@ -46,6 +53,8 @@ pub struct Scenario {
     pub load: Vec<LoadStep>,
     /// Indexed by [`RampInfo::index`].
     pub ramps: Vec<Ramp>,
+    /// Broker and exec steps, in score order.
+    pub faults: Vec<FaultStep>,
 }
 
 impl Scenario {
@@ -60,6 +69,10 @@ impl Scenario {
 
     pub fn has_load(&self) -> bool {
         !self.load.is_empty()
+    }
+
+    pub fn has_faults(&self) -> bool {
+        !self.faults.is_empty()
     }
 
     /// Where the last load step ends, in score time.
@@ -95,14 +108,16 @@ impl FromStr for Scenario {
         let mut churn = Vec::new();
         let mut loads = Vec::new();
         let mut ramps = Vec::new();
+        let mut faults = Vec::new();
         for step in s.split(',').map(str::trim).filter(|x| !x.is_empty()) {
             match parse_step(step)? {
                 Parsed::Churn(e) => churn.push(e),
                 Parsed::Load(l) => loads.push(l),
                 Parsed::Ramp(r) => ramps.push(r),
+                Parsed::Fault(f) => faults.push(f),
             }
         }
-        if churn.is_empty() && loads.is_empty() && ramps.is_empty() {
+        if churn.is_empty() && loads.is_empty() && ramps.is_empty() && faults.is_empty() {
             return Err(ScenarioError::Empty);
         }
         // Written in any order, applied in score order; ties keep the written order, so
@@ -113,16 +128,18 @@ impl FromStr for Scenario {
             loads.extend(ramp.expand(index));
         }
         loads.sort_by_key(|l| l.at);
+        faults.sort_by_key(|f: &FaultStep| f.at);
         Ok(Scenario {
             churn: ChurnScript { events: churn },
             load: loads,
             ramps,
+            faults,
         })
     }
 }
 
 /// The canonical form: every step in score order (at one time: churn, then loads, then
-/// ramps), each with its required keys and the optional ones that are not the defaults.
+/// ramps, then broker and exec steps), each with its required keys and the optional ones that are not the defaults.
 impl fmt::Display for Scenario {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut steps: Vec<(Duration, u8, String)> = Vec::new();
@@ -134,6 +151,9 @@ impl fmt::Display for Scenario {
         }
         for r in &self.ramps {
             steps.push((r.at, 2, r.to_string()));
+        }
+        for x in &self.faults {
+            steps.push((x.at, 3, x.to_string()));
         }
         // Stable: equal keys keep the order above.
         steps.sort_by_key(|(at, kind, _)| (*at, *kind));

@@ -6,6 +6,7 @@ use std::time::Duration;
 use kmidi_engine::churn::{ChurnEvent, ChurnScript};
 
 use super::error::ScenarioError;
+use super::fault::{FaultAction, FaultStep, Target, DEFAULT_EXEC_TIMEOUT, DEFAULT_WAIT_ISR};
 use super::step::{
     LoadStep, LoadTopic, Ramp, RampUntil, DEFAULT_RECORD_SIZE, MAX_CONSUMERS, MAX_PARTITIONS,
     MAX_RAMP_LEVELS, MAX_RECORD_SIZE, MAX_REPLICATION_FACTOR, MAX_STEP_DURATION,
@@ -18,10 +19,16 @@ pub enum Parsed {
     Churn(ChurnEvent),
     Load(LoadStep),
     Ramp(Ramp),
+    Fault(FaultStep),
 }
 
 const LOAD_KEYS: &str = "rate, size, for, topic, partitions, rf, consumers";
 const RAMP_KEYS: &str = "from, to, step, every, size, topic, partitions, rf, consumers, until";
+const KILL_KEYS: &str = "broker, leader-of, for, wait-isr";
+const PAUSE_KEYS: &str = "broker, leader-of, for, wait-isr";
+const RESTART_KEYS: &str = "broker, leader-of, wait-isr";
+const ROLLING_KEYS: &str = "wait-isr";
+const EXEC_KEYS: &str = "run, timeout";
 
 pub fn parse_step(step: &str) -> Result<Parsed, ScenarioError> {
     let mut parts = step.split(':');
@@ -53,12 +60,23 @@ pub fn parse_step(step: &str) -> Result<Parsed, ScenarioError> {
         "load" | "ramp" => {
             let at = parse_time(time.trim())
                 .ok_or_else(|| ScenarioError::Time(step.to_string(), time.to_string()))?;
-            let keys = Keys::read(step, &action, &pairs)?;
             if action == "load" {
-                load(at, keys).map(Parsed::Load)
+                load(at, Keys::read(step, "load", LOAD_KEYS, &pairs)?).map(Parsed::Load)
             } else {
-                ramp(at, keys).map(Parsed::Ramp)
+                ramp(at, Keys::read(step, "ramp", RAMP_KEYS, &pairs)?).map(Parsed::Ramp)
             }
+        }
+        "broker-kill" | "broker-pause" | "broker-restart" | "rolling-restart" | "exec" => {
+            let at = parse_time(time.trim())
+                .ok_or_else(|| ScenarioError::Time(step.to_string(), time.to_string()))?;
+            let (name, allowed) = match action.as_str() {
+                "broker-kill" => ("broker-kill", KILL_KEYS),
+                "broker-pause" => ("broker-pause", PAUSE_KEYS),
+                "broker-restart" => ("broker-restart", RESTART_KEYS),
+                "rolling-restart" => ("rolling-restart", ROLLING_KEYS),
+                _ => ("exec", EXEC_KEYS),
+            };
+            fault(at, name, Keys::read(step, name, allowed, &pairs)?).map(Parsed::Fault)
         }
         _ => Err(ScenarioError::Action(step.to_string(), action)),
     }
@@ -71,12 +89,12 @@ struct Keys<'a> {
 }
 
 impl<'a> Keys<'a> {
-    fn read(step: &'a str, action: &str, pairs: &[&'a str]) -> Result<Self, ScenarioError> {
-        let (action, allowed) = if action == "load" {
-            ("load", LOAD_KEYS)
-        } else {
-            ("ramp", RAMP_KEYS)
-        };
+    fn read(
+        step: &'a str,
+        action: &'static str,
+        allowed: &'static str,
+        pairs: &[&'a str],
+    ) -> Result<Self, ScenarioError> {
         let mut values = BTreeMap::new();
         for pair in pairs {
             let (key, value) = pair
@@ -302,4 +320,80 @@ fn ramp(at: Duration, keys: Keys<'_>) -> Result<Ramp, ScenarioError> {
         ));
     }
     Ok(ramp)
+}
+
+/// A broker or exec step; `action` is its canonical name.
+fn fault(at: Duration, action: &'static str, keys: Keys<'_>) -> Result<FaultStep, ScenarioError> {
+    let optional = |key: &'static str| -> Result<Option<Duration>, ScenarioError> {
+        match keys.values.get(key) {
+            None => Ok(None),
+            Some(_) => keys.duration(key, "").map(Some),
+        }
+    };
+    let wait_isr = optional("wait-isr")?.unwrap_or(DEFAULT_WAIT_ISR);
+    let action = match action {
+        "broker-kill" => FaultAction::Kill {
+            target: keys.target()?,
+            down_for: optional("for")?,
+        },
+        "broker-pause" => FaultAction::Pause {
+            target: keys.target()?,
+            paused_for: keys.duration("for", "how long the broker stays paused, e.g. for=5s")?,
+        },
+        "broker-restart" => FaultAction::Restart {
+            target: keys.target()?,
+        },
+        "rolling-restart" => FaultAction::RollingRestart,
+        _ => {
+            let name = keys.required(
+                "run",
+                "the name of a command given with --exec NAME=CMD, e.g. run=bounce",
+            )?;
+            if !is_exec_name(name) {
+                return Err(ScenarioError::ExecName(
+                    keys.step.to_string(),
+                    name.to_string(),
+                ));
+            }
+            FaultAction::Exec {
+                name: name.to_string(),
+                timeout: optional("timeout")?.unwrap_or(DEFAULT_EXEC_TIMEOUT),
+            }
+        }
+    };
+    Ok(FaultStep {
+        at,
+        action,
+        wait_isr,
+    })
+}
+
+/// The name an `exec` step and its `--exec NAME=CMD` share.
+pub fn is_exec_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+impl Keys<'_> {
+    /// `broker=ID` or `leader-of=PARTITION`, exactly one.
+    fn target(&self) -> Result<Target, ScenarioError> {
+        let number = |key: &str, text: &str| -> Result<i32, ScenarioError> {
+            text.parse::<i32>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                self.value_error(key, "a whole number from 0 (a node id or a partition)")
+            })
+        };
+        match (self.values.get("broker"), self.values.get("leader-of")) {
+            (Some(_), Some(_)) => Err(ScenarioError::TwoTargets(self.step.to_string())),
+            (None, None) => Err(ScenarioError::Missing {
+                step: self.step.to_string(),
+                key: "broker",
+                hint: "which broker: broker=ID (its node.id) or leader-of=P (the leader of \
+                       partition P of the music topic)",
+            }),
+            (Some(text), None) => Ok(Target::Broker(number("broker", text)?)),
+            (None, Some(text)) => Ok(Target::LeaderOf(number("leader-of", text)?)),
+        }
+    }
 }

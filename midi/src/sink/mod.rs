@@ -21,11 +21,13 @@ pub mod mix;
 pub mod port;
 pub mod record;
 pub mod render;
+pub mod voices;
 
 pub use mix::{SharedSinks, Side, SideSink};
 pub use port::{list_output_ports, PortSink};
 pub use record::{read_recording, MidRecorder};
 pub use render::{find_soundfont, wav_peak, wav_read_error, wav_summary, WavRenderer, WavSummary};
+pub use voices::{BrokerVoice, BrokerVoices, Revoicer};
 
 /// The live port `kmidi` plays to: on a JACK build the timestamped [`jack::JackSink`],
 /// elsewhere midir's [`PortSink`].

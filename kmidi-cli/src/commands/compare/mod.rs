@@ -22,7 +22,7 @@ use crate::report::{self, Document, EffectiveSettings};
 use crate::session::SessionSetup;
 use crate::signals::SignalStop;
 use crate::term::summary;
-use crate::{connect, ids, load, metrics, outputs, songs, verdict, web};
+use crate::{connect, faults, ids, leaders, load, metrics, outputs, songs, verdict, web};
 use side::{SideSetup, NAMES};
 
 pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
@@ -70,7 +70,14 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
         Some(scenario) => Some(start_load(&args, scenario, &bootstrap, &score, &metrics)?),
         None => None,
     };
+    let topics = (0..2).map(|i| side::topic(&args.topic, i, partitions));
+    let (embedded, transport) = (cluster.is_some(), a.as_ref());
+    let faults = faults::for_compare(
+        &args, &bootstrap, embedded, transport, topics, &labels, &score,
+    )?;
     let mut sides = Vec::new();
+    // Each side's leadership followed, for its figures per broker (`leaders`).
+    let mut per_broker = Vec::new();
     for (i, (transport, extra)) in [a, b].into_iter().zip(args.side_props()).enumerate() {
         let label = labels[i].clone();
         let mut props = args.client.props.clone();
@@ -127,6 +134,12 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
             client_properties: config.redacted(),
             settings,
         };
+        // The embedded mock cluster has no brokers worth telling apart.
+        per_broker.push(cluster.is_none().then(|| {
+            let admin = transport.admin(&config).ok();
+            let name = transport.info().name;
+            leaders::PerBroker::start(admin, &topic, &bootstrap, false, &name, &mut [])
+        }));
         let session = SessionSetup {
             transport,
             producer_config,
@@ -143,6 +156,7 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
                     metrics::observer(&metrics, &side.info.name, &topic),
                 ),
                 load.as_ref().and_then(|l| l.observer(i)),
+                faults.as_ref().and_then(|f| f.observer(i)),
             ]),
             playout_delay: args.output.playout_delay,
             key_by: args.key_by(),
@@ -195,6 +209,12 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
     let outcome_b = outcome_b?;
     let load = load.map(|l| {
         l.finish(&[
+            &outcome_a.listened.meter.samples,
+            &outcome_b.listened.meter.samples,
+        ])
+    });
+    let faults = faults.map(|f| {
+        f.finish(&[
             &outcome_a.listened.meter.samples,
             &outcome_b.listened.meter.samples,
         ])
@@ -259,6 +279,18 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
         sa.report(&outcome_a, rebalances.next().flatten()),
         sb.report(&outcome_b, rebalances.next().flatten()),
     ];
+    for ((r, o), p) in reports
+        .iter_mut()
+        .zip([&outcome_a, &outcome_b])
+        .zip(&per_broker)
+    {
+        r.brokers = p
+            .as_ref()
+            .and_then(|p| p.figures(&o.listened.meter.samples));
+        if let Some(b) = &r.brokers {
+            eprint!("{}", report::brokers_table(&r.label, b));
+        }
+    }
     let load_section = load.as_ref().map(report::LoadSection::of);
     if let (Some(outcome), Some(section)) = (&load, &load_section) {
         for (i, r) in reports.iter_mut().enumerate() {
@@ -270,10 +302,14 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
             .collect();
         eprint!("{}", report::load_table(section, &sides));
     }
+    if let Some(f) = &faults {
+        eprint!("{}", report::faults_table(f));
+    }
     let doc = Document {
         song: Some(score.name.clone()),
         speed_ratio: Some(speed),
         load: load_section,
+        faults,
         ..Document::new("compare", where_.clone(), reports)
     };
     report::write_outputs(

@@ -26,7 +26,15 @@ use self::axis::{Band, Kind, Scale};
 use self::legend::{Entry, Key};
 pub use self::load::Span;
 
-const COLORS: [RGBColor; 2] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40)];
+/// A series' colour: A and B of a compare first; then more for a series per broker.
+const COLORS: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(23, 190, 207),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+];
 const INAUDIBLE: RGBColor = RGBColor(44, 160, 44);
 const OUT_OF_TIME: RGBColor = RGBColor(255, 170, 0);
 const WRONG_MELODY: RGBColor = RGBColor(200, 100, 0);
