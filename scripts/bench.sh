@@ -148,12 +148,13 @@ fi
 # the debug build the tests just made instead of spending minutes on a release build.
 if [[ -n $QUICK ]]; then PROFILE=dev PROFILE_DIR=debug; else PROFILE=release PROFILE_DIR=release; fi
 PLUGINS=$REPO/target/plugins${QUICK:+-quick}
-step "build ($PROFILE): kmidi, kmidi-bench, plugins"
-cargo build --profile "$PROFILE" --locked -p kmidi -p kmidi-bench -p kmidi-plugin-testkit >&2
+step "build ($PROFILE): kmidi, kmidi-bench (with Confluent's native client), plugins"
+cargo build --profile "$PROFILE" --locked -p kmidi -p kmidi-bench -p kmidi-plugin-testkit \
+  --features kmidi/confluent,kmidi-bench/confluent >&2
 KMIDI_PROFILE=$PROFILE bash scripts/build-plugins.sh "$PLUGINS" >&2
 BENCH=$REPO/target/$PROFILE_DIR/kmidi-bench
 # Every transport 4.x accepts: the built-in rdkafka first (the others' reference).
-ON_4="rdkafka,$PLUGINS/libkmidi_c_rdkafka.so,$PLUGINS/libkmidi_rskafka.so"
+ON_4="rdkafka,confluent,$PLUGINS/libkmidi_c_rdkafka.so,$PLUGINS/libkmidi_rskafka.so"
 FRANZ=
 [[ -f $PLUGINS/libkmidi_franz_go.so ]] && FRANZ=$PLUGINS/libkmidi_franz_go.so && ON_4+=",$FRANZ"
 
@@ -205,7 +206,7 @@ fi
 step "Kafka $K4 broker with KIP-848 timeouts of 10 s session, 2 s heartbeat"
 KMIDI_KAFKA_PROPS=$'group.consumer.min.session.timeout.ms=6000\ngroup.consumer.session.timeout.ms=10000\ngroup.consumer.min.heartbeat.interval.ms=1000\ngroup.consumer.heartbeat.interval.ms=2000' \
   start_broker "$K4"
-step "9: rebalances, classic vs consumer protocol (rdkafka, franz-go)"
+step "9: rebalances, classic vs consumer protocol (rdkafka, franz-go; confluent)"
 "$BENCH" rebalance --bootstrap "$BOOT" --franz-go "$PLUGINS/libkmidi_franz_go.so" \
   --dir "$OUTDIR" >>"$BODY"
 cleanup

@@ -12,7 +12,10 @@
 # - the load example (docs/load.txt, .json, .svg): `kmidi compare --scenario` with a
 #   ramp made by local load workers on a real Apache Kafka 4.3 broker, rdkafka against
 #   the franz-go plugin (built by scripts/build-plugins.sh).
-# `readme-figures.sh load` regenerates the load block alone.
+# - the native-client example (docs/confluent.txt, .json): `kmidi compare --equalize` of
+#   rdkafka against Confluent's native client on a real Apache Kafka 4.3 broker, from a
+#   kmidi built with the confluent feature.
+# `readme-figures.sh load` and `readme-figures.sh confluent` regenerate one block alone.
 # Each block is spliced between its <!-- readme-figures:NAME --> markers in README.md.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -65,6 +68,27 @@ load_block() {
   splice load "kmidi compare ${load_args[*]} -b $load_bootstrap --no-port --record load.mid \\
     --report docs/load.json --plot docs/load.svg" docs/load.txt
 }
+# The native-client example: rdkafka against confluent-kafka, settings equalized.
+confluent_block() {
+  local c_port c_name="readme-confluent-$port" c_bootstrap
+  cargo build --release --locked -p kmidi --features confluent
+  c_port=$(bash scripts/kafka.sh free-port)
+  c_bootstrap=$(bash scripts/kafka.sh start "$VERSION_4" "$c_port" "$c_name" | tail -n1)
+  local c_args=(--transport-a rdkafka --transport-b confluent --equalize -m bach_prelude_c.mid)
+  "$KMIDI" compare -q "${c_args[@]}" -b "$c_bootstrap" --no-port \
+    --record "$tmp/confluent.mid" --report docs/confluent.json 2>&1 |
+    grep -v -e '^report:' -e '^done:' -e 'WARN' -e '^\s*at ' | tee docs/confluent.txt
+  bash scripts/kafka.sh stop "$c_name" >/dev/null 2>&1 || true
+  # The other blocks' binary is the default build.
+  cargo build --release --locked -p kmidi
+  splice confluent "kmidi compare ${c_args[*]} -b $c_bootstrap --no-port --record native.mid \
+    --report docs/confluent.json" docs/confluent.txt
+}
+if [ "${1:-}" = confluent ]; then
+  confluent_block
+  echo "readme-figures.sh: README.md's confluent block, docs/confluent.{txt,json} regenerated" >&2
+  exit 0
+fi
 if [ "${1:-}" = load ]; then
   [ -f target/plugins/libkmidi_franz_go.so ] || bash scripts/build-plugins.sh
   load_block
@@ -96,4 +120,5 @@ lab_args=(--transport-a rdkafka --property-a group.protocol=classic --property-a
 splice rebalance "kmidi compare ${lab_args[*]} -b $lab_bootstrap --no-port --record lab.mid \\
     --report docs/rebalance.json --plot docs/rebalance.svg" docs/rebalance.txt
 load_block
-echo "readme-figures.sh: README.md, docs/compare.{txt,json,svg}, docs/rebalance.{txt,json,svg}, docs/load.{txt,json,svg} regenerated" >&2
+confluent_block
+echo "readme-figures.sh: README.md, docs/compare.{txt,json,svg}, docs/rebalance.{txt,json,svg}, docs/load.{txt,json,svg}, docs/confluent.{txt,json} regenerated" >&2

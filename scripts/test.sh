@@ -49,6 +49,8 @@ step "unit, CLI and real-broker tests (Kafka ${KAFKA_VERSIONS[*]})"
 # two cores from being shared by two JVMs.
 cargo test --workspace --locked
 cargo test -p kmidi-registry --features confluent --locked
+# The native client through the CLI (play, compare, the rebalance lab, its refusals).
+cargo test -p kmidi --features confluent --test confluent --locked
 
 step "the README's first command leaves the checkout clean"
 # The kmidi the tests just built: `cargo build -p kmidi` alone would unify features

@@ -10,6 +10,7 @@ mod java;
 mod kafka;
 mod load;
 mod memory;
+mod open_loop;
 mod plugin;
 mod rebalance;
 mod report;

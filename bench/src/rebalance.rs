@@ -2,13 +2,16 @@
 //! under KIP-848's consumer protocol, for two libraries. On one Kafka 4.3.1 broker
 //! (started here with the KIP-848 timeouts below, unless `--bootstrap` names one), two
 //! `kmidi compare` rebalance labs run the same churn script over the same song:
-//! rdkafka classic vs rdkafka consumer, then franz-go classic vs franz-go consumer. The
+//! rdkafka classic vs rdkafka consumer, then franz-go classic vs franz-go consumer, then
+//! (when the kmidi binary has the `confluent` feature) rdkafka consumer vs Confluent's
+//! native client, which speaks only the consumer protocol. The
 //! classic sides get `session.timeout.ms=10000` and `heartbeat.interval.ms=2000`, the
 //! broker gives the consumer-protocol sides the same, so the protocols differ in how
 //! they rebalance, not in how long they wait. Each compare runs under a time limit; a
 //! compare that fails or overruns is reported in its columns, not waited on. The
 //! figures come from the compares' `--report`s; each library's classic protocol is the
-//! reference for its consumer protocol.
+//! reference for its consumer protocol, and rdkafka's consumer protocol for the native
+//! client's.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -38,6 +41,9 @@ const CLASSIC: &[&str] = &[
     "heartbeat.interval.ms=2000",
 ];
 const CONSUMER: &[&str] = &["group.protocol=consumer"];
+
+/// One side of a compare: the transport and its properties.
+type SideSpec<'a> = (&'a str, &'a [&'a str]);
 
 /// A partition counts as stopped by an event when silent this long beyond the score.
 const STOPPED_MS: f64 = 100.0;
@@ -106,29 +112,24 @@ fn start_broker(repo: &Path) -> Result<(Broker<'_>, String)> {
     Ok((broker, boot))
 }
 
-/// Runs one compare (classic on side A, consumer on side B) under the time limit.
+/// Runs one compare (the reference on side A) under the time limit.
 fn compare(
     o: &Options,
     bootstrap: &str,
     slug: &str,
-    transport: &str,
+    [a, b]: [SideSpec; 2],
     notes: &mut Vec<String>,
 ) -> [Side; 2] {
     let report = o.dir.join(format!("rebalance-{slug}.json"));
     let log = o.dir.join(format!("rebalance-{slug}.log"));
     let _ = std::fs::remove_file(&report);
     let prefix = format!("bench_rebalance_{}_{slug}", std::process::id());
-    let mut args = vec![
-        "compare".to_string(),
-        "--transport-a".into(),
-        transport.into(),
-    ];
-    for p in CLASSIC {
-        args.extend(["--property-a".into(), p.to_string()]);
-    }
-    args.extend(["--transport-b".into(), transport.into()]);
-    for p in CONSUMER {
-        args.extend(["--property-b".into(), p.to_string()]);
+    let mut args = vec!["compare".to_string()];
+    for (side, (transport, props)) in [("a", a), ("b", b)] {
+        args.extend([format!("--transport-{side}"), transport.to_string()]);
+        for p in props {
+            args.extend([format!("--property-{side}"), p.to_string()]);
+        }
     }
     args.extend(["-b", bootstrap, "--churn", &o.churn, "-t", &prefix, "-q"].map(String::from));
     args.extend(["-m".into(), o.song.display().to_string()]);
@@ -203,16 +204,43 @@ pub fn run(o: &Options) -> Result<String> {
         }
     };
     let mut sides: Vec<Side> = Vec::new();
-    sides.extend(compare(o, &bootstrap, "rdkafka", "rdkafka", &mut notes));
+    let rdkafka = [("rdkafka", CLASSIC), ("rdkafka", CONSUMER)];
+    sides.extend(compare(o, &bootstrap, "rdkafka", rdkafka, &mut notes));
     if o.franz_go.is_file() {
         let t = o.franz_go.display().to_string();
-        sides.extend(compare(o, &bootstrap, "franz-go", &t, &mut notes));
+        let franz = [(t.as_str(), CLASSIC), (t.as_str(), CONSUMER)];
+        sides.extend(compare(o, &bootstrap, "franz-go", franz, &mut notes));
     } else {
         let why = format!("plugin not built: {}", o.franz_go.display());
         notes.push(format!("franz-go was not measured: {why}."));
         sides.extend([Err(why.clone()), Err(why)]);
     }
+    if has_transport(&o.kmidi, "confluent") {
+        let native = [("rdkafka", CONSUMER), ("confluent", &[][..])];
+        sides.extend(compare(o, &bootstrap, "confluent", native, &mut notes));
+    } else {
+        let why = format!(
+            "{} was built without the confluent feature",
+            o.kmidi.display()
+        );
+        notes.push(format!(
+            "Confluent's native client was not measured: {why}."
+        ));
+        sides.extend([Err(why.clone()), Err(why)]);
+    }
     Ok(section(o, &sides, &notes))
+}
+
+/// Whether `kmidi transports` lists `name` (built-ins depend on the binary's features).
+fn has_transport(kmidi: &Path, name: &str) -> bool {
+    std::process::Command::new(kmidi)
+        .arg("transports")
+        .output()
+        .is_ok_and(|out| {
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .any(|l| l.split_whitespace().next() == Some(name))
+        })
 }
 
 fn props_line() -> String {
@@ -306,7 +334,8 @@ fn cell(side: &Side, name: &str, figure: usize) -> String {
     }
 }
 
-/// consumer ÷ classic worst silence, in the consumer's column.
+/// A column's worst silence ÷ its reference's (classic, or rdkafka consumer for the native
+/// client), in the column.
 fn ratio(classic: &Side, consumer: &Side, name: &str) -> String {
     let w = |s: &Side| event(s, name).and_then(worst).map(|w| w.0);
     match (w(classic), w(consumer)) {
@@ -315,11 +344,13 @@ fn ratio(classic: &Side, consumer: &Side, name: &str) -> String {
     }
 }
 
-const CONFIGS: [&str; 4] = [
+const CONFIGS: [&str; 6] = [
     "rdkafka classic",
     "rdkafka consumer",
     "franz-go classic",
     "franz-go consumer",
+    "rdkafka consumer (beside confluent)",
+    "confluent consumer",
 ];
 const FIGURES: [&str; 4] = [
     "worst silence beyond the score (partition)",
@@ -339,7 +370,8 @@ fn section(o: &Options, sides: &[Side], notes: &[String]) -> String {
          ({song}), same churn script (`{}`: a member joins, one leaves cleanly, one is \
          SIGKILLed, at score times), each side a group of 3 `kmidi member` processes on a \
          6-partition topic keyed by voice: rdkafka classic vs rdkafka consumer (KIP-848), \
-         then franz-go classic vs franz-go consumer. Classic sides: `{}`; consumer sides: \
+         then franz-go classic vs franz-go consumer, then rdkafka consumer vs Confluent's \
+         native client (`confluent-kafka`, consumer protocol only). Classic sides: `{}`; consumer sides: \
          `group.protocol=consumer`, with the broker's {}. Figures per event from the \
          compares' reports: the partition silent longest beyond the score's own rests, \
          how many of the 6 partitions an event stopped, until every partition had one live \
@@ -350,12 +382,13 @@ fn section(o: &Options, sides: &[Side], notes: &[String]) -> String {
     ));
     s.push_str(
         "Reference (same run): each library's classic protocol, same 10 s session and 2 s \
-         heartbeat, same broker, same churn; the ratio row is consumer ÷ classic worst \
-         silence.\n\n",
+         heartbeat, same broker, same churn, and for the native client rdkafka's consumer \
+         protocol in the same compare; the ratio row is each column's worst silence ÷ its \
+         reference's.\n\n",
     );
     s.push_str(&format!("Regenerate: `{}`\n\n", o.command));
     s.push_str(&format!("| event | figure | {} |\n", CONFIGS.join(" | ")));
-    s.push_str("|---|---|---|---|---|---|\n");
+    s.push_str(&format!("|---|---|{}\n", "---|".repeat(CONFIGS.len())));
     let row = |label: &str, event: &str, cells: Vec<String>| {
         format!("| {event} | {label} | {} |\n", cells.join(" | "))
     };
@@ -369,8 +402,9 @@ fn section(o: &Options, sides: &[Side], notes: &[String]) -> String {
             ));
         }
         let r = |k: usize| ratio(&sides[k], &sides[k + 1], name);
-        let cells = vec!["reference".into(), r(0), "reference".into(), r(2)];
-        s.push_str(&row("**consumer ÷ classic silence**", name, cells));
+        let reference = || "reference".to_string();
+        let cells = vec![reference(), r(0), reference(), r(2), reference(), r(4)];
+        s.push_str(&row("**silence ÷ reference's**", name, cells));
     }
     s.push('\n');
     for n in notes {

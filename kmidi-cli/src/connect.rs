@@ -110,6 +110,14 @@ impl Cluster {
         }
     }
 
+    /// Refuses, before connecting, a transport the embedded cluster cannot serve.
+    pub fn check_transport(&self, transport: &str) -> Result<()> {
+        match (&self.embedded, embedded::refusal(transport)) {
+            (Some(_), Some(why)) => anyhow::bail!(why),
+            _ => Ok(()),
+        }
+    }
+
     /// For a command's header line.
     pub fn describe(&self) -> String {
         match &self.embedded {

@@ -39,6 +39,9 @@ pub fn run(args: DemoArgs, stop: SignalStop) -> Result<i32> {
     // than the default transport it also lacks.
     let cluster = EmbeddedCluster::start(1)?;
     let transport = connect::transport(&args.transport)?;
+    if let Some(why) = embedded::refusal(&transport.info().name) {
+        anyhow::bail!(why);
+    }
     cluster.create_topic(TOPIC, 1)?;
     let config = connect::client_config(
         Some(&cluster.bootstrap()),

@@ -52,6 +52,9 @@ pub fn run(args: CompareArgs, stop: SignalStop) -> Result<i32> {
     let partitions = args.partitions();
     // Kept alive until both sides are done.
     let on = connect::Cluster::given_or_embedded(args.bootstrap.bootstrap.as_deref())?;
+    for name in &names {
+        on.check_transport(name)?;
+    }
     let (bootstrap, cluster) = (on.bootstrap.clone(), &on.embedded);
     let where_ = on.describe();
     if args.lab.lab() && cluster.is_some() {
