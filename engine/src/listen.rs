@@ -23,6 +23,10 @@ pub struct ListenOptions {
     /// the moment `target` became known if that is later (so a session whose notes
     /// never arrive still ends).
     pub idle_exit: Option<Duration>,
+    /// Count `idle_exit` only once `target` is known: a session's player may be silent
+    /// longer than that mid-song (a leader failover with acks=all stalls it for
+    /// seconds), and the song is not over until the player says so.
+    pub idle_after_target: bool,
     pub max_messages: Option<u64>,
     /// Stop once this many records were handled (set by a session once its player is
     /// done, see `session`; `u64::MAX` = not known).
@@ -118,6 +122,7 @@ pub fn listen(
         }
         let quiet_since = match (last_arrival, target_known) {
             (Some(a), Some(t)) => Some(a.max(t)),
+            (_, None) if opts.idle_after_target => None,
             (a, t) => a.or(t),
         };
         if let (Some(idle), Some(since)) = (opts.idle_exit, quiet_since) {

@@ -97,6 +97,7 @@ pub fn play_and_listen(
     };
     let listen_opts = ListenOptions {
         idle_exit: Some(DRAIN),
+        idle_after_target: true,
         max_messages: None,
         target,
         observer,

@@ -175,6 +175,7 @@ fn listening_ends_when_the_notes_sent_never_arrive() {
     let started = Instant::now();
     let opts = ListenOptions {
         idle_exit: Some(Duration::from_millis(300)),
+        idle_after_target: false,
         max_messages: None,
         // The player is done and sent 5 notes, none of which will come.
         target: Arc::new(AtomicU64::new(5)),
@@ -202,6 +203,7 @@ fn without_a_target_an_idle_limit_waits_for_the_first_note() {
     });
     let opts = ListenOptions {
         idle_exit: Some(Duration::from_millis(100)),
+        idle_after_target: false,
         max_messages: None,
         target: Arc::new(AtomicU64::new(u64::MAX)),
         observer: None,
@@ -210,6 +212,65 @@ fn without_a_target_an_idle_limit_waits_for_the_first_note() {
     };
     let report = listen::listen(&mut Silent, &mut [], &opts, &stop, &Live::default());
     assert!(report.interrupted, "it was still waiting when stopped");
+}
+
+/// One record, then silence: the notes before a stalled player.
+struct OneThenSilent(bool);
+
+impl Consumer for OneThenSilent {
+    fn poll(&mut self, timeout: Duration) -> Result<Option<Record>, TransportError> {
+        if std::mem::replace(&mut self.0, true) {
+            return Silent.poll(timeout);
+        }
+        Ok(Some(Record {
+            topic: "t".to_string(),
+            partition: 0,
+            offset: 0,
+            key: None,
+            value: Some(b"a record".to_vec()),
+            timestamp_ms: None,
+        }))
+    }
+    fn commit(&mut self) -> Result<(), TransportError> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_session_listens_through_silence_until_its_player_is_done() {
+    // A leader failover with acks=all stalls the player for longer than the drain: the
+    // song is not over until the player says how many notes it sent.
+    let stop = Stop::new();
+    let failsafe = stop.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(10));
+        failsafe.request();
+    });
+    let target = Arc::new(AtomicU64::new(u64::MAX));
+    let done = Arc::clone(&target);
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(500));
+        // Two sent, one of which never comes: the drain ends it.
+        done.store(2, Ordering::Relaxed);
+    });
+    let opts = ListenOptions {
+        idle_exit: Some(Duration::from_millis(100)),
+        idle_after_target: true,
+        max_messages: None,
+        target,
+        observer: None,
+        playout_delay: None,
+        warm_up_seen: None,
+    };
+    let started = std::time::Instant::now();
+    let mut consumer = OneThenSilent(false);
+    let report = listen::listen(&mut consumer, &mut [], &opts, &stop, &Live::default());
+    assert!(!report.interrupted, "the drain after the player ended it");
+    assert!(
+        started.elapsed() >= Duration::from_millis(550),
+        "it listened on while the player played: {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -284,6 +345,7 @@ fn play_runs(
     });
     let opts = ListenOptions {
         idle_exit: Some(Duration::from_secs(5)),
+        idle_after_target: false,
         max_messages: None,
         target,
         observer: None,
@@ -433,6 +495,7 @@ fn a_playout_delay_counts_the_note_later_than_it_and_plays_every_note() {
     let mut sinks: Vec<Box<dyn Sink>> = vec![Box::new(keep.clone())];
     let opts = ListenOptions {
         idle_exit: Some(Duration::from_millis(500)),
+        idle_after_target: false,
         max_messages: None,
         target: Arc::new(AtomicU64::new(8)),
         observer: None,

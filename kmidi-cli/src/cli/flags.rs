@@ -236,8 +236,11 @@ pub struct LabArgs {
     /// load@10s:rate=5MB/s:for=20s[:size=10KB][:topic=kmidi_load][:partitions=6][:rf=1]
     /// [:consumers=N], and ramp@10s:from=1MB/s:to=50MB/s:step=5MB/s:every=10s[:size=..]
     /// (levels until `to`, or until the music breaks on every side; :until=end runs every
-    /// level). compare counts from the score;
-    /// instrument from the first note heard's start of song, as the player plays it.
+    /// level). Brokers (--fault-driver does them): broker-kill@20s:broker=ID|leader-of=P
+    /// [:for=10s], broker-pause@20s:broker=ID:for=5s, broker-restart@20s:broker=ID,
+    /// rolling-restart@20s; and exec@20s:run=NAME runs --exec NAME=CMD. compare counts
+    /// from the score; instrument from the first note heard's start of song, as the
+    /// player plays it.
     #[arg(long = "scenario", visible_alias = "churn", value_name = "SCRIPT")]
     pub scenario: Option<Scenario>,
 }

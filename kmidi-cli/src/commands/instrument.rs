@@ -146,6 +146,7 @@ pub fn run(args: InstrumentArgs, stop: SignalStop) -> Result<i32> {
     );
     let opts = ListenOptions {
         idle_exit,
+        idle_after_target: false,
         max_messages: args.max_messages,
         target: Arc::new(AtomicU64::new(u64::MAX)),
         observer: Fanout::of([
