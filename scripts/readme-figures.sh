@@ -15,7 +15,13 @@
 # - the native-client example (docs/confluent.txt, .json): `kmidi compare --equalize` of
 #   rdkafka against Confluent's native client on a real Apache Kafka 4.3 broker, from a
 #   kmidi built with the confluent feature.
-# `readme-figures.sh load` and `readme-figures.sh confluent` regenerate one block alone.
+# - the "Which broker?" examples (docs/brokers-pause.*, docs/brokers-rolling.*): on a
+#   three-node Apache Kafka 4.3 cluster, broker 2 paused mid-song and heard as one voice
+#   (`kmidi instrument --voices broker` on a per-broker probe topic), then a rolling
+#   restart under rdkafka against the franz-go plugin (`kmidi compare`).
+#   The rolling restart's log lines (librdkafka's connection errors while a broker is
+#   down, the leader watch's warnings and their hints) are left out of its block.
+# `readme-figures.sh load|confluent|brokers` regenerates that block alone.
 # Each block is spliced between its <!-- readme-figures:NAME --> markers in README.md.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,7 +36,14 @@ tmp=$(mktemp -d)
 port=$(bash scripts/kafka.sh free-port)
 name=readme-$port
 lab=readme-lab-$port
-trap 'bash scripts/kafka.sh stop "$name" >/dev/null 2>&1 || true; bash scripts/kafka.sh stop "$lab" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
+cleanup() {
+  for broker in "$name" "$lab" "readme-load-$port" "readme-confluent-$port"; do
+    bash scripts/kafka.sh stop "$broker" >/dev/null 2>&1 || true
+  done
+  bash scripts/kafka.sh stop-cluster "readme-brokers-$port" >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
 
 # Replaces the lines between the markers of block $1 with a code block: `$ $2`, then
 # the contents of file $3.
@@ -68,6 +81,43 @@ load_block() {
   splice load "kmidi compare ${load_args[*]} -b $load_bootstrap --no-port --record load.mid \\
     --report docs/load.json --plot docs/load.svg" docs/load.txt
 }
+# The "Which broker?" examples, on a three-node cluster of their own.
+brokers_block() {
+  local base="readme-brokers-$port" b inst
+  b=$(bash scripts/kafka.sh start-cluster "$VERSION_4" 3 "$base" | tail -n1)
+  # Replication factor 1: each partition's notes wait on its leader alone, so a paused
+  # broker silences its own voice (with 3 replicas and acks=all it stalls every
+  # partition it follows until it drops out of their ISR).
+  "$KMIDI" topic create -b "$b" -t probe --per-broker --replication-factor 1 >/dev/null
+  local pause_args=(-t probe --voices broker --scenario broker-pause@8s:broker=2:for=4s
+    --fault-driver script --idle-exit 10)
+  "$KMIDI" instrument -q -b "$b" "${pause_args[@]}" --no-port --record "$tmp/pause.mid" \
+    --report docs/brokers-pause.json --plot docs/brokers-pause.svg >"$tmp/pause.txt" 2>&1 &
+  inst=$!
+  sleep 5
+  "$KMIDI" player -q -b "$b" -t probe --key-by voice -m bach_prelude_c.mid
+  wait "$inst"
+  grep -v -e '^report:' -e '^plot:' -e '^done:' -e 'WARN' "$tmp/pause.txt" | tee docs/brokers-pause.txt
+  splice brokers-pause "kmidi instrument -b $b ${pause_args[*]} --no-port --record pause.mid \\
+    --report docs/brokers-pause.json --plot docs/brokers-pause.svg &
+$ kmidi player -b $b -t probe --key-by voice -m bach_prelude_c.mid" docs/brokers-pause.txt
+  local roll_args=(--transport-a rdkafka --transport-b franz-go --plugin-dir target/plugins
+    --partitions 3 --scenario rolling-restart@3s --fault-driver script -m bach_prelude_c.mid)
+  "$KMIDI" compare -q "${roll_args[@]}" -b "$b" --no-port --record "$tmp/rolling.mid" \
+    --report docs/brokers-rolling.json --plot docs/brokers-rolling.svg 2>&1 |
+    grep -v -e '^report:' -e '^plot:' -e '^done:' -e 'WARN' -e '^ERROR librdkafka' \
+      -e '^  once it is back' -e '^  restore it with' | tee docs/brokers-rolling.txt
+  bash scripts/kafka.sh stop-cluster "$base" >/dev/null 2>&1 || true
+  splice brokers-rolling "kmidi compare ${roll_args[*]} -b $b --no-port --record rolling.mid \\
+    --report docs/brokers-rolling.json --plot docs/brokers-rolling.svg" docs/brokers-rolling.txt
+}
+if [ "${1:-}" = brokers ]; then
+  [ -f target/plugins/libkmidi_franz_go.so ] || bash scripts/build-plugins.sh
+  brokers_block
+  echo "readme-figures.sh: README.md's brokers blocks, docs/brokers-*.{txt,json,svg} regenerated" >&2
+  exit 0
+fi
+
 # The native-client example: rdkafka against confluent-kafka, settings equalized.
 confluent_block() {
   local c_port c_name="readme-confluent-$port" c_bootstrap
@@ -81,7 +131,7 @@ confluent_block() {
   bash scripts/kafka.sh stop "$c_name" >/dev/null 2>&1 || true
   # The other blocks' binary is the default build.
   cargo build --release --locked -p kmidi
-  splice confluent "kmidi compare ${c_args[*]} -b $c_bootstrap --no-port --record native.mid \
+  splice confluent "kmidi compare ${c_args[*]} -b $c_bootstrap --no-port --record native.mid \\
     --report docs/confluent.json" docs/confluent.txt
 }
 if [ "${1:-}" = confluent ]; then
@@ -120,5 +170,6 @@ lab_args=(--transport-a rdkafka --property-a group.protocol=classic --property-a
 splice rebalance "kmidi compare ${lab_args[*]} -b $lab_bootstrap --no-port --record lab.mid \\
     --report docs/rebalance.json --plot docs/rebalance.svg" docs/rebalance.txt
 load_block
+brokers_block
 confluent_block
-echo "readme-figures.sh: README.md, docs/compare.{txt,json,svg}, docs/rebalance.{txt,json,svg}, docs/load.{txt,json,svg}, docs/confluent.{txt,json} regenerated" >&2
+echo "readme-figures.sh: README.md, docs/compare.{txt,json,svg}, docs/rebalance.{txt,json,svg}, docs/load.{txt,json,svg}, docs/brokers-*.{txt,json,svg}, docs/confluent.{txt,json} regenerated" >&2

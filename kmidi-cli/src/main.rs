@@ -7,6 +7,7 @@ mod commands;
 mod connect;
 mod faults;
 mod ids;
+mod kafka_sh;
 mod lab;
 mod leaders;
 mod load;

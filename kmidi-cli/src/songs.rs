@@ -38,13 +38,25 @@ pub fn bundled_or_file(name: &str) -> Result<Score> {
     )
 }
 
-/// Loads every file the specs name. Each bad file or spec is reported on exactly one
+/// Loads every file the specs name (a bundled song's name, with no file of that name
+/// here, is that song). Each bad file or spec is reported on exactly one
 /// line naming it: as a warning when other files still play, or else as one line of the
 /// error (which lists them all rather than repeating the warnings).
 pub fn load_all(specs: &[String], notes_only: bool) -> Result<Vec<Score>> {
     let mut scores = Vec::new();
     let mut problems = Vec::new();
     for spec in specs {
+        // A bundled song by name, as compare and demo take it, unless a file is there.
+        if let Some((n, bytes)) = BUNDLED.iter().find(|(n, _)| n == spec) {
+            if !Path::new(spec).exists() {
+                match Score::parse(n, Path::new(n), bytes) {
+                    Ok(score) if notes_only => scores.push(score.notes_only()),
+                    Ok(score) => scores.push(score),
+                    Err(err) => problems.push(err.to_string()),
+                }
+                continue;
+            }
+        }
         match expand_inputs(spec) {
             Ok(paths) => {
                 for path in paths {
@@ -88,6 +100,16 @@ mod tests {
             let score = bundled_or_file(name).unwrap();
             assert!(!score.events.is_empty(), "{name}");
         }
+    }
+
+    #[test]
+    fn the_player_takes_a_bundled_song_by_name_as_compare_does() {
+        // The tests run in the crate's directory, where no file has the song's name.
+        let scores = load_all(&["bach_prelude_c.mid".to_string()], false).unwrap();
+        assert_eq!(scores.len(), 1);
+        assert_eq!(scores[0].name, "bach_prelude_c.mid");
+        let err = load_all(&["no_such_song.mid".to_string()], false).unwrap_err();
+        assert!(err.to_string().contains("no_such_song.mid"), "{err}");
     }
 
     #[test]

@@ -12,9 +12,6 @@ use kmidi_lab::{FaultAction, FaultStep, Target};
 
 use crate::cli::FaultDriverSpec;
 
-/// Where the script is found when `script` names no path.
-const KAFKA_SH: &str = "scripts/kafka.sh";
-
 pub type Driver = Arc<dyn BrokerDriver>;
 
 /// The driver of `spec` for the cluster at `bootstrap`, refusing steps it cannot do.
@@ -70,23 +67,12 @@ pub fn build(
     Ok(driver)
 }
 
-/// `KMIDI_KAFKA_SH`, or `scripts/kafka.sh` in this directory or one above it.
+/// The project's script, for `--fault-driver script`.
 fn kafka_sh() -> Result<PathBuf> {
-    if let Some(p) = std::env::var_os("KMIDI_KAFKA_SH") {
-        return Ok(PathBuf::from(p));
-    }
-    let cwd = std::env::current_dir().context("reading the current directory")?;
-    cwd.ancestors()
-        .map(|d| d.join(KAFKA_SH))
-        .find(|p| p.is_file())
-        .with_context(|| {
-            format!(
-                "--fault-driver script acts through kmidi's {KAFKA_SH}, found neither in {} \
-                 nor above it: run from kmidi's checkout, or give its path \
-                 (--fault-driver script=PATH/TO/kafka.sh)",
-                cwd.display()
-            )
-        })
+    crate::kafka_sh::find(
+        "--fault-driver script acts",
+        "give its path (--fault-driver script=PATH/TO/kafka.sh)",
+    )
 }
 
 /// Where the script keeps its nodes' run dirs: `${KMIDI_CACHE:-<repo>/.cache}/run`, as

@@ -3,15 +3,13 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use kmidi_lab::local::{LocalDriver, WorkerCommand};
 use kmidi_lab::trogdor::TrogdorDriver;
 use kmidi_lab::LoadDriver;
 
 use crate::cli::LoadDriverSpec;
 
-/// Where `local=java` finds Kafka's tools when `KMIDI_KAFKA_SH` does not say.
-const KAFKA_SH: &str = "scripts/kafka.sh";
 /// The Kafka version whose jars run the java tools, unless `KMIDI_LOAD_KAFKA_VERSION`
 /// says: the newest the project's script fetches (its tools talk to older brokers too).
 const JAVA_TOOLS_VERSION: &str = "4.3.1";
@@ -88,25 +86,10 @@ pub fn build(
     })
 }
 
-/// `KMIDI_KAFKA_SH`, or `scripts/kafka.sh` in this directory or one above it.
+/// The project's script, for `local=java`.
 fn kafka_sh() -> Result<PathBuf> {
-    if let Some(p) = std::env::var_os("KMIDI_KAFKA_SH") {
-        let p = PathBuf::from(p);
-        if !p.is_file() {
-            bail!("KMIDI_KAFKA_SH={} is not a file", p.display());
-        }
-        return Ok(p);
-    }
-    let cwd = std::env::current_dir().context("reading the current directory")?;
-    cwd.ancestors()
-        .map(|d| d.join(KAFKA_SH))
-        .find(|p| p.is_file())
-        .with_context(|| {
-            format!(
-                "--load-driver local=java runs Kafka's tools through kmidi's {KAFKA_SH}, \
-                 found neither in {} nor above it: run from kmidi's checkout, or set \
-                 KMIDI_KAFKA_SH to that script",
-                cwd.display()
-            )
-        })
+    crate::kafka_sh::find(
+        "--load-driver local=java runs Kafka's tools",
+        "set KMIDI_KAFKA_SH to that script",
+    )
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::{anyhow, Result};
 use kmidi_engine::session::Outcome;
 use kmidi_registry as registry;
-use kmidi_transport::{ClientConfig, TopicSpec, Transport, TransportInfo};
+use kmidi_transport::{Admin, ClientConfig, TopicSpec, Transport, TransportInfo};
 
 use crate::cli::CompareArgs;
 use crate::report::{EffectiveSettings, PlayerFigures, Rebalance, SideReport};
@@ -58,8 +58,10 @@ pub fn user_keys(args: &CompareArgs, i: usize) -> Vec<String> {
 }
 
 /// Creates the side's topic if it is missing: with the side's own admin API, or with
-/// librdkafka's when that library has none. An existing topic with another partition
-/// count is refused: the lab's figures assume the count asked for.
+/// librdkafka's when that library has none, replicated min(3, brokers) times as an
+/// operator's topics are (one broker: 1), so a broker fault on a cluster costs what it
+/// costs a real topic. An existing topic with another partition count is refused: the
+/// lab's figures assume the count asked for.
 pub fn ensure_topic(
     transport: &dyn Transport,
     config: &ClientConfig,
@@ -84,13 +86,30 @@ pub fn ensure_topic(
     let spec = TopicSpec {
         name: topic.to_string(),
         partitions,
-        replication_factor: 1,
+        replication_factor: replication(admin.as_ref(), config, topic, timeout),
         configs: vec![("retention.ms".to_string(), "60000".to_string())],
     };
     match admin.create_topic(&spec, timeout) {
         Ok(()) => Ok(()),
         Err(_) => Ok(registry::fallback_admin(config)?.create_topic(&spec, timeout)?),
     }
+}
+
+/// min(3, the brokers the cluster's metadata lists), from the side's admin or, when it
+/// cannot tell, librdkafka's; 1 when neither can.
+fn replication(admin: &dyn Admin, config: &ClientConfig, topic: &str, timeout: Duration) -> i32 {
+    let brokers = |a: &dyn Admin| {
+        a.partition_leaders(topic, timeout)
+            .ok()
+            .filter(|l| l.known && !l.brokers.is_empty())
+            .map(|l| l.brokers.len())
+    };
+    let n = brokers(admin).or_else(|| {
+        registry::fallback_admin(config)
+            .ok()
+            .and_then(|a| brokers(a.as_ref()))
+    });
+    n.map_or(1, |n| n.min(3) as i32)
 }
 
 /// What a side's report says about its set-up, kept while its session runs.
