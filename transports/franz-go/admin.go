@@ -139,5 +139,33 @@ func createTopic(kvs []kv, topic string, partitions int32, rf int16, tkvs []kv, 
 		}
 		return C.KMIDI_ERROR, fmt.Errorf("franz-go: create_topic %q: %s", topic, msg)
 	}
+	awaitTopic(ctx, adm, topic, partitions)
 	return C.KMIDI_OK, nil
+}
+
+// awaitTopic waits, within ctx, until the metadata shows every partition of a topic
+// just created with a leader. CreateTopics answers once the controller has the topic;
+// brokers learn it from the metadata log a moment later, and a caller that asks about
+// the topic at once (topic_partitions, produce) would find it missing. The other
+// transports wait the same way. The topic exists either way, so running out of time
+// is no error: later calls retry.
+func awaitTopic(ctx context.Context, adm *kadm.Client, topic string, partitions int32) {
+	for ctx.Err() == nil {
+		details, err := adm.ListTopics(ctx, topic)
+		if err == nil {
+			if d, ok := details[topic]; ok && d.Err == nil && len(d.Partitions) == int(partitions) {
+				led := true
+				for _, p := range d.Partitions {
+					led = led && p.Leader >= 0
+				}
+				if led {
+					return
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
