@@ -156,14 +156,25 @@ if ((${#run[@]})); then
   exit
 fi
 
+sound_test() {
+  # In the background, so that SIGTERM or Ctrl-C reaches the trap at once.
+  cargo test -p kmidi --features jack --test sound_jack -- --nocapture --test-threads=1 "$@" &
+  test_pid=$!
+  wait "$test_pid"
+}
+
 say "running the sound test"
-# In the background, so that SIGTERM or Ctrl-C reaches the trap at once.
-cargo test -p kmidi --features jack --test sound_jack -- --nocapture --test-threads=1 "$@" &
-test_pid=$!
-if ! wait "$test_pid"; then
+if ! sound_test "$@"; then
   say "--- jackd log"
   sed 's/^/  | /' "$jackd_log" >&2
   say "--- fluidsynth log"
   sed 's/^/  | /' "$fluid_log" >&2
-  exit 1
+  # A JACK server starved of CPU (x-runs, "Process error") loses whole periods of MIDI
+  # events between clients, which the test then reads as notes out of order: that is
+  # the machine, not kmidi, so such a run gets one more try. Any other failure stands.
+  if ! grep -qi -e 'process error' -e 'xrun' -e 'x-run' "$jackd_log"; then
+    exit 1
+  fi
+  say "JACK reported x-runs during the failed run: running the sound test once more"
+  sound_test "$@" || exit 1
 fi
