@@ -36,7 +36,11 @@ tmp=$(mktemp -d)
 port=$(bash scripts/kafka.sh free-port)
 name=readme-$port
 lab=readme-lab-$port
+# The pause example's instrument, running in the background while its player plays.
+inst=
 cleanup() {
+  # Not left listening to a cluster that is about to go, should the player fail.
+  if [ -n "$inst" ]; then kill "$inst" 2>/dev/null || true; fi
   for broker in "$name" "$lab" "readme-load-$port" "readme-confluent-$port"; do
     bash scripts/kafka.sh stop "$broker" >/dev/null 2>&1 || true
   done
@@ -83,7 +87,7 @@ load_block() {
 }
 # The "Which broker?" examples, on a three-node cluster of their own.
 brokers_block() {
-  local base="readme-brokers-$port" b inst
+  local base="readme-brokers-$port" b
   b=$(bash scripts/kafka.sh start-cluster "$VERSION_4" 3 "$base" | tail -n1)
   # Replication factor 1: each partition's notes wait on its leader alone, so a paused
   # broker silences its own voice (with 3 replicas and acks=all it stalls every
@@ -97,6 +101,7 @@ brokers_block() {
   sleep 5
   "$KMIDI" player -q -b "$b" -t probe --key-by voice -m bach_prelude_c.mid
   wait "$inst"
+  inst=
   grep -v -e '^report:' -e '^plot:' -e '^done:' -e 'WARN' "$tmp/pause.txt" | tee docs/brokers-pause.txt
   splice brokers-pause "kmidi instrument -b $b ${pause_args[*]} --no-port --record pause.mid \\
     --report docs/brokers-pause.json --plot docs/brokers-pause.svg &
