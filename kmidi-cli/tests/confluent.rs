@@ -12,8 +12,8 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use common::{
-    instrument, kmidi, player, read_report, recorded_bytes, repo, run, score_bytes, spawn, stderr,
-    wait_bounded,
+    assert_churn_applied, instrument, kmidi, player, read_report, recorded_bytes, repo, run,
+    score_bytes, spawn, stderr, wait_bounded,
 };
 use kmidi_test_support::Broker;
 use serde_json::Value;
@@ -153,17 +153,7 @@ fn the_rebalance_lab_churns_rdkafka_and_the_native_client_under_kip848() {
     let doc = read_report(&report);
     for side in doc["sides"].as_array().expect("two sides") {
         let label = side["label"].as_str().unwrap_or_default();
-        let ev = side["rebalance"]["events"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{label}: rebalance events {side:#}"));
-        let kinds: Vec<&str> = ev.iter().filter_map(|e| e["kind"].as_str()).collect();
-        assert_eq!(kinds, ["join", "leave", "kill"], "{label}");
-        for (e, at) in ev.iter().zip([4.0, 9.0, 14.0]) {
-            let applied = e["applied_at_s"].as_f64().unwrap_or(-1.0);
-            assert!((applied - at).abs() < 0.5, "{label}: {e}");
-        }
-        let group = &side["rebalance"]["group"];
-        assert_eq!(group["members_started"], 4, "{label}: 3, then one joined");
+        assert_churn_applied(side, [4.0, 9.0, 14.0]);
         // The notes heard plus those missing are the notes sent: nothing made up.
         let song = &side["instrument"]["songs"][0];
         let sent = u(&side["player"]["sent"]);

@@ -263,8 +263,7 @@ pub trait Admin: Send {
         topic: &str,
         timeout: Duration,
     ) -> Result<Leadership, TransportError> {
-        let partitions = self.topic_partitions(topic, timeout)?.unwrap_or(0);
-        Ok(Leadership::unknown(partitions))
+        unknown_leaders(self, topic, timeout)
     }
 
     /// Creates `spec` with partition `i`'s replicas on the brokers `replicas[i]`, the
@@ -289,6 +288,17 @@ pub trait Admin: Send {
         let _ = timeout;
         Ok("unknown".to_string())
     }
+}
+
+/// [`Admin::partition_leaders`]' default, for an implementation that answers it only
+/// sometimes (a plugin without the entry): the partitions, leaders unknown.
+pub fn unknown_leaders<A: Admin + ?Sized>(
+    admin: &A,
+    topic: &str,
+    timeout: Duration,
+) -> Result<Leadership, TransportError> {
+    let partitions = admin.topic_partitions(topic, timeout)?.unwrap_or(0);
+    Ok(Leadership::unknown(partitions))
 }
 
 #[cfg(test)]

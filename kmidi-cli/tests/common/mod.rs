@@ -169,6 +169,30 @@ pub fn read_report(path: &Path) -> serde_json::Value {
 
 /// What the one instrument of an `instrument` or `demo` report heard
 /// (`sides[0].instrument`).
+/// A side's rebalance events from its `--report`.
+pub fn churn_events(side: &serde_json::Value) -> &Vec<serde_json::Value> {
+    side["rebalance"]["events"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no rebalance events in {side}"))
+}
+
+/// A side churned by `join@A,leave@B,kill@C` (`at_s` = [A, B, C]): its events are
+/// those three, each applied within 0.5 s of its score time, and its group started 4
+/// members (3, then one joined). Returns the events.
+pub fn assert_churn_applied(side: &serde_json::Value, at_s: [f64; 3]) -> &Vec<serde_json::Value> {
+    let label = side["label"].as_str().unwrap_or_default();
+    let ev = churn_events(side);
+    let kinds: Vec<&str> = ev.iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert_eq!(kinds, ["join", "leave", "kill"], "{label}");
+    for (e, at) in ev.iter().zip(at_s) {
+        let applied = e["applied_at_s"].as_f64().unwrap_or(-1.0);
+        assert!((applied - at).abs() < 0.5, "{label}: {e}");
+    }
+    let group = &side["rebalance"]["group"];
+    assert_eq!(group["members_started"], 4, "{label}: 3, then one joined");
+    ev
+}
+
 pub fn read_heard(path: &Path) -> serde_json::Value {
     let mut doc = read_report(path);
     let sides = doc["sides"].as_array_mut().expect("a report has sides");

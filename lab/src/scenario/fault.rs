@@ -144,19 +144,8 @@ impl fmt::Display for FaultStep {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{is_exec_name, Scenario, ScenarioError};
-
-    fn secs(s: f64) -> Duration {
-        Duration::from_secs_f64(s)
-    }
-
-    fn parse(s: &str) -> Scenario {
-        s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
-    }
-
-    fn err(s: &str) -> ScenarioError {
-        s.parse::<Scenario>().unwrap_err()
-    }
+    use crate::scenario::tests::{err, parse, secs};
+    use crate::scenario::{is_exec_name, ScenarioError};
 
     #[test]
     fn broker_steps_take_a_target_and_their_keys() {

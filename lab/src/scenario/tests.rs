@@ -4,15 +4,15 @@ use kmidi_engine::churn::{ChurnKind, ChurnScript};
 
 use super::*;
 
-fn secs(s: f64) -> Duration {
+pub(super) fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s)
 }
 
-fn parse(s: &str) -> Scenario {
+pub(super) fn parse(s: &str) -> Scenario {
     s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
 }
 
-fn err(s: &str) -> ScenarioError {
+pub(super) fn err(s: &str) -> ScenarioError {
     s.parse::<Scenario>().unwrap_err()
 }
 

@@ -12,6 +12,7 @@ use super::loader::Plugin;
 use super::watchdog;
 use crate::plugin::abi::{KMIDI_OK, KMIDI_TIMEOUT, KMIDI_UNSUPPORTED};
 use crate::plugin::ffi::{c_string, errbuf_text, KvList, ERRBUF_LEN};
+use crate::transport::unknown_leaders;
 use crate::{Admin, Leadership, TopicSpec, TransportError};
 
 /// Admin calls: the table's admin entries take the client config on every call.
@@ -30,16 +31,6 @@ impl PluginAdmin {
             bootstrap,
             grace,
         }
-    }
-
-    /// What `Admin::partition_leaders` answers by default: the partitions only.
-    fn unknown_leaders(
-        &self,
-        topic: &str,
-        timeout: Duration,
-    ) -> Result<Leadership, TransportError> {
-        let partitions = self.topic_partitions(topic, timeout)?.unwrap_or(0);
-        Ok(Leadership::unknown(partitions))
     }
 
     fn unreachable(&self, timeout: Duration, detail: String) -> TransportError {
@@ -168,7 +159,7 @@ impl Admin for PluginAdmin {
         timeout: Duration,
     ) -> Result<Leadership, TransportError> {
         let Some(entry) = self.plugin.table.0.partition_leaders else {
-            return self.unknown_leaders(topic, timeout);
+            return unknown_leaders(self, topic, timeout);
         };
         let kv = Arc::clone(&self.kv);
         let topic_c = c_string("topic", topic)?;
@@ -184,7 +175,7 @@ impl Admin for PluginAdmin {
         match outcome {
             None => Err(abandoned(&self.plugin, "partition_leaders", deadline)),
             Some(Fetched::Known(leadership)) => Ok(leadership),
-            Some(Fetched::Status(KMIDI_UNSUPPORTED, _)) => self.unknown_leaders(topic, timeout),
+            Some(Fetched::Status(KMIDI_UNSUPPORTED, _)) => unknown_leaders(self, topic, timeout),
             Some(Fetched::Status(KMIDI_TIMEOUT, detail)) => Err(self.unreachable(timeout, detail)),
             Some(Fetched::Status(rc, detail)) => Err(status_error(
                 &self.plugin,
