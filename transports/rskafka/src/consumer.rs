@@ -49,10 +49,16 @@ impl RsConsumer {
         let reset = settings.offset_reset.unwrap_or(sub.offset_reset);
         let rt = client::background_runtime("consumer")?;
         let timeout = settings.connect_timeout;
-        let partitions = client::block_on_bounded(&rt, timeout, "assigning partitions", async {
-            let client = Arc::new(client::connect(&settings, timeout).await?);
-            assign(client, &settings, sub, reset).await
-        })?;
+        // Connecting has its own bound, which names the address: under one shared
+        // bound a slow machine could let the outer timer fire first and hide which
+        // broker never answered.
+        let client = Arc::new(rt.block_on(client::connect(&settings, timeout))?);
+        let partitions = client::block_on_bounded(
+            &rt,
+            timeout,
+            "assigning partitions",
+            assign(client, &settings, sub, reset),
+        )?;
         let (tx, rx) = mpsc::channel(PREFETCH);
         let mut assignment = Vec::new();
         for (pc, offset) in partitions {
