@@ -160,7 +160,7 @@ FRANZ=
 
 if [[ -n $QUICK ]]; then
   SCHED=(--length 2) OVER=(--notes 2000)
-  KAFKA=(--pings 100 --notes 40 --records 300) FOOT=(--length 2 --idle 2) SOAK=60
+  KAFKA=(--pings 100 --notes 40 --records 300 --rounds 2) FOOT=(--length 2 --idle 2) SOAK=60
 else
   SCHED=(--length 300) OVER=(--notes 20000)
   KAFKA=(--pings 2000 --notes 600 --records 10000) FOOT=(--length 30) SOAK=${KMIDI_SOAK_SECS:-1800}

@@ -22,7 +22,7 @@ use crate::transports::config;
 
 /// Pings before measuring: connections, metadata, the producer id and the consumer's
 /// first fetch position are set up by these, as the Java tool's JIT warm-up is not.
-const WARM_PINGS: u64 = 10;
+pub const WARM_PINGS: u64 = 10;
 
 pub struct Clients {
     pub producer: Box<dyn Producer>,

@@ -79,6 +79,10 @@ enum Bench {
         /// 10 KB records for the throughput ceiling.
         #[arg(long, default_value_t = 10_000)]
         records: u64,
+        /// Throughput rounds per transport, the transports taken in turn; the median
+        /// is the figure.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+        rounds: u32,
     },
     /// 7. What the synthesizer adds: audio onsets against the times notes were played.
     Audio {
@@ -262,6 +266,7 @@ fn main() -> Result<()> {
             notes,
             interval_ms,
             records,
+            rounds,
         } => kafka::run(&kafka::Options {
             bootstrap,
             version,
@@ -270,6 +275,7 @@ fn main() -> Result<()> {
             notes,
             interval: Duration::from_millis(interval_ms),
             records,
+            rounds,
             repo: repo(),
             command,
         })?,

@@ -18,7 +18,10 @@ pub(crate) struct Measured {
     pub ping: Summary,
     pub music: Summary,
     pub lost: u64,
+    /// The median of `rounds`, in notes/s and MiB/s.
     pub rate: Option<(f64, f64)>,
+    /// notes/s of each throughput round, in the order taken.
+    pub rounds: Vec<f64>,
     pub error: Option<String>,
 }
 
@@ -110,10 +113,11 @@ pub(crate) fn overhead(measured: &[Measured], command: &str) -> Option<Section> 
              transports/c-rdkafka/build.sh, which links the rdkafka crate's. Closing the rest"
         };
         s.notes.push(format!(
-            "A miss here is not the boundary's cost (4a: below a µs per note): on this \
-             shared 2-core machine the built-in/plugin ratio swings by tens of % between \
-             runs, either way. {closing}: alternate the two (A/B/A/B, median of several \
-             rounds) instead of one round each."
+            "A miss here is not the boundary's cost (4a: below a µs per note). The \
+             throughput figures are medians of {} rounds taken in turn; their spread \
+             (section 5) says how much of the gap a shared machine explains. {closing}: \
+             more rounds (`--rounds`), or a quieter machine.",
+            c.rounds.len().min(rd.rounds.len())
         ));
     }
     Some(s)
@@ -135,6 +139,7 @@ mod tests {
             music: Summary::default(),
             lost: 0,
             rate: Some((rate, rate / 100.0)),
+            rounds: vec![rate],
             error: None,
         }
     }

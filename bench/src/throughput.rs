@@ -59,5 +59,95 @@ pub fn run(t: &dyn Transport, bootstrap: &str, topic: &str, n: u64) -> Result<(f
         );
     }
     let rate = n as f64 / secs;
-    Ok((rate, rate * RECORD_SIZE as f64 / (1024.0 * 1024.0)))
+    Ok((rate, mib(rate)))
+}
+
+/// MiB/s of `rate` notes/s of `RECORD_SIZE` bytes.
+pub fn mib(rate: f64) -> f64 {
+    rate * RECORD_SIZE as f64 / (1024.0 * 1024.0)
+}
+
+/// One transport in the rounds: its name, its client library, its own topic.
+pub struct Contender<'a> {
+    pub name: String,
+    pub transport: &'a dyn Transport,
+    pub topic: String,
+}
+
+/// `n` notes through every contender, `rounds` times, taking them in turn (A, B, C,
+/// A, B, C...): a broker or machine that slows down during the run (segments rolling,
+/// page cache filling, a neighbour's job) then costs every contender alike instead of
+/// the one measured at that moment. Per contender: notes/s of each round, and the
+/// error that ended its rounds early, if one did (it sits out the later rounds).
+pub fn rounds(
+    bootstrap: &str,
+    n: u64,
+    rounds: u32,
+    contenders: &[Contender],
+) -> Vec<(Vec<f64>, Option<String>)> {
+    let mut out: Vec<(Vec<f64>, Option<String>)> =
+        contenders.iter().map(|_| (Vec::new(), None)).collect();
+    for round in 1..=rounds {
+        for (c, (rates, error)) in contenders.iter().zip(out.iter_mut()) {
+            if error.is_some() {
+                continue;
+            }
+            eprintln!(
+                "kafka: {}: throughput x{n} (round {round} of {rounds})",
+                c.name
+            );
+            match run(c.transport, bootstrap, &c.topic, n) {
+                Ok((rate, _)) => rates.push(rate),
+                Err(err) => {
+                    eprintln!("kafka: {}: {err:#}", c.name);
+                    *error = Some(format!("{err:#}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The middle value (the mean of the two middle ones for an even count).
+pub fn median(values: &[f64]) -> Option<f64> {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
+}
+
+/// "; rounds MIN–MAX (n=N)" for a contender measured more than once, else nothing.
+pub fn spread(rounds: &[f64]) -> String {
+    if rounds.len() < 2 {
+        return String::new();
+    }
+    let lo = rounds.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = rounds.iter().copied().fold(0.0, f64::max);
+    format!("; rounds {lo:.0}–{hi:.0} (n={})", rounds.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_of_an_odd_count_is_the_middle_round() {
+        assert_eq!(median(&[30.0, 10.0, 20.0]), Some(20.0));
+    }
+
+    #[test]
+    fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        assert_eq!(median(&[40.0, 10.0, 20.0, 30.0]), Some(25.0));
+        assert_eq!(median(&[]), None);
+    }
+
+    #[test]
+    fn the_spread_is_shown_only_for_several_rounds() {
+        assert_eq!(spread(&[5.0]), "");
+        assert_eq!(spread(&[7.0, 5.0, 9.4]), "; rounds 5–9 (n=3)");
+    }
 }
