@@ -18,6 +18,7 @@ mod schedule;
 mod soak;
 mod song;
 mod stats;
+mod steal;
 mod throughput;
 mod transports;
 mod web;

@@ -74,33 +74,62 @@ pub struct Contender<'a> {
     pub topic: String,
 }
 
+/// What one contender's rounds gave.
+#[derive(Default)]
+pub struct Rounds {
+    /// notes/s of each round, in the order taken.
+    pub rates: Vec<f64>,
+    /// CPU seconds the whole process used over those rounds (user + system), the
+    /// producer's threads being the only busy ones while a round runs.
+    pub cpu_secs: f64,
+    /// Notes sent over those rounds.
+    pub notes: u64,
+    /// The error that ended its rounds early, if one did.
+    pub error: Option<String>,
+    /// CPU steal (`crate::steal`) from the first round to this contender's last.
+    pub steal_pct: Option<f64>,
+}
+
+impl Rounds {
+    /// CPU µs per note over the rounds, when the rounds used enough CPU to tell
+    /// (/proc counts in 10 ms ticks).
+    pub fn cpu_us_per_note(&self) -> Option<f64> {
+        (self.notes > 0 && self.cpu_secs >= 0.1).then(|| self.cpu_secs * 1e6 / self.notes as f64)
+    }
+}
+
 /// `n` notes through every contender, `rounds` times, taking them in turn (A, B, C,
-/// A, B, C...): a broker or machine that slows down during the run (segments rolling,
-/// page cache filling, a neighbour's job) then costs every contender alike instead of
-/// the one measured at that moment. Per contender: notes/s of each round, and the
-/// error that ended its rounds early, if one did (it sits out the later rounds).
-pub fn rounds(
-    bootstrap: &str,
-    n: u64,
-    rounds: u32,
-    contenders: &[Contender],
-) -> Vec<(Vec<f64>, Option<String>)> {
-    let mut out: Vec<(Vec<f64>, Option<String>)> =
-        contenders.iter().map(|_| (Vec::new(), None)).collect();
+/// A, B, C...): a broker or machine that slows down during the run (the broker's GC,
+/// a neighbour's job) then costs every contender alike instead of the one measured at
+/// that moment. A contender whose round fails sits out the later rounds.
+pub fn rounds(bootstrap: &str, n: u64, rounds: u32, contenders: &[Contender]) -> Vec<Rounds> {
+    let mut out: Vec<Rounds> = contenders.iter().map(|_| Rounds::default()).collect();
+    let start = crate::steal::CpuTimes::now();
+    let me = std::process::id();
+    let ticks = || crate::footprint::sample(me).map_or(0, |(t, _, _)| t);
     for round in 1..=rounds {
-        for (c, (rates, error)) in contenders.iter().zip(out.iter_mut()) {
-            if error.is_some() {
+        for (c, r) in contenders.iter().zip(out.iter_mut()) {
+            if r.error.is_some() {
                 continue;
             }
             eprintln!(
                 "kafka: {}: throughput x{n} (round {round} of {rounds})",
                 c.name
             );
+            let before = ticks();
             match run(c.transport, bootstrap, &c.topic, n) {
-                Ok((rate, _)) => rates.push(rate),
+                Ok((rate, _)) => {
+                    r.steal_pct = start
+                        .zip(crate::steal::CpuTimes::now())
+                        .and_then(|(a, b)| a.steal_pct(&b));
+                    r.cpu_secs +=
+                        ticks().saturating_sub(before) as f64 / crate::footprint::TICKS_PER_SEC;
+                    r.notes += n;
+                    r.rates.push(rate);
+                }
                 Err(err) => {
                     eprintln!("kafka: {}: {err:#}", c.name);
-                    *error = Some(format!("{err:#}"));
+                    r.error = Some(format!("{err:#}"));
                 }
             }
         }

@@ -18,7 +18,8 @@ pub(super) fn section(o: &Options, measured: &[Measured], jt: &Result<Perf>) -> 
         &format!(
             "{} notes of {RECORD_SIZE} bytes (JSON padded with `extra_payload`, encoded \
              beforehand) sent back to back, timed from the first send to the end of flush, in {} rounds \
-             taken in turn (every transport once per round), the median shown. \
+             taken in turn (every transport once per round), the median shown, with the \
+             CPU the kmidi-bench process used per note over the rounds. \
              MB = MiB, as ProducerPerformance prints.",
             o.records, o.rounds
         ),
@@ -66,8 +67,10 @@ pub(super) fn section(o: &Options, measured: &[Measured], jt: &Result<Perf>) -> 
                 if rd { "≥ 0.8 × Java" } else { "" },
             )
             .measured(format!(
-                "{rate:.0} ({mb:.1}){}",
-                throughput::spread(&m.rounds)
+                "{rate:.0} ({mb:.1}){}{}",
+                throughput::spread(&m.rounds),
+                m.cpu_us_per_note
+                    .map_or(String::new(), |c| format!("; CPU {c:.1} µs/note"))
             ))
             .reference(jref.clone())
             .ratio(ratio(rate, jrate))
@@ -77,6 +80,13 @@ pub(super) fn section(o: &Options, measured: &[Measured], jt: &Result<Perf>) -> 
                 Verdict::Info
             }),
         );
+    }
+    if let Some(p) = measured.iter().filter_map(|m| m.steal_pct).reduce(f64::max) {
+        tput.notes.push(format!(
+            "CPU steal during the rounds: {p:.0} % of the machine's CPU time went to other \
+             guests of the hypervisor. Wall-clock figures (notes/s) move with it between \
+             rounds and runs; CPU per note much less."
+        ));
     }
     tput
 }

@@ -77,6 +77,8 @@ fn open(o: &Options, name: &str, run: &str) -> Side {
             lost: 0,
             rate: None,
             rounds: Vec::new(),
+            cpu_us_per_note: None,
+            steal_pct: None,
             error: None,
         },
         transport: None,
@@ -176,13 +178,15 @@ fn throughput_rounds(
         })
         .collect();
     let results = throughput::rounds(&o.bootstrap, o.records, o.rounds, &contenders);
-    for (c, (rounds, error)) in contenders.iter().zip(results) {
+    for (c, r) in contenders.iter().zip(results) {
         let Some(m) = measured.iter_mut().find(|m| m.name == c.name) else {
             continue;
         };
-        m.rate = throughput::median(&rounds).map(|r| (r, throughput::mib(r)));
-        m.rounds = rounds;
-        if let Some(err) = error {
+        m.rate = throughput::median(&r.rates).map(|v| (v, throughput::mib(v)));
+        m.cpu_us_per_note = r.cpu_us_per_note();
+        m.steal_pct = r.steal_pct;
+        m.rounds = r.rates;
+        if let Some(err) = r.error {
             m.error = Some(err);
         }
     }
