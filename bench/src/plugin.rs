@@ -24,9 +24,21 @@ pub(crate) struct Measured {
     pub rounds: Vec<f64>,
     /// The process's CPU per note over the throughput rounds (`throughput::Rounds`).
     pub cpu_us_per_note: Option<f64>,
-    /// The machine's CPU steal over the throughput rounds, in % (`crate::steal`).
+    /// Ping p50 of each ping round, in µs, in the order taken.
+    pub ping_rounds: Vec<f64>,
+    /// The machine's CPU steal over the whole measurement, in % (`crate::steal`).
     pub steal_pct: Option<f64>,
     pub error: Option<String>,
+}
+
+/// "; rounds MIN–MAX" of per-round figures in µs, when there were several rounds.
+fn round_range(rounds: &[f64]) -> String {
+    let lo = rounds.iter().copied().reduce(f64::min);
+    let hi = rounds.iter().copied().reduce(f64::max);
+    match (lo, hi) {
+        (Some(lo), Some(hi)) if rounds.len() > 1 => format!("; rounds {}–{}", us(lo), us(hi)),
+        _ => String::new(),
+    }
 }
 
 /// How far `measured` is from `reference`, in % of the reference: -60 for 0.40×.
@@ -74,8 +86,16 @@ pub(crate) fn overhead(measured: &[Measured], command: &str) -> Option<Section> 
     let p50 = change(c.ping.p50, rd.ping.p50);
     s.rows.push(
         Row::new("ping p50", "≤ 2 % slower")
-            .measured(format!("{} ({p50:+.1} %)", us(c.ping.p50)))
-            .reference(us(rd.ping.p50))
+            .measured(format!(
+                "{} ({p50:+.1} %){}",
+                us(c.ping.p50),
+                round_range(&c.ping_rounds)
+            ))
+            .reference(format!(
+                "{}{}",
+                us(rd.ping.p50),
+                round_range(&rd.ping_rounds)
+            ))
             .ratio(ratio(c.ping.p50, rd.ping.p50))
             .verdict(Verdict::check(p50 <= 2.0)),
     );
@@ -115,11 +135,22 @@ pub(crate) fn overhead(measured: &[Measured], command: &str) -> Option<Section> 
                 rd.library, c.library
             )
         };
-        s.notes.push(format!(
-            "The plugin is faster than the built-in here, the opposite of a boundary cost: \
-             {why}. Worth a profile of the built-in producer (`perf` on `kmidi-bench kafka \
-             --transports rdkafka`); 4a bounds the boundary's own cost."
-        ));
+        let cpu_alike = c
+            .cpu_us_per_note
+            .zip(rd.cpu_us_per_note)
+            .is_some_and(|(cc, rc)| (cc / rc - 1.0).abs() <= 0.1);
+        s.notes.push(if cpu_alike {
+            "The plugin is faster than the built-in here, while the two producers spend \
+             the same CPU per note within 10 % (row above): the difference is the \
+             machine's between rounds, not either client's work."
+                .to_string()
+        } else {
+            format!(
+                "The plugin is faster than the built-in here, the opposite of a boundary \
+                 cost: {why}. Worth a profile of the built-in producer (`perf` on \
+                 `kmidi-bench kafka --transports rdkafka`); 4a bounds the boundary's own cost."
+            )
+        });
     }
     if s.missed() {
         let closing = if same_library {
@@ -129,14 +160,16 @@ pub(crate) fn overhead(measured: &[Measured], command: &str) -> Option<Section> 
              transports/c-rdkafka/build.sh, which links the rdkafka crate's. Closing the rest"
         };
         let steal = c.steal_pct.map_or(String::new(), |p| {
-            format!(" The hypervisor took {p:.0} % of this machine's CPU time (steal) during them.")
+            format!(" The hypervisor took {p:.0} % of this machine's CPU time (steal) during the measurement.")
         });
         s.notes.push(format!(
             "A miss here is not the boundary's cost (4a: below a µs per note; the CPU per \
-             note row compares the two producers' own work). The throughput figures are \
-             medians of {} rounds taken in turn; their spread (section 5) says how much \
-             of the gap the machine explains.{steal} {closing}: more rounds (`--rounds`), \
-             or a quieter machine.",
+             note row compares the two producers' own work). Ping pools {} rounds and \
+             throughput is the median of {}, the transports taken in turn; the per-round \
+             ranges (ping above, throughput in section 5) show how far the machine moves \
+             either figure between rounds.{steal} {closing}: more rounds (`--rounds`), or a \
+             quieter machine.",
+            c.ping_rounds.len().min(rd.ping_rounds.len()),
             c.rounds.len().min(rd.rounds.len())
         ));
     }
@@ -161,6 +194,7 @@ mod tests {
             rate: Some((rate, rate / 100.0)),
             rounds: vec![rate],
             cpu_us_per_note: None,
+            ping_rounds: Vec::new(),
             steal_pct: None,
             error: None,
         }
@@ -202,6 +236,15 @@ mod tests {
             "12500 (+25.0 %)"
         );
         assert_eq!(row(&faster, "ping p50").measured, "400.0 µs (-20.0 %)");
+    }
+
+    #[test]
+    fn the_per_round_range_is_shown_only_for_several_rounds() {
+        assert_eq!(round_range(&[700.0]), "");
+        assert_eq!(
+            round_range(&[700.0, 650.0, 900.0]),
+            format!("; rounds {}–{}", us(650.0), us(900.0))
+        );
     }
 
     #[test]

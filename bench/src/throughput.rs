@@ -86,8 +86,6 @@ pub struct Rounds {
     pub notes: u64,
     /// The error that ended its rounds early, if one did.
     pub error: Option<String>,
-    /// CPU steal (`crate::steal`) from the first round to this contender's last.
-    pub steal_pct: Option<f64>,
 }
 
 impl Rounds {
@@ -104,7 +102,6 @@ impl Rounds {
 /// that moment. A contender whose round fails sits out the later rounds.
 pub fn rounds(bootstrap: &str, n: u64, rounds: u32, contenders: &[Contender]) -> Vec<Rounds> {
     let mut out: Vec<Rounds> = contenders.iter().map(|_| Rounds::default()).collect();
-    let start = crate::steal::CpuTimes::now();
     let me = std::process::id();
     let ticks = || crate::footprint::sample(me).map_or(0, |(t, _, _)| t);
     for round in 1..=rounds {
@@ -119,9 +116,6 @@ pub fn rounds(bootstrap: &str, n: u64, rounds: u32, contenders: &[Contender]) ->
             let before = ticks();
             match run(c.transport, bootstrap, &c.topic, n) {
                 Ok((rate, _)) => {
-                    r.steal_pct = start
-                        .zip(crate::steal::CpuTimes::now())
-                        .and_then(|(a, b)| a.steal_pct(&b));
                     r.cpu_secs +=
                         ticks().saturating_sub(before) as f64 / crate::footprint::TICKS_PER_SEC;
                     r.notes += n;

@@ -20,6 +20,7 @@ use crate::open_loop::{self, OpenLoop};
 use crate::plugin::{self, Measured};
 use crate::report::Section;
 use crate::stats::Summary;
+use crate::steal::CpuTimes;
 use crate::throughput::{self, RECORD_SIZE};
 use crate::transports::{create_topic, label, resolve};
 
@@ -78,6 +79,7 @@ fn open(o: &Options, name: &str, run: &str) -> Side {
             rate: None,
             rounds: Vec::new(),
             cpu_us_per_note: None,
+            ping_rounds: Vec::new(),
             steal_pct: None,
             error: None,
         },
@@ -122,8 +124,12 @@ fn ping_rounds(o: &Options, sides: &mut [Side]) {
                 side.m.name,
                 round + 1
             );
-            let got = e2e::ping(c, &side.topic, n, 0, first)
-                .and_then(|got| h.add(got).map_err(|e| anyhow::anyhow!("{e:?}")));
+            let got = e2e::ping(c, &side.topic, n, 0, first).and_then(|got| {
+                if n > 0 {
+                    side.m.ping_rounds.push(Summary::of(&got).p50);
+                }
+                h.add(got).map_err(|e| anyhow::anyhow!("{e:?}"))
+            });
             if let Err(err) = got {
                 side.fail(&err);
             }
@@ -184,7 +190,6 @@ fn throughput_rounds(
         };
         m.rate = throughput::median(&r.rates).map(|v| (v, throughput::mib(v)));
         m.cpu_us_per_note = r.cpu_us_per_note();
-        m.steal_pct = r.steal_pct;
         m.rounds = r.rates;
         if let Some(err) = r.error {
             m.error = Some(err);
@@ -266,11 +271,19 @@ pub fn run(o: &Options) -> Result<Vec<Section>> {
     let (jl, jt) = java_refs(o, &run, size);
     let jo = open_loop_ref(o, &run, size);
     let mut sides: Vec<Side> = o.transports.iter().map(|t| open(o, t, &run)).collect();
+    let before = CpuTimes::now();
     ping_rounds(o, &mut sides);
     music_each(o, &mut sides);
     let (mut measured, clients): (Vec<Measured>, Vec<_>) =
         sides.into_iter().map(|s| (s.m, s.transport)).unzip();
     throughput_rounds(o, &run, &mut measured, &clients);
+    // One figure for the whole measurement: what the machine took from every side.
+    let steal = before
+        .zip(CpuTimes::now())
+        .and_then(|(a, b)| a.steal_pct(&b));
+    for m in &mut measured {
+        m.steal_pct = steal;
+    }
     let lat = latency::section(o, &measured, &jl, &jo);
     let tput = ceiling::section(o, &measured, &jt);
     let mut sections = vec![lat, tput];
