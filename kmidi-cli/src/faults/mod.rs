@@ -229,6 +229,9 @@ impl FaultRun {
                     .iter()
                     .enumerate()
                     .map(|(i, samples)| {
+                        // On this side's own song axis (`SideWatch::lag_s`).
+                        let lag = self.sides.get(i).map_or(0.0, |w| w.lag_s(start));
+                        let own_start = start + (lag * 1e6) as u64;
                         let empty = Default::default();
                         let leaders = self
                             .topics
@@ -240,9 +243,9 @@ impl FaultRun {
                             charge: charge(&ChargeInput {
                                 samples,
                                 scheduled_s: self.scheduled_s.as_deref(),
-                                song_start_us: start,
-                                started_s: from,
-                                ended_s: to,
+                                song_start_us: own_start,
+                                started_s: from - lag,
+                                ended_s: to - lag,
                                 leaders,
                             }),
                         }

@@ -162,14 +162,21 @@ impl LoadRun {
             .iter()
             .enumerate()
             .map(|(i, samples)| {
-                let (lateness, processing) = match (self.sides.get(i), log.song_start_us) {
-                    (Some(w), Some(start)) => w.host_series(start),
+                let watch = self.sides.get(i);
+                // Each side's figures on its own song axis (`SideWatch::lag_s`).
+                let lag = match (watch, log.song_start_us) {
+                    (Some(w), Some(start)) => w.lag_s(start),
+                    _ => 0.0,
+                };
+                let mine: Vec<AppliedStep> = applied.iter().map(|a| a.moved_back(lag)).collect();
+                let (lateness, processing) = match (watch, log.song_start_us) {
+                    (Some(w), Some(start)) => w.host_series(w.song_start_us().unwrap_or(start)),
                     _ => (Vec::new(), Vec::new()),
                 };
                 let figures = step_figures(&FiguresInput {
                     samples,
                     scheduled_s: self.scheduled_s.as_deref(),
-                    steps: &applied,
+                    steps: &mine,
                     reports: &reports,
                     player_lateness: (!lateness.is_empty()).then_some(lateness.as_slice()),
                     processing: (!processing.is_empty()).then_some(processing.as_slice()),

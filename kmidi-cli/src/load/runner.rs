@@ -86,7 +86,7 @@ impl Runner {
                 continue;
             };
             let song_s = (unix_us() as f64 - start as f64) / 1e6;
-            self.judge_levels(&mut runs, &mut broken, song_s);
+            self.judge_levels(&mut runs, &mut broken, start, song_s);
             self.start_due(&mut runs, &broken, start, song_s);
             self.poll_running(&mut runs, song_s);
             if runs
@@ -226,7 +226,13 @@ impl Runner {
 
     /// Judges each ramp level whose time is over: broken when every side heard a wrong
     /// melody in it (onset error p99 above 20 ms) or nothing where notes were due.
-    fn judge_levels(&self, runs: &mut [StepRun], broken: &mut Vec<(usize, usize)>, song_s: f64) {
+    fn judge_levels(
+        &self,
+        runs: &mut [StepRun],
+        broken: &mut Vec<(usize, usize)>,
+        start_us: u64,
+        song_s: f64,
+    ) {
         for (i, run) in runs.iter_mut().enumerate() {
             let Some(ramp) = self.steps[i].ramp else {
                 continue;
@@ -249,13 +255,18 @@ impl Runner {
             };
             let all_broke = self.sides.iter().all(|side| {
                 let samples = side.samples();
+                // On this side's own song axis: it may have started later than the
+                // earliest side, and then it played this level's moment later in
+                // its song (`SideWatch::lag_s`).
+                let mine = applied.moved_back(side.lag_s(start_us));
                 let f = step_figures(&FiguresInput {
                     samples: &samples,
                     scheduled_s: self.scheduled_s.as_deref(),
-                    steps: std::slice::from_ref(&applied),
+                    steps: std::slice::from_ref(&mine),
                     ..FiguresInput::default()
                 });
                 let Some(f) = f.first() else { return false };
+                let (from, to) = (mine.started_s, mine.ended_s);
                 let due = match &self.scheduled_s {
                     Some(score) => score.iter().any(|t| *t >= from && *t < to),
                     None => samples.iter().any(|s| s.at_s < from),
@@ -321,7 +332,17 @@ mod tests {
     /// A side that heard notes every 50 ms of song time for `len_s`, `onset_ms` off the
     /// score from song time `broken_from_s` on; its song started now.
     fn side(len_s: f64, broken_from_s: f64, onset_ms: f64) -> Arc<SideWatch> {
-        let start_ms = unix_us() as f64 / 1000.0;
+        side_started_later(0.0, len_s, broken_from_s, onset_ms)
+    }
+
+    /// As [`side`], its song started `lag_s` from now.
+    fn side_started_later(
+        lag_s: f64,
+        len_s: f64,
+        broken_from_s: f64,
+        onset_ms: f64,
+    ) -> Arc<SideWatch> {
+        let start_ms = unix_us() as f64 / 1000.0 + lag_s * 1000.0;
         let mut report = ListenReport::default();
         let notes = (len_s / 0.05) as u64;
         for seq in 0..notes {
@@ -387,6 +408,23 @@ mod tests {
         let (started, log) = run(vec![side(3.0, 0.4, 30.0), side(3.0, 9.0, 0.0)], RAMP);
         assert_eq!(started, vec![0, 1, 2, 3]);
         assert!(log.broken_ramps.is_empty());
+    }
+
+    #[test]
+    fn a_side_that_started_later_is_judged_on_its_own_song_time() {
+        // B breaks in level 2 (0.3-0.6 s). A started 0.3 s later and breaks at its own
+        // song time 0.75 s, which is 1.05 s on B's clock: level 4 (0.9-1.2 s), whose
+        // window on A's song is 0.6-0.9 s. Judged on B's axis, A would look broken
+        // in level 3 already (its song time 0.6-0.9 s) and the ramp would stop there.
+        let (started, log) = run(
+            vec![
+                side_started_later(0.3, 3.0, 0.75, 30.0),
+                side(3.0, 0.4, 30.0),
+            ],
+            RAMP,
+        );
+        assert_eq!(started, vec![0, 1, 2, 3]);
+        assert_eq!(log.broken_ramps, vec![(0, 3)]);
     }
 
     #[test]

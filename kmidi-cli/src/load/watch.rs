@@ -41,6 +41,17 @@ impl SideWatch {
         self.seen.lock().ok()?.song_start_us
     }
 
+    /// How many seconds after `common_start_us` (the earliest side's start) this
+    /// side's song started; 0 when it has not been heard yet. compare's sides each
+    /// start once their own consumer has its partitions, seconds apart when one joins
+    /// a classic group (the broker's initial rebalance delay), so a step at one
+    /// wall-clock moment falls at different song times on each side: a side's window
+    /// of a step is the common one moved back by this much.
+    pub fn lag_s(&self, common_start_us: u64) -> f64 {
+        self.song_start_us()
+            .map_or(0.0, |s| s.saturating_sub(common_start_us) as f64 / 1e6)
+    }
+
     /// The notes heard so far.
     pub fn samples(&self) -> Vec<Sample> {
         self.seen
@@ -128,6 +139,20 @@ mod tests {
         assert_eq!(watch.samples().len(), 2, "each sample is taken once");
         watch.live(&report);
         assert_eq!(watch.samples().len(), 2);
+    }
+
+    #[test]
+    fn a_side_lags_the_earliest_start_by_its_own_start() {
+        let watch = SideWatch::default();
+        assert_eq!(watch.lag_s(1_000_000), 0.0, "not heard yet");
+        let mut report = ListenReport::default();
+        let mut s = Sample::heard(0, 0, 0.0, 4_000.0);
+        s.latency_ms = Some(0.0);
+        report.meter.samples.push(s);
+        watch.live(&report);
+        // Its song started at 4 000 ms, the earliest side's at 1 000 ms.
+        assert!((watch.lag_s(1_000_000) - 3.0).abs() < 1e-9);
+        assert_eq!(watch.lag_s(5_000_000), 0.0, "never negative");
     }
 
     #[test]

@@ -48,6 +48,16 @@ impl AppliedStep {
             ended_s: load.end().as_secs_f64() * speed,
         }
     }
+
+    /// The same step on the axis of a side whose song started `lag_s` later: its
+    /// window comes that much earlier in that side's song.
+    pub fn moved_back(&self, lag_s: f64) -> Self {
+        AppliedStep {
+            started_s: self.started_s - lag_s,
+            ended_s: self.ended_s - lag_s,
+            ..self.clone()
+        }
+    }
 }
 
 /// What the run recorded, for [`step_figures`].
