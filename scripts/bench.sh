@@ -12,6 +12,10 @@
 #                                 own, ~4 min): its section replaces BENCHMARKS.md's
 #                                 `## 10.` (or goes in by number), the rest untouched
 #   scripts/bench.sh --only load  benchmark 11 alone (~3 min), the same way
+#   scripts/bench.sh --resume [N...]  a full run that stopped: keeps the sections its
+#                                 target/bench/body.md has (but sections N...), runs
+#                                 the benchmarks missing, writes BENCHMARKS.md; the
+#                                 top says it was resumed
 #   KMIDI_BENCH_NO_39=1 ...       skip the 3.9.2 broker (kafka-rust)
 #   KMIDI_BENCH_NO_RT=1 ...       no SCHED_FIFO rows (benchmarks 1 and 3)
 #   KMIDI_SOAK_SECS=N ...         the full run's soak length (default 1800)
@@ -23,15 +27,26 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
 QUICK=
 ONLY=
+RESUME=
+RERUN=()
+usage() {
+  echo "usage: scripts/bench.sh [--quick | --only web | --only load | --resume [N...]]" >&2
+  exit 2
+}
 case ${1:-} in
   --quick) QUICK=1 ;;
   --only)
     ONLY=${2:-}
-    if [[ $ONLY != web && $ONLY != load ]]; then
-      echo "usage: scripts/bench.sh [--quick | --only web | --only load]" >&2
-      exit 2
-    fi
+    [[ $ONLY == web || $ONLY == load ]] || usage
     ;;
+  --resume)
+    RESUME=1
+    shift
+    for n in "$@"; do [[ $n =~ ^[0-9]+[a-z]?$ ]] || usage; done
+    RERUN=("$@")
+    ;;
+  "") ;;
+  *) usage ;;
 esac
 K4=$(bash scripts/kafka.sh versions 4)
 K39=$(bash scripts/kafka.sh versions 3)
@@ -39,7 +54,27 @@ OUTDIR=$REPO/target/bench
 mkdir -p "$OUTDIR"
 if [[ -n $QUICK ]]; then OUT=$OUTDIR/BENCHMARKS.quick.md; else OUT=$REPO/BENCHMARKS.md; fi
 BODY=$OUTDIR/body.md
-: >"$BODY"
+if [[ -n $RESUME ]]; then
+  # The body of a full run that stopped (a benchmark failed, or Ctrl-C): keep its
+  # sections, drop those asked to run again, and run only the benchmarks missing.
+  [[ -s $BODY ]] || { echo "bench.sh --resume: no $BODY to resume" >&2; exit 2; }
+  for n in "${RERUN[@]}"; do
+    awk -v num="$n" '/^## /{key=$2; sub(/\.$/, "", key); skip = (key == num)} !skip' \
+      "$BODY" >"$BODY.tmp" && cat "$BODY.tmp" >"$BODY" && rm -f "$BODY.tmp"
+  done
+else
+  : >"$BODY"
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC') at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+    >"$BODY.started"
+fi
+# Whether a benchmark still has to run: one of its sections (a title's start, e.g.
+# "## 5. ") is not in the body yet. Always true but on --resume.
+missing() {
+  local title
+  [[ -z $RESUME ]] && return 0
+  for title in "$@"; do grep -qF -- "$title" "$BODY" || return 0; done
+  return 1
+}
 BROKERS=()
 cleanup() {
   for name in "${BROKERS[@]}"; do bash scripts/kafka.sh stop "$name" >/dev/null 2>&1 || true; done
@@ -167,29 +202,43 @@ else
 fi
 [[ -z ${KMIDI_BENCH_NO_RT:-} ]] && SCHED+=(--realtime) OVER+=(--realtime)
 
-step "3, 4a: kmidi's own overhead, the plugin boundary"
-"$BENCH" overhead "${OVER[@]}" >>"$BODY"
+if missing "## 3. " "## 4a. "; then
+  step "3, 4a: kmidi's own overhead, the plugin boundary"
+  "$BENCH" overhead "${OVER[@]}" >>"$BODY"
+fi
 
-step "Kafka $K4 broker"
-start_broker "$K4"
-B4=$BOOT
-step "2, 4b, 5: latency and throughput per transport on Kafka $K4"
-"$BENCH" kafka --bootstrap "$B4" --version "$K4" --transports "$ON_4" \
-  "${KAFKA[@]}" >>"$BODY"
-step "6: footprint of the real kmidi instrument and player"
-"$BENCH" footprint --bootstrap "$B4" --transports "$ON_4" \
-  --dir "$OUTDIR" "${FOOT[@]}" >>"$BODY"
-step "10: listening from a browser (--web): the page's onsets, bandwidth, CPU per listener"
-"$BENCH" web --bootstrap "$B4" --dir "$OUTDIR" "${WEB[@]}" >>"$BODY"
-step "11: the load at which the music breaks (rdkafka, franz-go)"
-"$BENCH" load --bootstrap "$B4" --version "$K4" --dir "$OUTDIR" "${LOAD[@]}" \
-  ${FRANZ:+--other "$FRANZ"} >>"$BODY"
-step "8: soak: player --loop and instrument --metrics for ${SOAK} s"
-"$BENCH" soak --bootstrap "$B4" --seconds "$SOAK" --dir "$OUTDIR" >>"$BODY"
-cleanup
-BROKERS=()
+if missing "## 2. End-to-end latency per transport (Kafka $K4)" "## 6. " "## 10. " "## 11. " "## 8. "; then
+  step "Kafka $K4 broker"
+  start_broker "$K4"
+  B4=$BOOT
+  if missing "## 2. End-to-end latency per transport (Kafka $K4)"; then
+    step "2, 4b, 5: latency and throughput per transport on Kafka $K4"
+    "$BENCH" kafka --bootstrap "$B4" --version "$K4" --transports "$ON_4" \
+      "${KAFKA[@]}" >>"$BODY"
+  fi
+  if missing "## 6. "; then
+    step "6: footprint of the real kmidi instrument and player"
+    "$BENCH" footprint --bootstrap "$B4" --transports "$ON_4" \
+      --dir "$OUTDIR" "${FOOT[@]}" >>"$BODY"
+  fi
+  if missing "## 10. "; then
+    step "10: listening from a browser (--web): the page's onsets, bandwidth, CPU per listener"
+    "$BENCH" web --bootstrap "$B4" --dir "$OUTDIR" "${WEB[@]}" >>"$BODY"
+  fi
+  if missing "## 11. "; then
+    step "11: the load at which the music breaks (rdkafka, franz-go)"
+    "$BENCH" load --bootstrap "$B4" --version "$K4" --dir "$OUTDIR" "${LOAD[@]}" \
+      ${FRANZ:+--other "$FRANZ"} >>"$BODY"
+  fi
+  if missing "## 8. "; then
+    step "8: soak: player --loop and instrument --metrics for ${SOAK} s"
+    "$BENCH" soak --bootstrap "$B4" --seconds "$SOAK" --dir "$OUTDIR" >>"$BODY"
+  fi
+  cleanup
+  BROKERS=()
+fi
 
-if [[ -z ${KMIDI_BENCH_NO_39:-} ]]; then
+if [[ -z ${KMIDI_BENCH_NO_39:-} ]] && missing "(Kafka $K39)"; then
   step "Kafka $K39 broker (kafka-rust speaks only the v0 protocol 4.x refuses)"
   start_broker "$K39"
   B39=$BOOT
@@ -203,36 +252,58 @@ fi
 # Its own broker: KIP-848's session and heartbeat are the broker's to set, and must
 # match the classic sides' 10 s / 2 s (the props kmidi-bench rebalance assumes, see
 # bench/src/rebalance.rs BROKER_PROPS). ~90 s, so the quick pass runs it too.
-step "Kafka $K4 broker with KIP-848 timeouts of 10 s session, 2 s heartbeat"
-KMIDI_KAFKA_PROPS=$'group.consumer.min.session.timeout.ms=6000\ngroup.consumer.session.timeout.ms=10000\ngroup.consumer.min.heartbeat.interval.ms=1000\ngroup.consumer.heartbeat.interval.ms=2000' \
-  start_broker "$K4"
-step "9: rebalances, classic vs consumer protocol (rdkafka, franz-go; confluent)"
-"$BENCH" rebalance --bootstrap "$BOOT" --franz-go "$PLUGINS/libkmidi_franz_go.so" \
-  --dir "$OUTDIR" >>"$BODY"
-cleanup
-BROKERS=()
+if missing "## 9. "; then
+  step "Kafka $K4 broker with KIP-848 timeouts of 10 s session, 2 s heartbeat"
+  KMIDI_KAFKA_PROPS=$'group.consumer.min.session.timeout.ms=6000\ngroup.consumer.session.timeout.ms=10000\ngroup.consumer.min.heartbeat.interval.ms=1000\ngroup.consumer.heartbeat.interval.ms=2000' \
+    start_broker "$K4"
+  step "9: rebalances, classic vs consumer protocol (rdkafka, franz-go; confluent)"
+  "$BENCH" rebalance --bootstrap "$BOOT" --franz-go "$PLUGINS/libkmidi_franz_go.so" \
+    --dir "$OUTDIR" >>"$BODY"
+  cleanup
+  BROKERS=()
+fi
 
 # kmidi's own rendering always; FluidSynth on a private JACK server (test-sound.sh
-# starts and stops it) in the full run, from a JACK build of the bench.
+# starts and stops it) in the full run, from a JACK build of the bench. A failed JACK
+# run (a JACK server starved of CPU loses MIDI periods) costs its rows, not the whole
+# file: the --render rows are measured alone and the section says why.
 if [[ -n $QUICK ]]; then
   step "7: what the synthesizer adds (--render only)"
   "$BENCH" audio --notes 30 --dir "$OUTDIR" >>"$BODY"
-else
+elif missing "## 7. "; then
   step "7: what the synthesizer adds (--render, and JACK + FluidSynth)"
   cargo build --profile "$PROFILE" --locked -p kmidi-bench --features jack >&2
-  bash scripts/test-sound.sh --run "$BENCH" audio --jack --dir "$OUTDIR" >>"$BODY"
+  if bash scripts/test-sound.sh --run "$BENCH" audio --jack --dir "$OUTDIR" \
+    >"$OUTDIR/audio.md" 2>"$OUTDIR/audio-jack.log"; then
+    cat "$OUTDIR/audio.md" >>"$BODY"
+  else
+    why=$(grep -m1 -e '^Error' -e 'FAIL' "$OUTDIR/audio-jack.log" || echo "see $OUTDIR/audio-jack.log")
+    step "7: the JACK + FluidSynth run failed ($why): --render rows only"
+    {
+      "$BENCH" audio --dir "$OUTDIR"
+      echo "- The JACK + FluidSynth rows are missing from this run: its JACK run failed ($why)."
+      echo
+    } >>"$BODY"
+  fi
 fi
 
 # Last and alone: the longest benchmark, and the one most sensitive to other load.
-step "1: player scheduling error"
-"$BENCH" schedule "${SCHED[@]}" >>"$BODY"
+if missing "## 1. "; then
+  step "1: player scheduling error"
+  "$BENCH" schedule "${SCHED[@]}" >>"$BODY"
+fi
 
 elapsed=$((SECONDS - started))
 {
   echo "# kmidi benchmarks"
   echo
-  echo "Generated by \`scripts/bench.sh${QUICK:+ --quick}\` on $(date -u '+%Y-%m-%d %H:%M UTC') in ${elapsed} s,"
+  echo "Generated by \`scripts/bench.sh${QUICK:+ --quick}${RESUME:+ --resume${RERUN[*]:+ ${RERUN[*]}}}\` on $(date -u '+%Y-%m-%d %H:%M UTC') in ${elapsed} s,"
   echo "at commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)."
+  if [[ -n $RESUME ]]; then
+    echo "It resumed a full run started $(cat "$BODY.started" 2>/dev/null || echo "at an unknown time") that"
+    echo "stopped before the end: that run's sections are kept, and the ones it lacked${RERUN[*]:+ (and ${RERUN[*]})}"
+    echo "ran in this one."
+  fi
   echo
   echo "**Machine:** $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)),"
   echo "shared with other engineers' builds and tests: absolute figures move from run to"
