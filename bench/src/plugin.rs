@@ -33,12 +33,9 @@ pub(crate) struct Measured {
 
 /// "; rounds MIN–MAX" of per-round figures in µs, when there were several rounds.
 fn round_range(rounds: &[f64]) -> String {
-    let lo = rounds.iter().copied().reduce(f64::min);
-    let hi = rounds.iter().copied().reduce(f64::max);
-    match (lo, hi) {
-        (Some(lo), Some(hi)) if rounds.len() > 1 => format!("; rounds {}–{}", us(lo), us(hi)),
-        _ => String::new(),
-    }
+    crate::throughput::bounds(rounds).map_or(String::new(), |(lo, hi)| {
+        format!("; rounds {}–{}", us(lo), us(hi))
+    })
 }
 
 /// How far `measured` is from `reference`, in % of the reference: -60 for 0.40×.

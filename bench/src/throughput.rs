@@ -143,14 +143,19 @@ pub fn median(values: &[f64]) -> Option<f64> {
     }
 }
 
+/// (lowest, highest) of several rounds; `None` for fewer than two, where a range says
+/// nothing.
+pub fn bounds(rounds: &[f64]) -> Option<(f64, f64)> {
+    let lo = rounds.iter().copied().reduce(f64::min)?;
+    let hi = rounds.iter().copied().reduce(f64::max)?;
+    (rounds.len() > 1).then_some((lo, hi))
+}
+
 /// "; rounds MIN–MAX (n=N)" for a contender measured more than once, else nothing.
 pub fn spread(rounds: &[f64]) -> String {
-    if rounds.len() < 2 {
-        return String::new();
-    }
-    let lo = rounds.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = rounds.iter().copied().fold(0.0, f64::max);
-    format!("; rounds {lo:.0}–{hi:.0} (n={})", rounds.len())
+    bounds(rounds).map_or(String::new(), |(lo, hi)| {
+        format!("; rounds {lo:.0}–{hi:.0} (n={})", rounds.len())
+    })
 }
 
 #[cfg(test)]
