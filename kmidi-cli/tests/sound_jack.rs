@@ -305,11 +305,15 @@ fn instrument_plays_every_note_to_fluidsynth_over_jack() {
     );
     let (notes, rest) = bytes.split_at(score.len());
     if let Some(i) = (0..score.len()).find(|&i| notes[i] != score[i]) {
+        let around = i.saturating_sub(2)..(i + 3).min(score.len());
         panic!(
-            "message {i} of {} differs: heard {:02X?}, the score has {:02X?}",
+            "message {i} of {} differs: heard {:02X?}, the score has {:02X?} \
+             (messages {around:?} heard {:02X?}, in the score {:02X?})",
             score.len(),
             notes[i],
-            score[i]
+            score[i],
+            &notes[around.clone()],
+            &score[around.clone()]
         );
     }
     let (silencing, after) = rest.split_at(silence.len());
